@@ -1,0 +1,48 @@
+/*  cli.h - the svcfw command line (SPEC §2), parsed into options.
+
+      svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
+            [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+      svcfw -h | --help        svcfw --version
+
+    Any other `--key value`, `--key=value` or `-key value` pair is a config
+    override, kept as text here; config.c converts it to the declared type.
+*/
+#ifndef CLI_H_INCLUDED
+#define CLI_H_INCLUDED
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+#include "err.h"
+
+typedef struct {
+    const char *service_path;      //  -s (borrowed from argv)
+    const char *addresses_path;    //  -a, or NULL
+    const char *config_path;       //  -c, or NULL
+    bool main_mode;                //  -m
+    int console_level;             //  -cl, a SVCFW_LOG_* level; default INFO
+    const char *log_path;          //  -l, or NULL
+    int file_level;                //  -f, a SVCFW_LOG_* level; default DEBUG
+    bool help;                     //  -h / --help
+    bool version;                  //  --version
+    cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
+} cli_opts_t;
+
+/* Parses argv[1..argc-1] into opts (which it first resets to defaults).
+   Returns 0, or -1 with a one-line usage error in err, e.g.
+   "option -s needs a value", "missing -s SERVICE.so",
+   "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)".
+   With -h/--help or --version, other checks are skipped and 0 returned.
+   A later duplicate override replaces an earlier one. */
+int cli_parse (int argc, char **argv, cli_opts_t *opts, char *err);
+
+/* Frees what opts owns and resets it to zero. */
+void cli_opts_reset (cli_opts_t *opts);
+
+/* Parses a level name (case-insensitive DEBUG INFO WARNING ERROR, also
+   WARN) to its SVCFW_LOG_* value; -1 if unknown. */
+int cli_level_parse (const char *name);
+
+/* The full --help text (every option, with examples). Static string. */
+const char *cli_usage (void);
+
+#endif

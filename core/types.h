@@ -1,0 +1,69 @@
+/*  types.h - the model type language, compiled once, checked per message.
+
+    A type spec (SPEC §4) is a JSON value:
+      "str" "int" "float" "bool" "dict" "list" "any"   basic types ("float" accepts integers;
+                                                        "int" accepts only integral numbers)
+      {"KEY": TYPE, ...}     a nested object; every key is required, no other key allowed
+      [TYPE]                 a list whose every item is TYPE
+      {"*": TYPE}            a map: any keys, every value TYPE
+    An *argument model* is the pair of sections
+      "required_…": {KEY: TYPE}, "optional_…": {KEY: TYPE}
+    compiled into one object type: required keys must be present, optional
+    keys may be, and any other key is an error.
+
+    Compile once at startup (errors name the model entry), then validate each
+    message against the compiled form without re-reading the spec.
+*/
+#ifndef TYPES_H_INCLUDED
+#define TYPES_H_INCLUDED
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+#include "err.h"
+
+typedef struct _type_t type_t;
+
+/* Compiles a single type spec. `where` names it in errors, e.g.
+   "models: connection_models.in.orders.required_arguments.price".
+   Returns a fresh type the caller owns (type_destroy), or NULL with
+   err = "WHERE: unknown type \"decimal\"" (or what else is wrong). */
+type_t *type_compile (const cJSON *spec, const char *where, char *err);
+
+/* Compiles an argument model from its two sections, either of which may be
+   NULL (= empty). Each section must be a JSON object of KEY: TYPE; a key in
+   both sections is an error. `where` names the model in errors.
+   Returns a fresh type the caller owns (type_destroy), or NULL with err. */
+type_t *type_compile_args (const cJSON *required, const cJSON *optional,
+                           const char *where, char *err);
+
+/* Destroys a type; accepts NULL and nulls the caller's pointer. */
+void type_destroy (type_t **self_p);
+
+/* Checks `value` against the type. Returns 0, or -1 with an err that names
+   the path of the first fault from the top, e.g.
+     "key 'order.items[2].qty': expected int, got string"
+     "missing required key 'price'"
+     "unknown key 'colour'"
+     "expected object, got array" (at the top level). */
+int type_validate (const type_t *self, const cJSON *value, char *err);
+
+/* For an object type (nested object or argument model): the type declared
+   for `key`, or NULL if the object does not declare it (for a map: its value
+   type). Borrowed from self. For other types: NULL. */
+const type_t *type_member (const type_t *self, const char *key);
+
+/* Converts command-line text to a JSON value of the type:
+     str → the text as a string; int → integral number (whole text, e.g. "12",
+     "-3"; "1.5" or "12x" fail); float → number; bool → true/false from
+     "true" "false" "1" "0" "yes" "no" (any case); dict, list, nested objects,
+     lists and maps → the text parsed as JSON, then validated;
+     any → the text parsed as JSON if it parses, else the text as a string.
+   `type` may be NULL: the text as a string. Returns a fresh value the caller
+   owns (cJSON_Delete), or NULL with err = "expected int, got \"12x\"". */
+cJSON *type_convert_text (const type_t *type, const char *text, char *err);
+
+/* A short human description of the type, e.g. "int", "[str]", "{\"*\": float}".
+   Returns a fresh string the caller frees with free(). */
+char *type_describe (const type_t *self);
+
+#endif

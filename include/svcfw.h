@@ -1,0 +1,119 @@
+/*  svcfw.h - the one public header of svcfw: what a service plugin exports and may call.
+
+    A plugin is a shared library loaded by the `svcfw` executable. It exports
+    `svcfw_abi_version` and `svcfw_models` (see SVCFW_PLUGIN below) and the
+    handler functions its models name. Everything else is optional.
+
+    The API symbols declared here are provided by the `svcfw` executable at
+    load time; a plugin does not link against any svcfw library. JSON values
+    are cJSON trees (Debian package libcjson-dev).
+
+    This header is frozen per SVCFW_ABI_VERSION: calls may be added, but a
+    change to an existing name or signature bumps the version.
+*/
+#ifndef SVCFW_H_INCLUDED
+#define SVCFW_H_INCLUDED
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SVCFW_ABI_VERSION 1
+
+/* Log levels, for svcfw_log. */
+#define SVCFW_LOG_DEBUG   10
+#define SVCFW_LOG_INFO    20
+#define SVCFW_LOG_WARNING 30
+#define SVCFW_LOG_ERROR   40
+
+/* The runtime's context for one handler or hook call. Opaque: reach the
+   runtime only through the functions below. Valid for the duration of the
+   call that received it (svcfw_main's ctx: until svcfw_main returns). */
+typedef struct _svcfw_ctx svcfw_ctx;
+
+/* A handler, named in the models and resolved by name. `args` are the
+   validated inbound args, borrowed for the call. A replyer's handler may set
+   *return_args to a fresh cJSON object, which the runtime takes over
+   (validates against the return model, sends, frees). Return 0 on success;
+   anything else is a failure (use svcfw_fail to say why). */
+typedef int (svcfw_handler_fn) (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args);
+
+/* ---- What a handler or hook may call ------------------------------------ */
+
+/* Sends args to the output `output_name` of `output_type` ("connection" or
+   "state"), after validating them against its model. The caller keeps
+   ownership of `args`. For a requester, pass `reply` to receive the validated
+   return args: on success *reply is a fresh object the caller owns and frees
+   with cJSON_Delete; on failure *reply is left NULL. For other outputs pass
+   NULL. Returns 0, or -1 with the reason in svcfw_error(ctx). */
+int svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
+                   const cJSON *args, cJSON **reply);
+
+/* The validated config. Borrowed; valid until the service stops. */
+const cJSON *svcfw_config (svcfw_ctx *ctx);
+
+/* The current value of the in- or out-state `name`, or NULL if there is no
+   such state. Borrowed; valid until the handler returns or calls another
+   svcfw_ function that may update states. */
+const cJSON *svcfw_state (svcfw_ctx *ctx, const char *name);
+
+/* The workflow id of the message being handled (in svcfw_main/svcfw_init:
+   the id of the last send, or "" before any). Borrowed; valid until the call
+   returns or the next svcfw_to_send on this ctx. */
+const char *svcfw_workflow_id (svcfw_ctx *ctx);
+
+/* Writes a log line at `level` that carries the current workflow id. */
+void svcfw_log (svcfw_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+/* Records why a handler failed; returns -1 so a handler can
+   `return svcfw_fail (ctx, "...")`. A replyer sends the text back to the
+   requester as {"error": {"kind": "handler_failed", "message": TEXT}}. */
+int svcfw_fail (svcfw_ctx *ctx, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* The last error of a call on this ctx, or "" when there was none. Borrowed;
+   valid until the next svcfw_ call on this ctx. */
+const char *svcfw_error (svcfw_ctx *ctx);
+
+/* For main-mode loops: sleeps up to `ms` milliseconds; returns false as soon
+   as a stop was asked for (SIGINT/SIGTERM), true after a full sleep. */
+bool svcfw_sleep (svcfw_ctx *ctx, int ms);
+
+/* ---- What a plugin exports ---------------------------------------------- */
+
+/* Required:
+     const int  svcfw_abi_version = SVCFW_ABI_VERSION;
+     const char svcfw_models[]    = "{ ...models JSON... }";
+   SVCFW_PLUGIN (JSON) writes both, with the models written as bare JSON:
+     SVCFW_PLUGIN ({"connection_models": {"in": {...}, "out": {}}})
+   (the CMake helper svcfw_add_plugin writes them from a .json file instead). */
+#define SVCFW_PLUGIN(...)                                               \
+    __attribute__ ((visibility ("default"))) const int svcfw_abi_version = SVCFW_ABI_VERSION; \
+    __attribute__ ((visibility ("default"))) const char svcfw_models[] = #__VA_ARGS__
+
+/* Optional hooks, called at their moment when exported:
+     int    svcfw_setup_config (cJSON *config);            before config validation; may edit
+     int    svcfw_setup_addresses (cJSON *addresses, const cJSON *config);   before wiring
+     cJSON *svcfw_setup_connections (const cJSON *config); {NAME: {section: {...}}} merged
+                                                           into the connection models (fresh; taken)
+     cJSON *svcfw_setup_states (const cJSON *config);      the same for state models
+     int    svcfw_init (svcfw_ctx *ctx);                   once, after wiring
+     int    svcfw_main (svcfw_ctx *ctx);                   main mode (-m): exit status
+     void   svcfw_sigint (svcfw_ctx *ctx, int signum);     on SIGINT/SIGTERM
+   Hooks returning int: 0 = success; anything else stops startup (exit 1). */
+typedef int    (svcfw_setup_config_fn) (cJSON *config);
+typedef int    (svcfw_setup_addresses_fn) (cJSON *addresses, const cJSON *config);
+typedef cJSON *(svcfw_setup_models_fn) (const cJSON *config);
+typedef int    (svcfw_init_fn) (svcfw_ctx *ctx);
+typedef int    (svcfw_main_fn) (svcfw_ctx *ctx);
+typedef void   (svcfw_sigint_fn) (svcfw_ctx *ctx, int signum);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
