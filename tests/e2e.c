@@ -1,0 +1,867 @@
+/*  e2e.c - the end-to-end test harness (see e2e.h for the contract).
+
+    All state is per test process: a registry of what was handed out since
+    e2e_setup (strings, parsed replies, sockets, processes, directories),
+    released by e2e_teardown. Processes are also stopped from an atexit hook,
+    so a test that aborts half-way still leaves no svcfw behind.
+*/
+#define _GNU_SOURCE            //  vasprintf, nftw
+#include "e2e.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <regex.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+#define POLL_MS         3      //  between two looks at a condition
+#define TEARDOWN_STOP_MS 2000  //  SIGTERM at teardown, before SIGKILL
+
+struct _e2e_proc_t {
+    pid_t pid;
+    bool exited;               //  reaped; status is valid
+    int status;                //  waitpid status once exited
+    char *out_path;            //  stdout (and stderr unless split); owned
+    char *err_path;            //  stderr; owned (same text as out_path if not split)
+};
+
+typedef struct {
+    void *ptr;
+    void (*destroy) (void *ptr);
+} s_kept_t;
+
+static s_kept_t *s_kept;       //  everything to free at teardown
+static size_t s_kept_count, s_kept_cap;
+static e2e_proc_t **s_procs;   //  every process started since setup
+static size_t s_proc_count, s_proc_cap;
+static zsock_t **s_socks;      //  every live raw socket
+static size_t s_sock_count, s_sock_cap;
+static char **s_dirs;          //  test directories to remove
+static size_t s_dir_count, s_dir_cap;
+static bool s_initialised;
+
+static int s_ports[4096];      //  ports handed out, never handed twice
+static size_t s_port_count;
+
+/* ---- Registries ---------------------------------------------------------- */
+
+static void
+s_grow (void **array, size_t *cap, size_t count, size_t item_size)
+{
+    if (count < *cap)
+        return;
+    size_t new_cap = *cap ? *cap * 2 : 16;
+    void *grown = realloc (*array, new_cap * item_size);
+    assert (grown);
+    *array = grown;
+    *cap = new_cap;
+}
+
+static void *
+s_keep (void *ptr, void (*destroy) (void *ptr))
+{
+    if (!ptr)
+        return NULL;
+    s_grow ((void **) &s_kept, &s_kept_cap, s_kept_count, sizeof (s_kept_t));
+    s_kept [s_kept_count++] = (s_kept_t) { ptr, destroy };
+    return ptr;
+}
+
+static void
+s_cjson_delete (void *ptr)
+{
+    cJSON_Delete (ptr);
+}
+
+static char *
+s_keep_str (char *text)
+{
+    return s_keep (text, free);
+}
+
+/* ---- Time ---------------------------------------------------------------- */
+
+long long
+e2e_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  The pause between two looks at a condition that a deadline bounds.
+static void
+s_poll_pause (void)
+{
+    struct timespec ts = { 0, POLL_MS * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+/* ---- Strings and files --------------------------------------------------- */
+
+char *
+e2e_fmt (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    char *text = NULL;
+    int rc = vasprintf (&text, fmt, ap);
+    va_end (ap);
+    assert (rc >= 0);
+    return s_keep_str (text);
+}
+
+//  Reads the whole file into a fresh string (caller frees), or NULL.
+static char *
+s_slurp (const char *path, size_t *len_p)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *text = malloc (cap);
+    assert (text);
+    size_t got;
+    while ((got = fread (text + len, 1, cap - len - 1, file)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            cap *= 2;
+            text = realloc (text, cap);
+            assert (text);
+        }
+    }
+    fclose (file);
+    text [len] = 0;
+    if (len_p)
+        *len_p = len;
+    return text;
+}
+
+char *
+e2e_read_file (const char *path)
+{
+    return s_keep_str (s_slurp (path, NULL));
+}
+
+char *
+e2e_write_bytes (const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = e2e_fmt ("%s/%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file)
+        return NULL;
+    bool ok = fwrite (data, 1, len, file) == len;
+    ok = (fclose (file) == 0) && ok;
+    return ok ? path : NULL;
+}
+
+char *
+e2e_write_file (const char *dir, const char *name, const char *text)
+{
+    return e2e_write_bytes (dir, name, text, strlen (text));
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) flag; (void) ftw;
+    return remove (path);
+}
+
+int
+e2e_rmtree (const char *path)
+{
+    return nftw (path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *
+e2e_tmpdir (void)
+{
+    char *path = strdup ("/tmp/svcfw-e2e-XXXXXX");
+    assert (path);
+    if (!mkdtemp (path)) {
+        free (path);
+        return NULL;
+    }
+    s_grow ((void **) &s_dirs, &s_dir_cap, s_dir_count, sizeof (char *));
+    s_dirs [s_dir_count++] = path;
+    return path;
+}
+
+int
+e2e_file_count (const char *path, const char *needle)
+{
+    char *text = s_slurp (path, NULL);
+    if (!text)
+        return 0;
+    int count = 0;
+    size_t step = strlen (needle) ? strlen (needle) : 1;
+    for (const char *at = strstr (text, needle); at; at = strstr (at + step, needle))
+        count++;
+    free (text);
+    return count;
+}
+
+//  Calls fn on each line of the file (modified in place: NUL-terminated)
+//  until it returns true. Returns a fresh copy of that line, or NULL; counts
+//  the lines it was called on in *calls_p when not NULL.
+typedef bool (s_line_fn) (const char *line, const void *arg);
+
+static char *
+s_each_line (const char *path, s_line_fn *fn, const void *arg, int *matches_p, bool stop)
+{
+    char *text = s_slurp (path, NULL);
+    if (!text)
+        return NULL;
+    char *found = NULL;
+    int matches = 0;
+    char *line = text;
+    while (*line) {
+        char *end = strchr (line, '\n');
+        if (end)
+            *end = 0;
+        if (fn (line, arg)) {
+            matches++;
+            if (stop) {
+                found = strdup (line);
+                break;
+            }
+        }
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    free (text);
+    if (matches_p)
+        *matches_p = matches;
+    return found;
+}
+
+typedef struct {
+    const char *needle;
+    const char *also;
+} s_needles_t;
+
+static bool
+s_line_has (const char *line, const void *arg)
+{
+    const s_needles_t *needles = arg;
+    return strstr (line, needles->needle)
+        && (!needles->also || strstr (line, needles->also));
+}
+
+static bool
+s_line_any (const char *line, const void *arg)
+{
+    (void) line; (void) arg;
+    return true;
+}
+
+int
+e2e_line_count (const char *path, const char *needle, const char *also)
+{
+    s_needles_t needles = { needle, also };
+    int count = 0;
+    s_each_line (path, s_line_has, &needles, &count, false);
+    return count;
+}
+
+int
+e2e_lines (const char *path)
+{
+    int count = 0;
+    s_each_line (path, s_line_any, NULL, &count, false);
+    return count;
+}
+
+char *
+e2e_grep (const char *path, const char *needle)
+{
+    s_needles_t needles = { needle, NULL };
+    return s_keep_str (s_each_line (path, s_line_has, &needles, NULL, true));
+}
+
+static bool
+s_line_matches (const char *line, const void *arg)
+{
+    return regexec (arg, line, 0, NULL, 0) == 0;
+}
+
+char *
+e2e_grep_re (const char *path, const char *regex)
+{
+    regex_t re;
+    if (regcomp (&re, regex, REG_EXTENDED | REG_NOSUB) != 0)
+        fail_msg ("bad regex in test: %s", regex);
+    char *line = s_each_line (path, s_line_matches, &re, NULL, true);
+    regfree (&re);
+    return s_keep_str (line);
+}
+
+bool
+e2e_match (const char *text, const char *regex)
+{
+    regex_t re;
+    if (regcomp (&re, regex, REG_EXTENDED | REG_NOSUB) != 0)
+        fail_msg ("bad regex in test: %s", regex);
+    bool match = text && regexec (&re, text, 0, NULL, 0) == 0;
+    regfree (&re);
+    return match;
+}
+
+bool
+e2e_wait_count (const char *path, const char *needle, int count, int timeout_ms)
+{
+    long long deadline = e2e_now_ms () + timeout_ms;
+    while (true) {
+        if (e2e_file_count (path, needle) >= count)
+            return true;
+        if (e2e_now_ms () >= deadline)
+            return false;
+        s_poll_pause ();
+    }
+}
+
+bool
+e2e_wait_file_contains (const char *path, const char *needle, int timeout_ms)
+{
+    return e2e_wait_count (path, needle, 1, timeout_ms);
+}
+
+/* ---- Processes ----------------------------------------------------------- */
+
+static void s_stop_all (int signum, int timeout_ms);
+
+static void
+s_atexit (void)
+{
+    s_stop_all (SIGKILL, 1000);
+}
+
+static void
+s_init (void)
+{
+    if (s_initialised)
+        return;
+    s_initialised = true;
+    //  The test process handles its own signals; CZMQ must not take them.
+    setenv ("ZSYS_SIGHANDLER", "false", 1);
+    zsys_handler_set (NULL);
+    signal (SIGPIPE, SIG_IGN);
+    atexit (s_atexit);
+}
+
+e2e_proc_t *
+e2e_spawn (char *const argv[], const char *out_path, const char *err_path)
+{
+    s_init ();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init (&actions);
+    posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen (&actions, 1, out_path,
+                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err_path)
+        posix_spawn_file_actions_addopen (&actions, 2, err_path,
+                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    else
+        posix_spawn_file_actions_adddup2 (&actions, 1, 2);
+
+    //  A test runner started in the background may ignore SIGINT; an
+    //  ignored disposition survives exec, so reset it for the child.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init (&attr);
+    sigset_t defaults, mask;
+    sigemptyset (&defaults);
+    int reset [] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2 };
+    for (size_t i = 0; i < sizeof reset / sizeof reset [0]; i++)
+        sigaddset (&defaults, reset [i]);
+    sigemptyset (&mask);
+    posix_spawnattr_setsigdefault (&attr, &defaults);
+    posix_spawnattr_setsigmask (&attr, &mask);
+    posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+    pid_t pid;
+    int rc = posix_spawn (&pid, argv [0], &actions, &attr, argv, environ);
+    posix_spawn_file_actions_destroy (&actions);
+    posix_spawnattr_destroy (&attr);
+    if (rc != 0) {
+        print_error ("e2e: cannot spawn %s: %s\n", argv [0], strerror (rc));
+        return NULL;
+    }
+    e2e_proc_t *self = calloc (1, sizeof (e2e_proc_t));
+    assert (self);
+    self->pid = pid;
+    self->out_path = strdup (out_path);
+    self->err_path = strdup (err_path ? err_path : out_path);
+    s_grow ((void **) &s_procs, &s_proc_cap, s_proc_count, sizeof (e2e_proc_t *));
+    s_procs [s_proc_count++] = self;
+    return self;
+}
+
+pid_t
+e2e_proc_pid (e2e_proc_t *self)
+{
+    return self->pid;
+}
+
+const char *
+e2e_proc_out (e2e_proc_t *self)
+{
+    return self->out_path;
+}
+
+const char *
+e2e_proc_err (e2e_proc_t *self)
+{
+    return self->err_path;
+}
+
+//  Reaps the process if it has exited. Returns true once it has.
+static bool
+s_reap (e2e_proc_t *self)
+{
+    if (self->exited)
+        return true;
+    int status;
+    pid_t rc = waitpid (self->pid, &status, WNOHANG);
+    if (rc == self->pid) {
+        self->exited = true;
+        self->status = status;
+    }
+    else
+    if (rc < 0 && errno == ECHILD) {
+        //  Not ours any more (should not happen): treat as gone.
+        self->exited = true;
+        self->status = 0xff00;
+    }
+    return self->exited;
+}
+
+bool
+e2e_alive (e2e_proc_t *self)
+{
+    return !s_reap (self);
+}
+
+bool
+e2e_wait_exit (e2e_proc_t *self, int timeout_ms, int *status)
+{
+    long long deadline = e2e_now_ms () + timeout_ms;
+    while (!s_reap (self)) {
+        if (e2e_now_ms () >= deadline)
+            return false;
+        s_poll_pause ();
+    }
+    if (status)
+        *status = self->status;
+    return true;
+}
+
+bool
+e2e_stop (e2e_proc_t *self, int signum, int timeout_ms, int *status)
+{
+    if (s_reap (self)) {
+        if (status)
+            *status = self->status;
+        return true;
+    }
+    kill (self->pid, signum);
+    if (e2e_wait_exit (self, timeout_ms, status))
+        return true;
+    kill (self->pid, SIGKILL);
+    e2e_wait_exit (self, 10000, status);
+    return false;
+}
+
+int
+e2e_exit_code (e2e_proc_t *self)
+{
+    if (!s_reap (self) || !WIFEXITED (self->status))
+        return -1;
+    return WEXITSTATUS (self->status);
+}
+
+bool
+e2e_wait_log (e2e_proc_t *self, const char *needle, int timeout_ms)
+{
+    long long deadline = e2e_now_ms () + timeout_ms;
+    while (true) {
+        if (e2e_file_count (self->out_path, needle) > 0)
+            return true;
+        //  Exited: its output is complete, so one last look decides.
+        if (s_reap (self))
+            return e2e_file_count (self->out_path, needle) > 0;
+        if (e2e_now_ms () >= deadline)
+            return false;
+        s_poll_pause ();
+    }
+}
+
+bool
+e2e_wait_ready (e2e_proc_t *self)
+{
+    return e2e_wait_log (self, " ready: ", E2E_READY_MS);
+}
+
+void
+e2e_dump (e2e_proc_t *self)
+{
+    if (!self)
+        return;
+    char *out = s_slurp (self->out_path, NULL);
+    print_error ("---- pid %d, %s%s ----\n%s", (int) self->pid, self->out_path,
+                 s_reap (self) ? " (exited)" : " (running)", out ? out : "(unreadable)\n");
+    free (out);
+    if (strcmp (self->err_path, self->out_path) != 0) {
+        char *err = s_slurp (self->err_path, NULL);
+        print_error ("---- %s ----\n%s", self->err_path, err ? err : "(unreadable)\n");
+        free (err);
+    }
+}
+
+static void
+s_stop_all (int signum, int timeout_ms)
+{
+    for (size_t i = 0; i < s_proc_count; i++)
+        if (!s_reap (s_procs [i]))
+            kill (s_procs [i]->pid, signum);
+    for (size_t i = 0; i < s_proc_count; i++)
+        if (!s_reap (s_procs [i]))
+            e2e_stop (s_procs [i], signum, timeout_ms, NULL);
+}
+
+/* ---- svcfw --------------------------------------------------------------- */
+
+char *
+e2e_plugin (const char *name)
+{
+    return e2e_fmt ("%s/%s.so", TEST_PLUGIN_DIR, name);
+}
+
+//  NAME, or NAME-2, NAME-3, ... so that DIR/NAME.out does not exist yet.
+static char *
+s_unique_name (const char *dir, const char *name)
+{
+    char *unique = e2e_fmt ("%s", name);
+    for (int n = 2; access (e2e_fmt ("%s/%s.out", dir, unique), F_OK) == 0; n++)
+        unique = e2e_fmt ("%s-%d", name, n);
+    return unique;
+}
+
+//  The plugin's file name without directory and ".so".
+static char *
+s_plugin_name (const char *plugin_path)
+{
+    const char *slash = strrchr (plugin_path, '/');
+    const char *base = slash ? slash + 1 : plugin_path;
+    char *name = e2e_fmt ("%s", base);
+    size_t len = strlen (name);
+    if (len > 3 && strcmp (name + len - 3, ".so") == 0)
+        name [len - 3] = 0;
+    return name;
+}
+
+e2e_proc_t *
+e2e_svcfw (const char *dir, const char *plugin_path,
+           const char *addresses_json, const char *config_json, ...)
+{
+    char *name = s_unique_name (dir, s_plugin_name (plugin_path));
+    const char *argv [64];
+    int argc = 0;
+    argv [argc++] = SVCFW_BIN;
+    argv [argc++] = "-s";
+    argv [argc++] = plugin_path;
+    if (addresses_json) {
+        argv [argc++] = "-a";
+        argv [argc++] = e2e_write_file (dir, e2e_fmt ("%s.addresses.json", name),
+                                        addresses_json);
+        if (!argv [argc - 1])
+            return NULL;
+    }
+    if (config_json) {
+        argv [argc++] = "-c";
+        argv [argc++] = e2e_write_file (dir, e2e_fmt ("%s.config.json", name), config_json);
+        if (!argv [argc - 1])
+            return NULL;
+    }
+    va_list ap;
+    va_start (ap, config_json);
+    const char *arg;
+    while ((arg = va_arg (ap, const char *)) && argc < 63)
+        argv [argc++] = arg;
+    va_end (ap);
+    argv [argc] = NULL;
+    return e2e_spawn ((char *const *) argv, e2e_fmt ("%s/%s.out", dir, name), NULL);
+}
+
+e2e_proc_t *
+e2e_svcfw_run (const char *dir, const char *name, ...)
+{
+    name = s_unique_name (dir, name);
+    const char *argv [64];
+    int argc = 0;
+    argv [argc++] = SVCFW_BIN;
+    va_list ap;
+    va_start (ap, name);
+    const char *arg;
+    while ((arg = va_arg (ap, const char *)) && argc < 63)
+        argv [argc++] = arg;
+    va_end (ap);
+    argv [argc] = NULL;
+    e2e_proc_t *self = e2e_spawn ((char *const *) argv, e2e_fmt ("%s/%s.out", dir, name),
+                                  e2e_fmt ("%s/%s.err", dir, name));
+    if (self && !e2e_wait_exit (self, E2E_EXIT_MS, NULL)) {
+        print_error ("e2e: svcfw %s did not exit within %d ms; killed\n", name, E2E_EXIT_MS);
+        e2e_stop (self, SIGKILL, 1000, NULL);
+    }
+    return self;
+}
+
+/* ---- Addresses and raw peers --------------------------------------------- */
+
+int
+e2e_tcp_port (void)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        assert (fd >= 0);
+        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
+        addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        int rc = bind (fd, (struct sockaddr *) &addr, sizeof addr);
+        if (rc == 0)
+            rc = getsockname (fd, (struct sockaddr *) &addr, &len);
+        close (fd);
+        if (rc != 0)
+            continue;
+        int port = ntohs (addr.sin_port);
+        bool seen = false;
+        for (size_t i = 0; i < s_port_count; i++)
+            seen = seen || s_ports [i] == port;
+        if (seen)
+            continue;
+        if (s_port_count < sizeof s_ports / sizeof s_ports [0])
+            s_ports [s_port_count++] = port;
+        return port;
+    }
+    fail_msg ("e2e: no free TCP port");
+    return -1;
+}
+
+char *
+e2e_endpoint (int port)
+{
+    return e2e_fmt ("tcp://127.0.0.1:%d", port);
+}
+
+char *
+e2e_addr (int port)
+{
+    return e2e_fmt ("127.0.0.1:%d", port);
+}
+
+static zsock_t *
+s_sock_new (int type, const char *endpoint, bool bind)
+{
+    s_init ();
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    zsock_set_linger (sock, 0);
+    zsock_set_rcvtimeo (sock, E2E_REPLY_MS);
+    zsock_set_sndtimeo (sock, E2E_REPLY_MS);
+    int rc = bind ? zsock_bind (sock, "%s", endpoint) : zsock_connect (sock, "%s", endpoint);
+    if (rc < 0) {
+        print_error ("e2e: cannot %s %s: %s\n", bind ? "bind" : "connect", endpoint,
+                     zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    s_grow ((void **) &s_socks, &s_sock_cap, s_sock_count, sizeof (zsock_t *));
+    s_socks [s_sock_count++] = sock;
+    return sock;
+}
+
+zsock_t *
+e2e_req (const char *endpoint)
+{
+    return s_sock_new (ZMQ_REQ, endpoint, false);
+}
+
+zsock_t *
+e2e_dealer (const char *endpoint)
+{
+    return s_sock_new (ZMQ_DEALER, endpoint, false);
+}
+
+zsock_t *
+e2e_pub (const char *endpoint)
+{
+    return s_sock_new (ZMQ_PUB, endpoint, true);
+}
+
+zsock_t *
+e2e_sub (const char *endpoint, const char *topic)
+{
+    zsock_t *sock = s_sock_new (ZMQ_SUB, endpoint, false);
+    if (sock)
+        zsock_set_subscribe (sock, topic);
+    return sock;
+}
+
+void
+e2e_sock_destroy (zsock_t **sock_p)
+{
+    if (!sock_p || !*sock_p)
+        return;
+    for (size_t i = 0; i < s_sock_count; i++)
+        if (s_socks [i] == *sock_p) {
+            s_socks [i] = s_socks [--s_sock_count];
+            break;
+        }
+    zsock_destroy (sock_p);
+}
+
+int
+e2e_send_frames (zsock_t *sock, const char *const frames[], int count)
+{
+    for (int i = 0; i < count; i++) {
+        int more = i + 1 < count ? ZMQ_SNDMORE : 0;
+        if (zmq_send (zsock_resolve (sock), frames [i], strlen (frames [i]), more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+//  Receives one reply on a REQ socket and parses it (harness-owned), or NULL.
+static cJSON *
+s_recv_reply (zsock_t *req)
+{
+    zmsg_t *msg = zmsg_recv (req);
+    if (!msg) {
+        print_error ("e2e: no reply within %d ms\n", E2E_REPLY_MS);
+        return NULL;
+    }
+    cJSON *reply = NULL;
+    if (zmsg_size (msg) == 1) {
+        zframe_t *frame = zmsg_first (msg);
+        reply = cJSON_ParseWithLength ((const char *) zframe_data (frame), zframe_size (frame));
+        if (!reply)
+            print_error ("e2e: reply is not JSON: %.*s\n",
+                         (int) zframe_size (frame), (const char *) zframe_data (frame));
+    }
+    else
+        print_error ("e2e: reply has %zu frames\n", zmsg_size (msg));
+    zmsg_destroy (&msg);
+    return s_keep (reply, s_cjson_delete);
+}
+
+cJSON *
+e2e_request_bytes (zsock_t *req, const void *data, size_t len)
+{
+    if (zmq_send (zsock_resolve (req), data, len, 0) < 0) {
+        print_error ("e2e: cannot send: %s\n", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    return s_recv_reply (req);
+}
+
+cJSON *
+e2e_request (zsock_t *req, const char *text)
+{
+    return e2e_request_bytes (req, text, strlen (text));
+}
+
+cJSON *
+e2e_request_frames (zsock_t *req, const char *const frames[], int count)
+{
+    if (e2e_send_frames (req, frames, count) < 0) {
+        print_error ("e2e: cannot send: %s\n", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    return s_recv_reply (req);
+}
+
+const char *
+e2e_reply_kind (const cJSON *reply)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive (reply, "error");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive (error, "kind");
+    return cJSON_IsString (kind) ? kind->valuestring : NULL;
+}
+
+const char *
+e2e_reply_wf (const cJSON *reply)
+{
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (reply, "workflow_id");
+    return cJSON_IsString (wf) ? wf->valuestring : NULL;
+}
+
+char *
+e2e_json (const cJSON *value)
+{
+    if (!value)
+        return e2e_fmt ("(null)");
+    return s_keep_str (cJSON_PrintUnformatted (value));
+}
+
+/* ---- Fixture ------------------------------------------------------------- */
+
+int
+e2e_setup (void **state)
+{
+    s_init ();
+    char *dir = e2e_tmpdir ();
+    if (!dir)
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+int
+e2e_teardown (void **state)
+{
+    s_stop_all (SIGTERM, TEARDOWN_STOP_MS);
+    bool verbose = getenv ("E2E_VERBOSE") && *getenv ("E2E_VERBOSE");
+    bool keep = getenv ("E2E_KEEP") && *getenv ("E2E_KEEP");
+    for (size_t i = 0; i < s_proc_count; i++) {
+        if (verbose)
+            e2e_dump (s_procs [i]);
+        free (s_procs [i]->out_path);
+        free (s_procs [i]->err_path);
+        free (s_procs [i]);
+    }
+    s_proc_count = 0;
+    for (size_t i = 0; i < s_sock_count; i++)
+        zsock_destroy (&s_socks [i]);
+    s_sock_count = 0;
+    for (size_t i = 0; i < s_dir_count; i++) {
+        if (keep)
+            print_message ("e2e: kept %s\n", s_dirs [i]);
+        else
+            e2e_rmtree (s_dirs [i]);
+        free (s_dirs [i]);
+    }
+    s_dir_count = 0;
+    //  Last in, first out: later strings may point into nothing earlier.
+    while (s_kept_count > 0) {
+        s_kept_t *kept = &s_kept [--s_kept_count];
+        kept->destroy (kept->ptr);
+    }
+    *state = NULL;
+    return 0;
+}
