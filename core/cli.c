@@ -1,0 +1,211 @@
+/*  cli.c - the svcfw command line (SPEC §2), parsed into options.
+
+    The known options are matched exactly as SPEC §2 spells them; every other
+    dashed word is a config override, so a service can take any key without
+    svcfw knowing it. An option's value is always the next word, even when it
+    starts with a dash, so `--offset -3` works.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "svcfw.h"
+#include "cli.h"
+
+//  Where the value of a path option goes, or NULL if name is not one.
+static const char **
+s_path_slot (cli_opts_t *opts, const char *name)
+{
+    if (strcmp (name, "-s") == 0) return &opts->service_path;
+    if (strcmp (name, "-a") == 0) return &opts->addresses_path;
+    if (strcmp (name, "-c") == 0) return &opts->config_path;
+    if (strcmp (name, "-l") == 0) return &opts->log_path;
+    return NULL;
+}
+
+//  Where the value of a log level option goes, or NULL if name is not one.
+static int *
+s_level_slot (cli_opts_t *opts, const char *name)
+{
+    if (strcmp (name, "-cl") == 0) return &opts->console_level;
+    if (strcmp (name, "-f") == 0)  return &opts->file_level;
+    return NULL;
+}
+
+int
+cli_level_parse (const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcasecmp (name, "DEBUG") == 0)
+        return SVCFW_LOG_DEBUG;
+    if (strcasecmp (name, "INFO") == 0)
+        return SVCFW_LOG_INFO;
+    if (strcasecmp (name, "WARNING") == 0 || strcasecmp (name, "WARN") == 0)
+        return SVCFW_LOG_WARNING;
+    if (strcasecmp (name, "ERROR") == 0)
+        return SVCFW_LOG_ERROR;
+    return -1;
+}
+
+//  Adds KEY: TEXT to the overrides; a later duplicate replaces the earlier.
+static int
+s_add_override (cli_opts_t *opts, const char *key, const char *text, char *err)
+{
+    cJSON *value = cJSON_CreateString (text);
+    if (!value)
+        return err_set (err, "out of memory");
+    bool added = cJSON_GetObjectItemCaseSensitive (opts->overrides, key)
+               ? cJSON_ReplaceItemInObjectCaseSensitive (opts->overrides, key, value)
+               : cJSON_AddItemToObject (opts->overrides, key, value);
+    if (!added) {
+        cJSON_Delete (value);
+        return err_set (err, "out of memory");
+    }
+    return 0;
+}
+
+//  Handles option `name` with its `value` (the word after it, or what
+//  followed '=' in `arg`). Returns 0 or -1 with err.
+static int
+s_set_option (cli_opts_t *opts, const char *name, const char *value, const char *arg, char *err)
+{
+    const char **path = s_path_slot (opts, name);
+    if (path) {
+        *path = value;
+        return 0;
+    }
+    int *level = s_level_slot (opts, name);
+    if (level) {
+        *level = cli_level_parse (value);
+        if (*level < 0)
+            return err_set (err, "unknown log level \"%s\" for %s "
+                            "(use DEBUG, INFO, WARNING or ERROR)", value, name);
+        return 0;
+    }
+    if (strcmp (name, "-m") == 0 || strcmp (name, "-h") == 0
+    ||  strcmp (name, "--help") == 0 || strcmp (name, "--version") == 0)
+        return err_set (err, "option %s takes no value", name);
+
+    const char *key = name + (name [1] == '-' ? 2 : 1);
+    if (!*key)
+        return err_set (err, "option \"%s\" has no name", arg);
+    return s_add_override (opts, key, value, err);
+}
+
+//  Parses one argument (and its value, advancing *index past it).
+//  Returns 0 or -1 with err.
+static int
+s_parse_one (int argc, char **argv, int *index, cli_opts_t *opts, char *err)
+{
+    const char *arg = argv [*index];
+    if (strcmp (arg, "-h") == 0 || strcmp (arg, "--help") == 0) {
+        opts->help = true;
+        return 0;
+    }
+    if (strcmp (arg, "--version") == 0) {
+        opts->version = true;
+        return 0;
+    }
+    if (strcmp (arg, "-m") == 0) {
+        opts->main_mode = true;
+        return 0;
+    }
+    if (arg [0] != '-' || strcmp (arg, "-") == 0 || strcmp (arg, "--") == 0)
+        return err_set (err, "unexpected argument \"%s\"", arg);
+
+    //  NAME=VALUE in one word; otherwise the value is the next word.
+    const char *equals = strchr (arg, '=');
+    char *name = equals ? strndup (arg, (size_t) (equals - arg)) : strdup (arg);
+    if (!name)
+        return err_set (err, "out of memory");
+    int rc;
+    if (equals)
+        rc = s_set_option (opts, name, equals + 1, arg, err);
+    else
+    if (*index + 1 >= argc)
+        rc = err_set (err, "option %s needs a value", name);
+    else
+        rc = s_set_option (opts, name, argv [++*index], arg, err);
+    free (name);
+    return rc;
+}
+
+int
+cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
+{
+    memset (opts, 0, sizeof *opts);
+    opts->console_level = SVCFW_LOG_INFO;
+    opts->file_level = SVCFW_LOG_DEBUG;
+    opts->overrides = cJSON_CreateObject ();
+    if (!opts->overrides)
+        return err_set (err, "out of memory");
+
+    //  Keep going after an error: -h or --version anywhere still wins, so
+    //  `svcfw --bad -h` shows help. Only the first error is reported.
+    char first [ERR_LEN] = "";
+    for (int index = 1; index < argc; index++) {
+        char here [ERR_LEN];
+        if (s_parse_one (argc, argv, &index, opts, here) && !first [0])
+            snprintf (first, sizeof first, "%s", here);
+    }
+    if (opts->help || opts->version)
+        return 0;
+    if (!first [0] && !opts->service_path)
+        snprintf (first, sizeof first, "missing -s SERVICE.so");
+    if (first [0]) {
+        cli_opts_reset (opts);
+        return err_set (err, "%s", first);
+    }
+    return 0;
+}
+
+void
+cli_opts_reset (cli_opts_t *opts)
+{
+    if (!opts)
+        return;
+    cJSON_Delete (opts->overrides);
+    memset (opts, 0, sizeof *opts);
+}
+
+const char *
+cli_usage (void)
+{
+    return
+"usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]\n"
+"             [-l LOGFILE] [-f FILE_LEVEL] [--KEY VALUE ...]\n"
+"       svcfw -h | --help        svcfw --version\n"
+"\n"
+"Runs one service: loads the plugin, validates its models and config, wires\n"
+"its ZeroMQ sockets from the addresses file and dispatches inbound messages.\n"
+"\n"
+"Options:\n"
+"  -s SERVICE.so      the service plugin to run (required)\n"
+"  -a ADDRESSES.json  where each connection and state binds or connects\n"
+"  -c CONFIG.json     the service's config, a JSON object (default: {})\n"
+"  -m                 main mode: run the plugin's svcfw_main as a leading-edge\n"
+"                     producer (no inbound connections or states allowed)\n"
+"  -cl LEVEL          console log level (default INFO)\n"
+"  -l LOGFILE         also log to this file\n"
+"  -f LEVEL           the log file's level (default DEBUG)\n"
+"  -h, --help         show this help and exit\n"
+"  --version          show the version and exit\n"
+"  --KEY VALUE        set config key KEY, overriding the config file; also\n"
+"                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
+"                     the type config_model declares for KEY (int, float,\n"
+"                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
+"                     a value that does not convert is a startup error.\n"
+"\n"
+"Log levels: DEBUG, INFO, WARNING (or WARN), ERROR, in any case.\n"
+"\n"
+"Exit status:\n"
+"  0  clean stop (SIGINT/SIGTERM); in main mode (-m), svcfw_main's return value\n"
+"  1  startup error (one line on stderr naming the file, entry or key)\n"
+"  2  usage error\n"
+"\n"
+"Examples:\n"
+"  svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -c config.json\n"
+"  svcfw -s producer.so -a addresses.json -m -cl DEBUG -l producer.log\n"
+"  svcfw -s service.so -a addresses.json -c config.json --n 12 --name=alpha\n";
+}

@@ -1,0 +1,669 @@
+/*  types.c - the model type language, compiled once, checked per message.
+
+    A compiled type is a small tree. Objects keep their members in
+    declaration order, so errors and descriptions follow the model as the
+    user wrote it; models are small, so members are found by a linear scan.
+    A map {"*": T} is an object that is not closed: keys it does not declare
+    take the type `item` instead of being errors.
+*/
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "json.h"
+#include "types.h"
+
+//  The largest integer a double (and so a cJSON number) holds exactly.
+#define S_INT_LIMIT 9007199254740992.0      //  2^53
+
+typedef enum {
+    S_STR, S_INT, S_FLOAT, S_BOOL, S_DICT, S_LIST, S_ANY,
+    S_OBJECT,                       //  {KEY: TYPE}, {"*": TYPE}, argument models
+    S_LIST_OF                       //  [TYPE]
+} s_kind_t;
+
+static const struct {
+    const char *name;
+    s_kind_t kind;
+} s_basic [] = {
+    { "str", S_STR }, { "int", S_INT }, { "float", S_FLOAT }, { "bool", S_BOOL },
+    { "dict", S_DICT }, { "list", S_LIST }, { "any", S_ANY }
+};
+#define S_BASIC_COUNT (sizeof s_basic / sizeof s_basic [0])
+
+typedef struct {
+    char *name;                     //  the key
+    type_t *type;                   //  its type, owned
+    bool required;                  //  must be present
+} s_member_t;
+
+struct _type_t {
+    s_kind_t kind;
+    bool closed;                    //  object: undeclared keys are errors (else they take `item`)
+    s_member_t *members;            //  object: declared keys, in declaration order
+    size_t member_count;
+    type_t *item;                   //  list: every item's type; open object: every other value's type
+};
+
+//  ---------------------------------------------------------------------------
+//  Compiling
+
+static type_t *
+s_new (s_kind_t kind)
+{
+    type_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->kind = kind;
+    return self;
+}
+
+//  Returns a fresh string made from fmt (free with free), or NULL.
+static char * __attribute__ ((format (printf, 1, 2)))
+s_format (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int size = vsnprintf (NULL, 0, fmt, ap);
+    va_end (ap);
+    char *text = size >= 0 ? malloc ((size_t) size + 1) : NULL;
+    if (text) {
+        va_start (ap, fmt);
+        vsnprintf (text, (size_t) size + 1, fmt, ap);
+        va_end (ap);
+    }
+    return text;
+}
+
+static bool
+s_streq (const char *a, const char *b)
+{
+    return a && b && strcmp (a, b) == 0;
+}
+
+static const s_member_t *
+s_find_member (const type_t *self, const char *name)
+{
+    for (size_t index = 0; index < self->member_count; index++)
+        if (s_streq (self->members [index].name, name))
+            return &self->members [index];
+    return NULL;
+}
+
+static type_t *s_compile (const cJSON *spec, const char *where, char *err);
+
+//  Compiles `spec` as member `name` of object `self`, named "WHERE.NAME" in
+//  errors. Returns 0 or -1 with err.
+static int
+s_add_member (type_t *self, const char *name, const cJSON *spec, bool required,
+              const char *where, char *err)
+{
+    //  cJSON keeps both copies of a key written twice; the model must not.
+    if (s_find_member (self, name))
+        return err_set (err, "%s: key \"%s\" is declared twice", where, name);
+    char *member_where = s_format ("%s.%s", where, name);
+    if (!member_where)
+        return err_set (err, "%s: out of memory", where);
+    type_t *type = s_compile (spec, member_where, err);
+    free (member_where);
+    if (!type)
+        return -1;
+
+    s_member_t *members = realloc (self->members, (self->member_count + 1) * sizeof *members);
+    if (members)
+        self->members = members;
+    char *copy = strdup (name);
+    if (!members || !copy) {
+        free (copy);
+        type_destroy (&type);
+        return err_set (err, "%s: out of memory", where);
+    }
+    self->members [self->member_count++] = (s_member_t) { copy, type, required };
+    return 0;
+}
+
+//  Compiles {"*": TYPE} or {KEY: TYPE, ...}.
+static type_t *
+s_compile_object (const cJSON *spec, const char *where, char *err)
+{
+    type_t *self = s_new (S_OBJECT);
+    if (!self) {
+        err_set (err, "%s: out of memory", where);
+        return NULL;
+    }
+    self->closed = true;
+    const cJSON *star = cJSON_GetObjectItemCaseSensitive (spec, "*");
+    if (star) {
+        //  A map: any keys, every value of one type. Mixing it with named
+        //  keys would be ambiguous (is "a" also checked against "*"?).
+        const cJSON *other = spec->child;
+        while (other && s_streq (other->string, "*"))
+            other = other->next;
+        if (other) {
+            err_set (err, "%s: key \"%s\" next to \"*\" (a map {\"*\": TYPE} takes no other keys)",
+                     where, other->string);
+            type_destroy (&self);
+            return NULL;
+        }
+        if (cJSON_GetArraySize (spec) > 1) {
+            err_set (err, "%s: key \"*\" is declared twice", where);
+            type_destroy (&self);
+            return NULL;
+        }
+        char *item_where = s_format ("%s.*", where);
+        self->item = item_where ? s_compile (star, item_where, err) : NULL;
+        if (!item_where)
+            err_set (err, "%s: out of memory", where);
+        free (item_where);
+        if (!self->item)
+            type_destroy (&self);
+        else
+            self->closed = false;
+        return self;
+    }
+    const cJSON *member;
+    cJSON_ArrayForEach (member, spec) {
+        if (s_add_member (self, member->string, member, true, where, err)) {
+            type_destroy (&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+static type_t *
+s_compile (const cJSON *spec, const char *where, char *err)
+{
+    if (cJSON_IsString (spec)) {
+        for (size_t index = 0; index < S_BASIC_COUNT; index++)
+            if (s_streq (spec->valuestring, s_basic [index].name)) {
+                type_t *self = s_new (s_basic [index].kind);
+                if (!self)
+                    err_set (err, "%s: out of memory", where);
+                return self;
+            }
+        err_set (err, "%s: unknown type \"%s\"", where, spec->valuestring);
+        return NULL;
+    }
+    if (cJSON_IsArray (spec)) {
+        int size = cJSON_GetArraySize (spec);
+        if (size != 1) {
+            err_set (err, "%s: a list type [TYPE] needs exactly one item type, got %d", where, size);
+            return NULL;
+        }
+        type_t *self = s_new (S_LIST_OF);
+        char *item_where = s_format ("%s[0]", where);
+        if (!self || !item_where) {
+            free (self);
+            free (item_where);
+            err_set (err, "%s: out of memory", where);
+            return NULL;
+        }
+        self->item = s_compile (spec->child, item_where, err);
+        free (item_where);
+        if (!self->item)
+            type_destroy (&self);
+        return self;
+    }
+    if (cJSON_IsObject (spec))
+        return s_compile_object (spec, where, err);
+
+    err_set (err, "%s: a type must be a type name, {KEY: TYPE} or [TYPE], got %s",
+             where, json_type_name (spec));
+    return NULL;
+}
+
+type_t *
+type_compile (const cJSON *spec, const char *where, char *err)
+{
+    return s_compile (spec, where ? where : "type", err);
+}
+
+//  The name a section goes by in errors: its key in the model when it has
+//  one (e.g. "required_arguments"), else `fallback`.
+static const char *
+s_section_name (const cJSON *section, const char *fallback)
+{
+    return section && section->string ? section->string : fallback;
+}
+
+//  Adds one section of an argument model to self.
+static int
+s_add_section (type_t *self, const cJSON *section, bool required, const char *name,
+               const char *where, char *err)
+{
+    char *section_where = s_format ("%s.%s", where, name);
+    if (!section_where)
+        return err_set (err, "%s: out of memory", where);
+    int rc = 0;
+    const cJSON *member;
+    cJSON_ArrayForEach (member, section) {
+        if (!s_streq (member->string, "*")) {
+            rc = s_add_member (self, member->string, member, required, section_where, err);
+            if (rc)
+                break;
+            continue;
+        }
+        //  "*" among optional keys opens the model to any other key of that
+        //  type; among required keys it could never be satisfied.
+        if (required) {
+            rc = err_set (err, "%s: key \"*\" cannot be required "
+                          "(declare it optional to allow any other key)", section_where);
+            break;
+        }
+        if (!self->closed) {
+            rc = err_set (err, "%s: key \"*\" is declared twice", section_where);
+            break;
+        }
+        char *item_where = s_format ("%s.*", section_where);
+        self->item = item_where ? s_compile (member, item_where, err) : NULL;
+        if (!item_where)
+            err_set (err, "%s: out of memory", where);
+        free (item_where);
+        if (!self->item) {
+            rc = -1;
+            break;
+        }
+        self->closed = false;
+    }
+    free (section_where);
+    return rc;
+}
+
+type_t *
+type_compile_args (const cJSON *required, const cJSON *optional, const char *where, char *err)
+{
+    if (!where)
+        where = "model";
+    const char *required_name = s_section_name (required, "required");
+    const char *optional_name = s_section_name (optional, "optional");
+    if (required && !cJSON_IsObject (required)) {
+        err_set (err, "%s.%s: must be an object of KEY: TYPE, got %s",
+                 where, required_name, json_type_name (required));
+        return NULL;
+    }
+    if (optional && !cJSON_IsObject (optional)) {
+        err_set (err, "%s.%s: must be an object of KEY: TYPE, got %s",
+                 where, optional_name, json_type_name (optional));
+        return NULL;
+    }
+    const cJSON *member;
+    cJSON_ArrayForEach (member, optional) {
+        if (cJSON_GetObjectItemCaseSensitive (required, member->string)) {
+            err_set (err, "%s: key \"%s\" is in both %s and %s",
+                     where, member->string, required_name, optional_name);
+            return NULL;
+        }
+    }
+    type_t *self = s_new (S_OBJECT);
+    if (!self) {
+        err_set (err, "%s: out of memory", where);
+        return NULL;
+    }
+    self->closed = true;
+    if ((required && s_add_section (self, required, true, required_name, where, err))
+    ||  (optional && s_add_section (self, optional, false, optional_name, where, err)))
+        type_destroy (&self);
+    return self;
+}
+
+void
+type_destroy (type_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    type_t *self = *self_p;
+    for (size_t index = 0; index < self->member_count; index++) {
+        free (self->members [index].name);
+        type_destroy (&self->members [index].type);
+    }
+    free (self->members);
+    type_destroy (&self->item);
+    free (self);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------------------
+//  Validating
+
+//  The path from the top to the value being checked, e.g. "order.items[2]".
+//  A fixed buffer: a path too long for it is cut, which only shortens the
+//  error message.
+typedef struct {
+    char text [ERR_LEN];
+    size_t len;
+} s_path_t;
+
+//  Appends to the path; returns the old length to restore with s_path_pop.
+static size_t __attribute__ ((format (printf, 2, 3)))
+s_path_push (s_path_t *path, const char *fmt, ...)
+{
+    size_t old = path->len;
+    va_list ap;
+    va_start (ap, fmt);
+    int added = vsnprintf (path->text + old, sizeof path->text - old, fmt, ap);
+    va_end (ap);
+    if (added > 0)
+        path->len = old + (size_t) added < sizeof path->text
+                  ? old + (size_t) added : sizeof path->text - 1;
+    return old;
+}
+
+static void
+s_path_pop (s_path_t *path, size_t old)
+{
+    path->len = old;
+    path->text [old] = '\0';
+}
+
+//  What a type is called in "expected X": the model's own words for basic
+//  types, "object" and "list" for the structured ones.
+static const char *
+s_kind_name (const type_t *self)
+{
+    for (size_t index = 0; index < S_BASIC_COUNT; index++)
+        if (s_basic [index].kind == self->kind)
+            return s_basic [index].name;
+    return self->kind == S_OBJECT ? "object" : "list";
+}
+
+static int
+s_mismatch (const type_t *self, const cJSON *value, const s_path_t *path, char *err)
+{
+    char got [64];
+    if (cJSON_IsNumber (value)) {
+        //  "got number" alone would puzzle whoever sent 1.5 for an int.
+        //  Shortest of %.15g and %.17g that reads back the same, as cJSON prints.
+        double number = value->valuedouble;
+        snprintf (got, sizeof got, "number %.15g", number);
+        if (strtod (got + 7, NULL) != number)
+            snprintf (got, sizeof got, "number %.17g", number);
+    }
+    else
+        snprintf (got, sizeof got, "%s", json_type_name (value));
+
+    if (path->len == 0)
+        return err_set (err, "expected %s, got %s", s_kind_name (self), got);
+    return err_set (err, "%s '%s': expected %s, got %s",
+                    path->text [0] == '[' ? "item" : "key", path->text, s_kind_name (self), got);
+}
+
+static bool
+s_matches_basic (const type_t *self, const cJSON *value)
+{
+    switch (self->kind) {
+        case S_STR:   return cJSON_IsString (value) && value->valuestring;
+        case S_INT:   return cJSON_IsNumber (value) && isfinite (value->valuedouble)
+                          && value->valuedouble == floor (value->valuedouble)
+                          && fabs (value->valuedouble) <= S_INT_LIMIT;
+        //  An infinity (JSON "1e999") would print back as null; refuse it.
+        case S_FLOAT: return cJSON_IsNumber (value) && isfinite (value->valuedouble);
+        case S_BOOL:  return cJSON_IsBool (value);
+        case S_DICT:  return cJSON_IsObject (value);
+        case S_LIST:  return cJSON_IsArray (value);
+        case S_ANY:   return value != NULL;
+        default:      return false;
+    }
+}
+
+static int s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err);
+
+static int
+s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+{
+    const char *dot = path->len ? "." : "";
+    //  Declared keys first, in declaration order, so the first fault
+    //  reported follows the model as written.
+    for (size_t index = 0; index < self->member_count; index++) {
+        const s_member_t *member = &self->members [index];
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive (value, member->name);
+        size_t old = s_path_push (path, "%s%s", dot, member->name);
+        int rc = 0;
+        if (item)
+            rc = s_validate (member->type, item, path, err);
+        else
+        if (member->required)
+            rc = err_set (err, "missing required key '%s'", path->text);
+        s_path_pop (path, old);
+        if (rc)
+            return rc;
+    }
+    //  Then every key: an undeclared one is an error, or takes the map's
+    //  value type. Checking each (not only the first of a name) means a
+    //  duplicate key cannot smuggle in a value of the wrong type.
+    const cJSON *item;
+    cJSON_ArrayForEach (item, value) {
+        const s_member_t *member = item->string ? s_find_member (self, item->string) : NULL;
+        size_t old = s_path_push (path, "%s%s", dot, item->string ? item->string : "");
+        int rc = 0;
+        if (member)
+            rc = s_validate (member->type, item, path, err);
+        else
+        if (self->closed)
+            rc = err_set (err, "unknown key '%s'", path->text);
+        else
+            rc = s_validate (self->item, item, path, err);
+        s_path_pop (path, old);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+{
+    if (self->kind == S_OBJECT) {
+        if (!cJSON_IsObject (value))
+            return s_mismatch (self, value, path, err);
+        return s_validate_object (self, value, path, err);
+    }
+    if (self->kind == S_LIST_OF) {
+        if (!cJSON_IsArray (value))
+            return s_mismatch (self, value, path, err);
+        int index = 0;
+        const cJSON *item;
+        cJSON_ArrayForEach (item, value) {
+            size_t old = s_path_push (path, "[%d]", index++);
+            int rc = s_validate (self->item, item, path, err);
+            s_path_pop (path, old);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    return s_matches_basic (self, value) ? 0 : s_mismatch (self, value, path, err);
+}
+
+int
+type_validate (const type_t *self, const cJSON *value, char *err)
+{
+    assert (self);
+    s_path_t path = { .len = 0 };
+    path.text [0] = '\0';
+    return s_validate (self, value, &path, err);
+}
+
+const type_t *
+type_member (const type_t *self, const char *key)
+{
+    if (!self || self->kind != S_OBJECT || !key)
+        return NULL;
+    const s_member_t *member = s_find_member (self, key);
+    if (member)
+        return member->type;
+    return self->closed ? NULL : self->item;
+}
+
+//  ---------------------------------------------------------------------------
+//  Converting command-line text
+
+//  Quotes text for an error message: escaped, so the message stays one
+//  line, and cut after 60 characters.
+static void
+s_quote (const char *text, char *out, size_t size)
+{
+    size_t len = 0;
+    out [len++] = '"';
+    for (const char *at = text; *at && len + 8 < size; at++) {
+        unsigned char c = (unsigned char) *at;
+        if (at - text == 60) {
+            len += (size_t) snprintf (out + len, size - len, "...");
+            break;
+        }
+        if (c == '"' || c == '\\')
+            len += (size_t) snprintf (out + len, size - len, "\\%c", c);
+        else
+        if (c < 0x20 || c == 0x7F)
+            len += (size_t) snprintf (out + len, size - len, "\\x%02x", c);
+        else
+            out [len++] = (char) c;
+    }
+    out [len++] = '"';
+    out [len] = '\0';
+}
+
+static cJSON *
+s_convert_fail (const type_t *self, const char *text, char *err)
+{
+    char quoted [96];
+    s_quote (text, quoted, sizeof quoted);
+    err_set (err, "expected %s, got %s", s_kind_name (self), quoted);
+    return NULL;
+}
+
+//  An integer written in full: optional sign, decimal digits, nothing else.
+static bool
+s_parse_int (const char *text, double *number)
+{
+    const char *digits = (*text == '-' || *text == '+') ? text + 1 : text;
+    if (!*digits)
+        return false;
+    for (const char *at = digits; *at; at++)
+        if (!isdigit ((unsigned char) *at))
+            return false;
+    errno = 0;
+    long long parsed = strtoll (text, NULL, 10);
+    if (errno == ERANGE || parsed > (long long) S_INT_LIMIT || parsed < -(long long) S_INT_LIMIT)
+        return false;
+    *number = (double) parsed;
+    return true;
+}
+
+//  A decimal number as strtod reads it, refusing what JSON cannot hold
+//  (nan, inf) and hex floats, which nobody means on a command line.
+static bool
+s_parse_float (const char *text, double *number)
+{
+    if (!*text || isspace ((unsigned char) *text) || strpbrk (text, "xX"))
+        return false;
+    char *end;
+    *number = strtod (text, &end);
+    return *end == '\0' && isfinite (*number);
+}
+
+static bool
+s_parse_bool (const char *text, bool *flag)
+{
+    static const char *truths [] = { "true", "1", "yes" };
+    static const char *falsehoods [] = { "false", "0", "no" };
+    for (size_t index = 0; index < 3; index++) {
+        if (strcasecmp (text, truths [index]) == 0) {
+            *flag = true;
+            return true;
+        }
+        if (strcasecmp (text, falsehoods [index]) == 0) {
+            *flag = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+cJSON *
+type_convert_text (const type_t *self, const char *text, char *err)
+{
+    if (!text)
+        text = "";
+    if (!self || self->kind == S_STR)
+        return cJSON_CreateString (text);
+
+    double number;
+    bool flag;
+    switch (self->kind) {
+        case S_INT:
+            return s_parse_int (text, &number)
+                 ? cJSON_CreateNumber (number) : s_convert_fail (self, text, err);
+        case S_FLOAT:
+            return s_parse_float (text, &number)
+                 ? cJSON_CreateNumber (number) : s_convert_fail (self, text, err);
+        case S_BOOL:
+            return s_parse_bool (text, &flag)
+                 ? cJSON_CreateBool (flag) : s_convert_fail (self, text, err);
+        default:
+            break;
+    }
+    //  Everything else is written as JSON on the command line.
+    cJSON *value = json_parse (text, strlen (text), "text", NULL);
+    if (self->kind == S_ANY)
+        return value ? value : cJSON_CreateString (text);
+    if (!value)
+        return s_convert_fail (self, text, err);
+    if (type_validate (self, value, err)) {
+        cJSON_Delete (value);
+        return NULL;
+    }
+    return value;
+}
+
+//  ---------------------------------------------------------------------------
+//  Describing
+
+static void
+s_describe (const type_t *self, FILE *out)
+{
+    if (self->kind == S_LIST_OF) {
+        fputc ('[', out);
+        s_describe (self->item, out);
+        fputc (']', out);
+        return;
+    }
+    if (self->kind != S_OBJECT) {
+        fputs (s_kind_name (self), out);
+        return;
+    }
+    fputc ('{', out);
+    for (size_t index = 0; index < self->member_count; index++) {
+        const s_member_t *member = &self->members [index];
+        //  A trailing ? marks an optional key, as in TypeScript.
+        fprintf (out, "%s\"%s\"%s: ", index ? ", " : "", member->name,
+                 member->required ? "" : "?");
+        s_describe (member->type, out);
+    }
+    if (!self->closed) {
+        fprintf (out, "%s\"*\": ", self->member_count ? ", " : "");
+        s_describe (self->item, out);
+    }
+    fputc ('}', out);
+}
+
+char *
+type_describe (const type_t *self)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    if (!out)
+        return NULL;
+    if (self)
+        s_describe (self, out);
+    if (fclose (out)) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
