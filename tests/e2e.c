@@ -715,6 +715,12 @@ e2e_pub (const char *endpoint)
 }
 
 zsock_t *
+e2e_pub_connect (const char *endpoint)
+{
+    return s_sock_new (ZMQ_PUB, endpoint, false);
+}
+
+zsock_t *
 e2e_sub (const char *endpoint, const char *topic)
 {
     zsock_t *sock = s_sock_new (ZMQ_SUB, endpoint, false);

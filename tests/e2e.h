@@ -221,12 +221,14 @@ int e2e_tcp_port (void);
 char *e2e_endpoint (int port);
 char *e2e_addr (int port);
 
-/* Raw peers: REQ, DEALER and SUB connect to `endpoint`; PUB binds it. Each
-   has linger 0 and send/receive timeouts of E2E_REPLY_MS, so nothing hangs.
-   SUB subscribes to `topic`. Harness-owned; NULL on failure. */
+/* Raw peers: REQ, DEALER and SUB connect to `endpoint`; e2e_pub binds it,
+   e2e_pub_connect connects to it. Each has linger 0 and send/receive
+   timeouts of E2E_REPLY_MS, so nothing hangs. SUB subscribes to `topic`.
+   Harness-owned; NULL on failure. */
 zsock_t *e2e_req (const char *endpoint);
 zsock_t *e2e_dealer (const char *endpoint);
 zsock_t *e2e_pub (const char *endpoint);
+zsock_t *e2e_pub_connect (const char *endpoint);
 zsock_t *e2e_sub (const char *endpoint, const char *topic);
 
 /* Destroys a harness socket early; accepts NULL and nulls the pointer. */
