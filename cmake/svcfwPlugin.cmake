@@ -1,0 +1,31 @@
+# svcfw_add_plugin(NAME SOURCES a.c [b.c ...] MODELS models.json)
+#
+# Builds a service plugin NAME.so from C sources and a models .json file:
+# the models are embedded as `svcfw_models` (with `svcfw_abi_version`), so
+# the sources hold only handlers and hooks. Works in the svcfw source tree
+# and, after `find_package(svcfw)`, in any project.
+set (_SVCFW_PLUGIN_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+function (svcfw_add_plugin name)
+    cmake_parse_arguments (ARG "" "MODELS" "SOURCES" ${ARGN})
+    if (NOT ARG_SOURCES OR NOT ARG_MODELS)
+        message (FATAL_ERROR "svcfw_add_plugin(${name}): give SOURCES and MODELS")
+    endif ()
+    get_filename_component (models ${ARG_MODELS} ABSOLUTE)
+    set (generated ${CMAKE_CURRENT_BINARY_DIR}/${name}_svcfw_models.c)
+    add_custom_command (
+        OUTPUT ${generated}
+        COMMAND ${CMAKE_COMMAND} -DIN=${models} -DOUT=${generated}
+                -P ${_SVCFW_PLUGIN_DIR}/svcfwEmbedModels.cmake
+        DEPENDS ${models} ${_SVCFW_PLUGIN_DIR}/svcfwEmbedModels.cmake
+        COMMENT "Embedding ${ARG_MODELS} in ${name}"
+        VERBATIM)
+    add_library (${name} MODULE ${ARG_SOURCES} ${generated})
+    set_target_properties (${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET default)
+    if (TARGET svcfw::plugin)
+        target_link_libraries (${name} PRIVATE svcfw::plugin)
+    else ()
+        target_include_directories (${name} PRIVATE ${SVCFW_INCLUDE_DIR})
+        target_link_libraries (${name} PRIVATE PkgConfig::CJSON)
+    endif ()
+endfunction ()

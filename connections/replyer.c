@@ -1,0 +1,165 @@
+/*  replyer.c - a REP socket that answers every request, even a malformed one. */
+#include "replyer.h"
+#include "log.h"
+#include "types.h"
+
+struct _replyer_t {
+    service_t *service;         //  for handler calls
+    const model_t *model;       //  borrowed
+    svcfw_handler_fn *handler;
+    zsock_t *sock;
+    zloop_t *loop;              //  set while attached
+    size_t max_bytes;           //  larger requests get too_large
+    uint64_t faults [FAULT_COUNT];
+};
+
+#define S_BATCH 64              //  requests served per loop wake-up, for fairness
+
+replyer_t *
+replyer_new (service_t *service, const model_t *model, const char *endpoint,
+             svcfw_handler_fn *handler, char *err)
+{
+    replyer_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->service = service;
+    self->model = model;
+    self->handler = handler;
+    self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->sock = zsock_new (ZMQ_REP);
+    if (!self->sock) {
+        free (self);
+        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_linger (self->sock, SERVICE_LINGER_MS);
+    //  Far over the limit, ZeroMQ drops the peer instead of buffering it all;
+    //  up to 4x the limit we read it and answer too_large.
+    int64_t hard_max = (int64_t) self->max_bytes * 4 + 4096;
+    zmq_setsockopt (zsock_resolve (self->sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
+    if (zsock_bind (self->sock, "%s", endpoint) < 0) {
+        err_set (err, "%s: cannot bind %s: %s", model->where, endpoint, zmq_strerror (zmq_errno ()));
+        replyer_destroy (&self);
+        return NULL;
+    }
+    log_debug ("%s: replyer bound at %s", model->name, endpoint);
+    return self;
+}
+
+//  Answers one request of `size` bytes; returns the reply text (fresh,
+//  cJSON_free) and sets *fault to what went wrong, if anything.
+static char *
+s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
+{
+    char why [ERR_LEN];
+    const char *name = self->model->name;
+    envelope_t env = { 0 };
+    fault_t fault = FAULT_NONE;
+    if (multi_frame) {
+        fault = FAULT_BAD_FRAMES;
+        snprintf (why, sizeof why, "a request must be one frame");
+    }
+    else if (size > self->max_bytes) {
+        fault = FAULT_TOO_LARGE;
+        snprintf (why, sizeof why, "request of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
+    }
+    else
+        fault = envelope_decode (data, size, &env, why);
+    if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
+        fault = FAULT_INVALID_ARGS;
+    if (fault) {
+        log_set_workflow_id (env.workflow_id);
+        service_fault (name, self->faults, fault, why);
+        char *reply = envelope_error (fault, why, env.workflow_id);
+        envelope_clear (&env);
+        log_set_workflow_id (NULL);
+        return reply;
+    }
+
+    cJSON *returned = NULL;
+    char *reply;
+    if (service_call (self->service, self->handler, env.args, env.workflow_id, &returned, why)) {
+        self->faults [FAULT_HANDLER_FAILED]++;
+        log_warning ("%s: handler failed: %s", name, why);
+        reply = envelope_error (FAULT_HANDLER_FAILED, why, service_workflow_id (self->service));
+    }
+    else {
+        if (!returned)
+            returned = cJSON_CreateObject ();
+        char detail [ERR_LEN];
+        if (type_validate (self->model->returns, returned, detail)) {
+            self->faults [FAULT_INVALID_RETURN]++;
+            snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
+            log_error ("%s: %s", name, why);
+            reply = envelope_error (FAULT_INVALID_RETURN, why, service_workflow_id (self->service));
+        }
+        else {
+            reply = envelope_reply (returned, service_workflow_id (self->service));
+            log_debug ("%s: replied", name);
+        }
+    }
+    cJSON_Delete (returned);
+    envelope_clear (&env);
+    log_set_workflow_id (NULL);
+    return reply;
+}
+
+static int
+s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    replyer_t *self = arg;
+    void *handle = zsock_resolve (reader);
+    for (int served = 0; served < S_BATCH; served++) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            break;
+        }
+        //  A REP socket must answer once per request, whatever its frames.
+        bool multi_frame = zmq_msg_more (&msg);
+        while (zmq_msg_more (&msg)) {
+            zmq_msg_close (&msg);
+            zmq_msg_init (&msg);
+            if (zmq_msg_recv (&msg, handle, 0) < 0)
+                break;
+        }
+        if (multi_frame) {
+            zmq_msg_close (&msg);
+            zmq_msg_init (&msg);
+        }
+        char *reply = s_answer (self, zmq_msg_data (&msg), zmq_msg_size (&msg), multi_frame);
+        zmq_msg_close (&msg);
+        if (!reply)
+            reply = envelope_error (FAULT_HANDLER_FAILED, "out of memory", NULL);
+        if (!reply || zmq_send (handle, reply, strlen (reply), 0) < 0)
+            log_error ("%s: cannot send the reply: %s", self->model->name, zmq_strerror (zmq_errno ()));
+        cJSON_free (reply);
+        if (service_stopping (self->service))
+            break;
+    }
+    return 0;
+}
+
+int
+replyer_attach (replyer_t *self, zloop_t *loop)
+{
+    if (zloop_reader (loop, self->sock, s_on_readable, self))
+        return -1;
+    self->loop = loop;
+    return 0;
+}
+
+void
+replyer_destroy (replyer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    replyer_t *self = *self_p;
+    if (self->loop)
+        zloop_reader_end (self->loop, self->sock);
+    zsock_destroy (&self->sock);
+    free (self);
+    *self_p = NULL;
+}

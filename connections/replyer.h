@@ -1,0 +1,30 @@
+/*  replyer.h - a REP socket that answers every request, even a malformed one.
+
+    Each request is decoded, validated against the model's arguments, handed
+    to the handler, and its return args validated against the return model;
+    any fault becomes an error reply (SPEC §6), so no requester waits on a
+    failure, and the fault is counted and logged.
+*/
+#ifndef REPLYER_H_INCLUDED
+#define REPLYER_H_INCLUDED
+
+#include <czmq.h>
+#include "models.h"
+#include "service.h"
+
+typedef struct _replyer_t replyer_t;
+
+/* Binds a replyer at `endpoint` for `model` (both borrowed; they outlive it).
+   Returns a fresh replyer the caller owns (replyer_destroy), or NULL with
+   err = "connection_models.in.orders: cannot bind tcp://…: REASON". */
+replyer_t *replyer_new (service_t *service, const model_t *model, const char *endpoint,
+                        svcfw_handler_fn *handler, char *err);
+
+/* Registers the socket with the loop. Returns 0 or -1. */
+int replyer_attach (replyer_t *self, zloop_t *loop);
+
+/* Detaches from the loop if attached and closes the socket; accepts NULL
+   and nulls the caller's pointer. */
+void replyer_destroy (replyer_t **self_p);
+
+#endif

@@ -1,0 +1,149 @@
+/*  subscriber.c - a SUB socket that hands each published message to its handler. */
+#include "subscriber.h"
+#include "log.h"
+#include "types.h"
+
+struct _subscriber_t {
+    service_t *service;
+    const model_t *model;       //  borrowed
+    svcfw_handler_fn *handler;
+    zsock_t *sock;
+    zloop_t *loop;              //  set while attached
+    size_t max_bytes;
+    uint64_t faults [FAULT_COUNT];
+};
+
+#define S_BATCH 256             //  messages handled per loop wake-up, for fairness
+
+subscriber_t *
+subscriber_new (service_t *service, const model_t *model, const char *endpoint,
+                svcfw_handler_fn *handler, char *err)
+{
+    subscriber_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->service = service;
+    self->model = model;
+    self->handler = handler;
+    self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->sock = zsock_new (ZMQ_SUB);
+    if (!self->sock) {
+        free (self);
+        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_linger (self->sock, SERVICE_LINGER_MS);
+    int64_t hard_max = (int64_t) self->max_bytes * 4 + 4096;
+    zmq_setsockopt (zsock_resolve (self->sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
+    zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
+    bool binds = model_bool (model, "is_binder", false);
+    int rc = binds? zsock_bind (self->sock, "%s", endpoint): zsock_connect (self->sock, "%s", endpoint);
+    if (rc < 0) {
+        err_set (err, "%s: cannot %s %s: %s", model->where, binds? "bind": "connect", endpoint,
+                 zmq_strerror (zmq_errno ()));
+        subscriber_destroy (&self);
+        return NULL;
+    }
+    log_debug ("%s: subscriber %s %s, topic \"%s\"", model->name, binds? "bound at": "connected to",
+               endpoint, model_string (model, "topic", ""));
+    return self;
+}
+
+static void
+s_handle (subscriber_t *self, const void *data, size_t size)
+{
+    char why [ERR_LEN];
+    envelope_t env = { 0 };
+    fault_t fault = FAULT_NONE;
+    if (size > self->max_bytes) {
+        fault = FAULT_TOO_LARGE;
+        snprintf (why, sizeof why, "message of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
+    }
+    else
+        fault = envelope_decode (data, size, &env, why);
+    if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
+        fault = FAULT_INVALID_ARGS;
+    if (fault) {
+        log_set_workflow_id (env.workflow_id);
+        service_fault (self->model->name, self->faults, fault, why);
+        envelope_clear (&env);
+        log_set_workflow_id (NULL);
+        return;
+    }
+    cJSON *returned = NULL;
+    if (service_call (self->service, self->handler, env.args, env.workflow_id, &returned, why)) {
+        self->faults [FAULT_HANDLER_FAILED]++;
+        log_warning ("%s: handler failed: %s", self->model->name, why);
+    }
+    cJSON_Delete (returned);        //  a subscriber has no one to reply to
+    envelope_clear (&env);
+    log_set_workflow_id (NULL);
+}
+
+static int
+s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    subscriber_t *self = arg;
+    void *handle = zsock_resolve (reader);
+    for (int handled = 0; handled < S_BATCH; handled++) {
+        //  Exactly [topic][envelope]; read every frame whatever the count.
+        zmq_msg_t topic, body;
+        zmq_msg_init (&topic);
+        if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&topic);
+            break;
+        }
+        int count = 1;
+        zmq_msg_init (&body);
+        if (zmq_msg_more (&topic) && zmq_msg_recv (&body, handle, 0) >= 0) {
+            count++;
+            bool more = zmq_msg_more (&body);
+            while (more) {
+                zmq_msg_t extra;
+                zmq_msg_init (&extra);
+                if (zmq_msg_recv (&extra, handle, 0) < 0)
+                    more = false;
+                else {
+                    more = zmq_msg_more (&extra);
+                    count++;
+                }
+                zmq_msg_close (&extra);
+            }
+        }
+        if (count == 2)
+            s_handle (self, zmq_msg_data (&body), zmq_msg_size (&body));
+        else {
+            char why [64];
+            snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
+            service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+        }
+        zmq_msg_close (&topic);
+        zmq_msg_close (&body);
+        if (service_stopping (self->service))
+            break;
+    }
+    return 0;
+}
+
+int
+subscriber_attach (subscriber_t *self, zloop_t *loop)
+{
+    if (zloop_reader (loop, self->sock, s_on_readable, self))
+        return -1;
+    self->loop = loop;
+    return 0;
+}
+
+void
+subscriber_destroy (subscriber_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    subscriber_t *self = *self_p;
+    if (self->loop)
+        zloop_reader_end (self->loop, self->sock);
+    zsock_destroy (&self->sock);
+    free (self);
+    *self_p = NULL;
+}

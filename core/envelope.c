@@ -1,0 +1,178 @@
+/*  envelope.c - encode and decode the SPEC §6 envelopes, rejecting malformed input. */
+#include <string.h>
+#include "envelope.h"
+#include "json.h"
+
+static const char *const s_fault_names [FAULT_COUNT] = {
+    "none", "invalid_json", "invalid_envelope", "invalid_args", "too_large",
+    "bad_frames", "handler_failed", "invalid_return"
+};
+
+const char *
+fault_name (fault_t fault)
+{
+    return fault >= 0 && fault < FAULT_COUNT? s_fault_names [fault]: "unknown";
+}
+
+bool
+envelope_utf8_valid (const void *data, size_t len)
+{
+    const unsigned char *s = data, *end = s + len;
+    while (s < end) {
+        if (*s < 0x80) {            //  ASCII fast path
+            s++;
+            continue;
+        }
+        int extra;
+        unsigned int cp;
+        if ((*s & 0xE0) == 0xC0)      { extra = 1; cp = *s & 0x1F; }
+        else if ((*s & 0xF0) == 0xE0) { extra = 2; cp = *s & 0x0F; }
+        else if ((*s & 0xF8) == 0xF0) { extra = 3; cp = *s & 0x07; }
+        else return false;
+        if (end - s <= extra)
+            return false;
+        for (int i = 1; i <= extra; i++) {
+            if ((s [i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s [i] & 0x3F);
+        }
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+        ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += extra + 1;
+    }
+    return true;
+}
+
+static fault_t
+s_parse (const void *data, size_t len, envelope_t *env, char *err)
+{
+    memset (env, 0, sizeof *env);
+    if (!envelope_utf8_valid (data, len)) {
+        err_set (err, "not valid UTF-8");
+        return FAULT_INVALID_JSON;
+    }
+    const char *end = NULL;
+    env->root = cJSON_ParseWithLengthOpts (data, len, &end, false);
+    if (!env->root) {
+        err_set (err, "not JSON (at byte %zu)", end? (size_t) (end - (const char *) data): (size_t) 0);
+        return FAULT_INVALID_JSON;
+    }
+    //  Only white space may follow the value.
+    for (const char *p = end; p && p < (const char *) data + len; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            envelope_clear (env);
+            err_set (err, "not JSON (trailing data at byte %zu)", (size_t) (p - (const char *) data));
+            return FAULT_INVALID_JSON;
+        }
+    if (!cJSON_IsObject (env->root)) {
+        err_set (err, "envelope must be an object, got %s", json_type_name (env->root));
+        envelope_clear (env);
+        return FAULT_INVALID_ENVELOPE;
+    }
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (env->root, "workflow_id");
+    if (wf && !cJSON_IsNull (wf)) {
+        if (!cJSON_IsString (wf) || !*wf->valuestring || strlen (wf->valuestring) > 200) {
+            envelope_clear (env);
+            err_set (err, "workflow_id must be a non-empty string of at most 200 bytes");
+            return FAULT_INVALID_ENVELOPE;
+        }
+        env->workflow_id = wf->valuestring;
+    }
+    return FAULT_NONE;
+}
+
+fault_t
+envelope_decode (const void *data, size_t len, envelope_t *env, char *err)
+{
+    fault_t fault = s_parse (data, len, env, err);
+    if (fault)
+        return fault;
+    env->args = cJSON_GetObjectItemCaseSensitive (env->root, "args");
+    if (!cJSON_IsObject (env->args)) {
+        err_set (err, env->args? "'args' must be an object, got %s": "missing 'args'",
+                 json_type_name (env->args));
+        envelope_clear (env);
+        return FAULT_INVALID_ENVELOPE;
+    }
+    return FAULT_NONE;
+}
+
+int
+envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
+{
+    char why [ERR_LEN];
+    if (s_parse (data, len, env, why))
+        return err_set (err, "malformed reply: %s", why);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive (env->root, "error");
+    if (error) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive (error, "kind");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive (error, "message");
+        err_set (err, "error reply (%s): %s",
+                 cJSON_IsString (kind)? kind->valuestring: "?",
+                 cJSON_IsString (message)? message->valuestring: "");
+        envelope_clear (env);
+        return -1;
+    }
+    env->args = cJSON_GetObjectItemCaseSensitive (env->root, "return_args");
+    //  The seed replies null return args for a handler that returned nothing.
+    if (cJSON_IsNull (env->args) || !env->args) {
+        cJSON_DeleteItemFromObjectCaseSensitive (env->root, "return_args");
+        env->args = cJSON_AddObjectToObject (env->root, "return_args");
+    }
+    if (!cJSON_IsObject (env->args)) {
+        err_set (err, "malformed reply: 'return_args' must be an object, got %s", json_type_name (env->args));
+        envelope_clear (env);
+        return -1;
+    }
+    return 0;
+}
+
+void
+envelope_clear (envelope_t *env)
+{
+    cJSON_Delete (env->root);
+    memset (env, 0, sizeof *env);
+}
+
+//  Builds {KEY: value, "workflow_id": id} around a borrowed value without
+//  copying it, prints it, and lets go of the borrowed part.
+static char *
+s_encode (const char *key, const cJSON *value, const char *workflow_id)
+{
+    cJSON *envelope = cJSON_CreateObject ();
+    if (!envelope)
+        return NULL;
+    if (value)
+        cJSON_AddItemReferenceToObject (envelope, key, (cJSON *) value);
+    else
+        cJSON_AddObjectToObject (envelope, key);
+    if (workflow_id)
+        cJSON_AddStringToObject (envelope, "workflow_id", workflow_id);
+    char *text = cJSON_PrintUnformatted (envelope);
+    cJSON_Delete (envelope);        //  deletes the reference item, not the value
+    return text;
+}
+
+char *
+envelope_request (const cJSON *args, const char *workflow_id)
+{
+    return s_encode ("args", args, workflow_id);
+}
+
+char *
+envelope_reply (const cJSON *return_args, const char *workflow_id)
+{
+    return s_encode ("return_args", return_args, workflow_id);
+}
+
+char *
+envelope_error (fault_t kind, const char *message, const char *workflow_id)
+{
+    cJSON *error = cJSON_CreateObject ();
+    cJSON_AddStringToObject (error, "kind", fault_name (kind));
+    cJSON_AddStringToObject (error, "message", message? message: "");
+    char *text = s_encode ("error", error, workflow_id);
+    cJSON_Delete (error);
+    return text;
+}

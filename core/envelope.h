@@ -1,0 +1,62 @@
+/*  envelope.h - the wire envelopes of SPEC §6, and the faults of inbound input.
+
+    Request / published message: {"args": {…}, "workflow_id": "…"}
+    Reply: {"return_args": {…}, "workflow_id": "…"}
+       or  {"error": {"kind": "…", "message": "…"}, "workflow_id": "…"}
+    Unknown envelope keys are ignored, so later versions may add some.
+*/
+#ifndef ENVELOPE_H_INCLUDED
+#define ENVELOPE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "err.h"
+
+/* Why an inbound message could not be used; also the error reply's kind. */
+typedef enum {
+    FAULT_NONE = 0,
+    FAULT_INVALID_JSON,         //  not JSON, or not UTF-8
+    FAULT_INVALID_ENVELOPE,     //  not an object, args missing or not an object, bad workflow_id
+    FAULT_INVALID_ARGS,         //  args fail the model
+    FAULT_TOO_LARGE,            //  over max_message_bytes
+    FAULT_BAD_FRAMES,           //  wrong number of frames
+    FAULT_HANDLER_FAILED,       //  the handler returned non-zero
+    FAULT_INVALID_RETURN,       //  return args fail the return model
+    FAULT_COUNT
+} fault_t;
+
+/* The kind's wire name, e.g. "invalid_json". Static string. */
+const char *fault_name (fault_t fault);
+
+/* A decoded envelope. */
+typedef struct {
+    cJSON *root;                //  the parsed message; owned
+    const cJSON *args;          //  "args" (request) or "return_args" (reply); borrowed from root
+    const char *workflow_id;    //  borrowed from root; NULL when absent
+} envelope_t;
+
+/* Decodes a request or published message of `len` bytes. Returns FAULT_NONE
+   with env filled (free with envelope_clear), or a fault with a short detail
+   in err; env is then empty. */
+fault_t envelope_decode (const void *data, size_t len, envelope_t *env, char *err);
+
+/* Decodes a reply. Returns 0 with env->args = the return args, or -1 with
+   err = "error reply (handler_failed): TEXT" or what is wrong with the
+   bytes; env is then empty. */
+int envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err);
+
+/* Frees what env owns and empties it. */
+void envelope_clear (envelope_t *env);
+
+/* Encode an envelope. Each returns a fresh NUL-terminated string the caller
+   frees with cJSON_free, or NULL on allocation failure. `workflow_id` may be
+   NULL (then omitted). The value arguments are borrowed. */
+char *envelope_request (const cJSON *args, const char *workflow_id);
+char *envelope_reply (const cJSON *return_args, const char *workflow_id);
+char *envelope_error (fault_t kind, const char *message, const char *workflow_id);
+
+/* True if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool envelope_utf8_valid (const void *data, size_t len);
+
+#endif

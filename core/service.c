@@ -1,0 +1,780 @@
+/*  service.c - the life of one service: startup sequence, event loop, dispatch, shutdown.
+
+    @discuss
+    Startup checks everything it can before any socket opens: the plugin and
+    its ABI, the models as a whole (types, connection types, handler names),
+    the config (file, hook, command-line overrides, validation), the
+    addresses of every connection. Each failure is one line naming the file,
+    entry or key, and exit status 1.
+
+    Threads: the process's main thread runs the event loop (zloop), which owns
+    the inbound sockets and the signal fd. In main mode svcfw_main runs on a
+    second thread and owns the outbound connections; svcfw_init runs before
+    that thread starts and svcfw_sigint after it has ended, so no socket is
+    ever used by two threads at once.
+
+    Signals: SIGINT and SIGTERM are blocked in every thread (before ZeroMQ
+    starts its I/O threads, which inherit the mask) and read from a signalfd
+    in the loop, so a signal is an ordinary loop event.
+    @end
+*/
+#define _GNU_SOURCE                 //  pthread_timedjoin_np
+#include <czmq.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "service.h"
+#include "addresses.h"
+#include "config.h"
+#include "json.h"
+#include "loader.h"
+#include "log.h"
+#include "models.h"
+#include "types.h"
+#include "replyer.h"
+#include "requester.h"
+#include "publisher.h"
+#include "subscriber.h"
+
+#define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
+#define S_WORKFLOW_ID_LEN 256   //  room for an incoming id (≤ 200) and its _n suffix
+
+//  One wired connection: its model and the one socket object its kind uses.
+typedef struct {
+    const model_t *model;       //  borrowed from service->models
+    svcfw_handler_fn *handler;  //  inbound: the handler its creation args name
+    replyer_t *replyer;
+    subscriber_t *subscriber;
+    publisher_t *publisher;
+    requester_t *requester;
+} s_conn_t;
+
+struct _svcfw_ctx {
+    service_t *service;
+    const char *message_id;                 //  id of the message being handled; NULL at a leading edge
+    char message_id_buf [40];               //  an id made for a message that came without one
+    int sends;                              //  sends made while handling it
+    char send_id [S_WORKFLOW_ID_LEN];       //  the id of the last send
+    char error [ERR_LEN];                   //  last error of a call on this ctx
+    char fail [ERR_LEN];                    //  svcfw_fail text of the current handler
+    bool failed;                            //  svcfw_fail was called
+};
+
+struct _service_t {
+    const cli_opts_t *opts;
+    plugin_t *plugin;
+    cJSON *models_doc;          //  the models document, after the setup hooks
+    models_t *models;
+    cJSON *config;
+    cJSON *addresses;
+    const char *addresses_name; //  the addresses file, for messages
+    s_conn_t *conns;
+    int conn_count;
+    int state_count;
+    zloop_t *loop;
+    int signal_fd;              //  SIGINT/SIGTERM, read by the loop
+    int stop_fd;                //  eventfd, readable once a stop was asked for
+    int main_done_fd;           //  eventfd, readable once svcfw_main returned
+    atomic_bool stopping;
+    svcfw_ctx loop_ctx;         //  handlers on the loop thread
+    svcfw_ctx main_ctx;         //  svcfw_init, svcfw_main, svcfw_sigint
+    pthread_t main_thread;
+    bool main_started;
+    int stop_signal;            //  the signal that stopped the loop, 0 if none
+};
+
+//  ---------------------------------------------------------------------------
+//  Workflow ids
+
+//  A version-4 UUID from a per-thread xorshift generator seeded by the
+//  kernel: leading edges may make one per message, and a syscall each would
+//  cost more than the message.
+static void
+s_uuid (char *out)
+{
+    static __thread uint64_t state [2];
+    if (!state [0] && !state [1]) {
+        if (getrandom (state, sizeof state, 0) != sizeof state)
+            state [0] = (uint64_t) time (NULL) ^ (uint64_t) (uintptr_t) &state;
+        state [1] |= 1;
+    }
+    unsigned char bytes [16];
+    for (int half = 0; half < 2; half++) {
+        uint64_t s1 = state [0];
+        const uint64_t s0 = state [1];
+        state [0] = s0;
+        s1 ^= s1 << 23;
+        state [1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+        uint64_t value = state [1] + s0;
+        memcpy (bytes + 8 * half, &value, 8);
+    }
+    bytes [6] = (bytes [6] & 0x0F) | 0x40;
+    bytes [8] = (bytes [8] & 0x3F) | 0x80;
+    static const char hex [] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out [o++] = '-';
+        out [o++] = hex [bytes [i] >> 4];
+        out [o++] = hex [bytes [i] & 15];
+    }
+    out [o] = 0;
+}
+
+static void
+s_ctx_reset (svcfw_ctx *ctx, const char *message_id)
+{
+    ctx->message_id = message_id;
+    ctx->sends = 0;
+    ctx->send_id [0] = 0;
+    ctx->error [0] = 0;
+    ctx->fail [0] = 0;
+    ctx->failed = false;
+}
+
+//  The id for the next send on ctx: ID_n under an incoming message, else a
+//  fresh id (a new leading edge).
+static const char *
+s_next_send_id (svcfw_ctx *ctx)
+{
+    if (ctx->message_id)
+        snprintf (ctx->send_id, sizeof ctx->send_id, "%s_%d", ctx->message_id, ++ctx->sends);
+    else
+        s_uuid (ctx->send_id);
+    return ctx->send_id;
+}
+
+//  ---------------------------------------------------------------------------
+//  What connections call back
+
+int
+service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
+              const char *workflow_id, cJSON **return_args, char *err)
+{
+    svcfw_ctx *ctx = &self->loop_ctx;
+    if (!workflow_id) {
+        s_uuid (ctx->message_id_buf);
+        workflow_id = ctx->message_id_buf;
+    }
+    s_ctx_reset (ctx, workflow_id);
+    log_set_workflow_id (workflow_id);
+    *return_args = NULL;
+    int rc = handler (ctx, args, return_args);
+    log_set_workflow_id (workflow_id);      //  sends set it to their own ids
+    if (rc != 0) {
+        cJSON_Delete (*return_args);
+        *return_args = NULL;
+        return err_set (err, "%s", ctx->failed? ctx->fail: "handler failed without a reason (use svcfw_fail)");
+    }
+    return 0;
+}
+
+const char *
+service_workflow_id (service_t *self)
+{
+    return self->loop_ctx.message_id;
+}
+
+void
+service_fault (const char *name, uint64_t *counts, fault_t fault, const char *detail)
+{
+    uint64_t count = ++counts [fault];
+    if (count == 1)
+        log_warning ("%s: dropped %s: %s (first of its kind; later ones are logged at DEBUG)",
+                     name, fault_name (fault), detail);
+    else
+        log_debug ("%s: dropped %s (%" PRIu64 " so far): %s", name, fault_name (fault), count, detail);
+}
+
+int
+service_stop_fd (service_t *self)
+{
+    return self->stop_fd;
+}
+
+int
+service_signal_fd (service_t *self)
+{
+    return self->signal_fd;
+}
+
+bool
+service_stopping (service_t *self)
+{
+    return atomic_load (&self->stopping);
+}
+
+static void
+s_request_stop (service_t *self)
+{
+    if (!atomic_exchange (&self->stopping, true)) {
+        uint64_t one = 1;
+        if (write (self->stop_fd, &one, sizeof one) < 0)
+            log_error ("cannot signal the stop: %s", strerror (errno));
+    }
+}
+
+//  ---------------------------------------------------------------------------
+//  The plugin API (svcfw.h)
+
+static s_conn_t *
+s_find_output (service_t *self, const char *name)
+{
+    for (int i = 0; i < self->conn_count; i++)
+        if (!self->conns [i].model->is_in && strcmp (self->conns [i].model->name, name) == 0)
+            return &self->conns [i];
+    return NULL;
+}
+
+static int
+s_ctx_error (svcfw_ctx *ctx, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (ctx->error, sizeof ctx->error, fmt, args);
+    va_end (args);
+    log_debug ("svcfw_to_send: %s", ctx->error);
+    return -1;
+}
+
+int
+svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
+               const cJSON *args, cJSON **reply)
+{
+    if (!ctx)
+        return -1;
+    service_t *self = ctx->service;
+    ctx->error [0] = 0;
+    if (reply)
+        *reply = NULL;
+    if (!output_type || !output_name)
+        return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
+    if (strcmp (output_type, "state") == 0)
+        return s_ctx_error (ctx, "state '%s': states are not supported by this build yet", output_name);
+    if (strcmp (output_type, "connection") != 0)
+        return s_ctx_error (ctx, "output type \"%s\" is neither \"connection\" nor \"state\"", output_type);
+    s_conn_t *conn = s_find_output (self, output_name);
+    if (!conn)
+        return s_ctx_error (ctx, "no outbound connection named '%s' in connection_models.out", output_name);
+    if (!args)
+        return s_ctx_error (ctx, "%s: args must be a JSON object, got nothing", output_name);
+    char why [ERR_LEN];
+    if (type_validate (conn->model->args, args, why))
+        return s_ctx_error (ctx, "%s: invalid args: %s", output_name, why);
+
+    //  The framework's lines about this send carry the send's id; the
+    //  handler's own lines go back to its message's id afterwards.
+    const char *previous = log_workflow_id ();
+    const char *send_id = s_next_send_id (ctx);
+    log_set_workflow_id (send_id);
+    int rc;
+    if (conn->publisher) {
+        rc = publisher_send (conn->publisher, args, send_id, why);
+    }
+    else {
+        cJSON *returned = NULL;
+        rc = requester_request (conn->requester, args, send_id, &returned, why);
+        if (rc == 0 && reply)
+            *reply = returned;
+        else
+            cJSON_Delete (returned);
+    }
+    if (rc)
+        s_ctx_error (ctx, "%s", why);
+    else
+        log_debug ("sent to %s", output_name);
+    log_set_workflow_id (ctx->message_id? previous: send_id);
+    return rc;
+}
+
+const cJSON *
+svcfw_config (svcfw_ctx *ctx)
+{
+    return ctx? ctx->service->config: NULL;
+}
+
+const cJSON *
+svcfw_state (svcfw_ctx *ctx, const char *name)
+{
+    (void) ctx;
+    (void) name;
+    return NULL;
+}
+
+const char *
+svcfw_workflow_id (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return "";
+    if (ctx->message_id)
+        return ctx->message_id;
+    return ctx->send_id;
+}
+
+void
+svcfw_log (svcfw_ctx *ctx, int level, const char *fmt, ...)
+{
+    (void) ctx;             //  the thread's current id is the ctx's
+    if (!log_enabled (level))
+        return;
+    va_list args;
+    va_start (args, fmt);
+    log_vwrite (level, fmt, args);
+    va_end (args);
+}
+
+int
+svcfw_fail (svcfw_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx)
+        return -1;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (ctx->fail, sizeof ctx->fail, fmt, args);
+    va_end (args);
+    ctx->failed = true;
+    return -1;
+}
+
+const char *
+svcfw_error (svcfw_ctx *ctx)
+{
+    return ctx? ctx->error: "";
+}
+
+bool
+svcfw_sleep (svcfw_ctx *ctx, int ms)
+{
+    if (!ctx)
+        return false;
+    service_t *self = ctx->service;
+    struct pollfd item = { .fd = self->stop_fd, .events = POLLIN };
+    int64_t deadline = zclock_mono () + (ms > 0? ms: 0);
+    while (!service_stopping (self)) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return true;
+        int rc = poll (&item, 1, (int) left);
+        if (rc < 0 && errno != EINTR)
+            return !service_stopping (self);
+    }
+    return false;
+}
+
+//  ---------------------------------------------------------------------------
+//  Startup
+
+static int
+s_startup_error (const char *fmt, ...)
+{
+    char line [ERR_LEN * 2];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (line, sizeof line, fmt, args);
+    va_end (args);
+    fprintf (stderr, "svcfw: error: %s\n", line);
+    return -1;
+}
+
+//  Parses the plugin's models text into the document and compiled models.
+static int
+s_load_models (service_t *self, char *err)
+{
+    const char *text = plugin_models_text (self->plugin);
+    char name [300];
+    snprintf (name, sizeof name, "%s: svcfw_models", self->opts->service_path);
+    self->models_doc = json_parse (text, strlen (text), name, err);
+    if (!self->models_doc)
+        return -1;
+    self->models = models_parse (self->models_doc, err);
+    return self->models? 0: -1;
+}
+
+//  Resolves every handler the models name, and checks main mode's rules.
+static int
+s_check_handlers (service_t *self, char *err)
+{
+    for (int i = 0; i < models_count (self->models); i++) {
+        const model_t *model = models_at (self->models, i);
+        for (const char *const *key = models_handler_keys; *key; key++) {
+            const char *name = model_string (model, *key, NULL);
+            if (name && !plugin_handler (self->plugin, name))
+                return err_set (err, "models: %s: %s names handler \"%s\", which %s does not export",
+                                model->where, *key, name, self->opts->service_path);
+        }
+        if (self->opts->main_mode && model->is_in)
+            return err_set (err, "models: %s: main mode (-m) takes no inbound %s (it is a leading edge)",
+                            model->where, model->is_state? "states": "connections");
+        if (model->is_state)
+            return err_set (err, "models: %s: state type %s is not supported by this build yet",
+                            model->where, models_kind_name (model->kind));
+    }
+    if (self->opts->main_mode && !plugin_hooks (self->plugin)->main)
+        return err_set (err, "%s: main mode (-m) needs the plugin to export svcfw_main",
+                        self->opts->service_path);
+    return 0;
+}
+
+static int
+s_build_config (service_t *self, char *err)
+{
+    self->config = config_load (self->opts->config_path, err);
+    if (!self->config)
+        return -1;
+    if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
+        return -1;
+    svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
+    if (hook) {
+        int rc = hook (self->config);
+        if (rc)
+            return err_set (err, "%s: svcfw_setup_config failed (returned %d)", self->opts->service_path, rc);
+        if (!cJSON_IsObject (self->config))
+            return err_set (err, "%s: svcfw_setup_config left a config that is not an object",
+                            self->opts->service_path);
+    }
+    return config_validate (self->config, models_config (self->models), err);
+}
+
+//  Runs svcfw_setup_connections / svcfw_setup_states and recompiles.
+static int
+s_apply_setup_hooks (service_t *self, char *err)
+{
+    const plugin_hooks_t *hooks = plugin_hooks (self->plugin);
+    svcfw_setup_models_fn *fns [2] = { hooks->setup_connections, hooks->setup_states };
+    bool merged = false;
+    for (int i = 0; i < 2; i++) {
+        if (!fns [i])
+            continue;
+        cJSON *extra = fns [i] (self->config);
+        if (!extra)
+            continue;
+        int rc = models_merge (self->models_doc, extra, i == 1, err);
+        cJSON_Delete (extra);
+        if (rc)
+            return err_set (err, "%s: %.400s", self->opts->service_path, err);
+        merged = true;
+    }
+    if (!merged)
+        return 0;
+    models_destroy (&self->models);
+    self->models = models_parse (self->models_doc, err);
+    if (!self->models)
+        return -1;
+    return s_check_handlers (self, err);
+}
+
+static int
+s_load_addresses (service_t *self, char *err)
+{
+    self->addresses_name = self->opts->addresses_path? self->opts->addresses_path: "addresses";
+    if (self->opts->addresses_path) {
+        self->addresses = json_load_file (self->opts->addresses_path, err);
+        if (!self->addresses)
+            return -1;
+    }
+    else
+        self->addresses = cJSON_CreateObject ();
+    if (addresses_check (self->addresses, self->addresses_name, err))
+        return -1;
+    svcfw_setup_addresses_fn *hook = plugin_hooks (self->plugin)->setup_addresses;
+    if (hook) {
+        int rc = hook (self->addresses, self->config);
+        if (rc)
+            return err_set (err, "%s: svcfw_setup_addresses failed (returned %d)", self->opts->service_path, rc);
+        if (addresses_check (self->addresses, "addresses after svcfw_setup_addresses", err))
+            return -1;
+    }
+    return 0;
+}
+
+//  The socket names of each kind, the first one carrying its messages.
+static const char *
+s_socket_name (model_kind_t kind)
+{
+    switch (kind) {
+        case MODEL_REPLYER:    return "replyer";
+        case MODEL_REQUESTER:  return "requester";
+        case MODEL_SUBSCRIBER: return "subscriber";
+        case MODEL_PUBLISHER:  return "publisher";
+        default:               return "publisher";
+    }
+}
+
+static bool
+s_binds (const model_t *model)
+{
+    switch (model->kind) {
+        case MODEL_REPLYER:    return true;
+        case MODEL_SUBSCRIBER: return model_bool (model, "is_binder", false);
+        case MODEL_PUBLISHER:  return !model_bool (model, "is_x_pub", false);
+        default:               return false;
+    }
+}
+
+//  Resolves every address first, so a missing one fails before any socket
+//  opens; then opens the sockets.
+static int
+s_wire (service_t *self, char *err)
+{
+    int count = models_count (self->models);
+    char (*endpoints) [ENDPOINT_LEN] = calloc (count? count: 1, ENDPOINT_LEN);
+    self->conns = calloc (count? count: 1, sizeof (s_conn_t));
+    if (!endpoints || !self->conns) {
+        free (endpoints);
+        return err_set (err, "out of memory");
+    }
+    int rc = 0;
+    for (int i = 0; i < count && rc == 0; i++) {
+        const model_t *model = models_at (self->models, i);
+        rc = addresses_endpoint (self->addresses, self->addresses_name, model,
+                                 s_socket_name (model->kind), s_binds (model), endpoints [i], err);
+    }
+    for (int i = 0; i < count && rc == 0; i++) {
+        const model_t *model = models_at (self->models, i);
+        s_conn_t *conn = &self->conns [self->conn_count++];
+        conn->model = model;
+        const char *handler_key = model->kind == MODEL_REPLYER? "on_new_request": "on_new_message";
+        const char *handler_name = model_string (model, handler_key, NULL);
+        conn->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        switch (model->kind) {
+            case MODEL_REPLYER:
+                conn->replyer = replyer_new (self, model, endpoints [i], conn->handler, err);
+                rc = conn->replyer? replyer_attach (conn->replyer, self->loop): -1;
+                break;
+            case MODEL_SUBSCRIBER:
+                conn->subscriber = subscriber_new (self, model, endpoints [i], conn->handler, err);
+                rc = conn->subscriber? subscriber_attach (conn->subscriber, self->loop): -1;
+                break;
+            case MODEL_PUBLISHER:
+                conn->publisher = publisher_new (model, endpoints [i], err);
+                rc = conn->publisher? 0: -1;
+                break;
+            case MODEL_REQUESTER:
+                conn->requester = requester_new (self, model, endpoints [i], err);
+                rc = conn->requester? 0: -1;
+                break;
+            default:
+                rc = err_set (err, "models: %s: not supported", model->where);
+        }
+        if (rc == -1 && !*err)
+            err_set (err, "%s: cannot register with the event loop", model->where);
+    }
+    free (endpoints);
+    return rc;
+}
+
+static void
+s_unwire (service_t *self)
+{
+    for (int i = 0; i < self->conn_count; i++) {
+        s_conn_t *conn = &self->conns [i];
+        replyer_destroy (&conn->replyer);
+        subscriber_destroy (&conn->subscriber);
+        publisher_destroy (&conn->publisher);
+        requester_destroy (&conn->requester);
+    }
+    free (self->conns);
+    self->conns = NULL;
+    self->conn_count = 0;
+}
+
+//  ---------------------------------------------------------------------------
+//  Loop events
+
+static void
+s_call_sigint (service_t *self, int signum)
+{
+    svcfw_sigint_fn *hook = plugin_hooks (self->plugin)->sigint;
+    if (hook) {
+        s_ctx_reset (&self->main_ctx, NULL);
+        log_set_workflow_id (NULL);
+        hook (&self->main_ctx, signum);
+        log_set_workflow_id (NULL);
+    }
+}
+
+static int
+s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    service_t *self = arg;
+    struct signalfd_siginfo info;
+    if (read (item->fd, &info, sizeof info) != sizeof info)
+        return 0;
+    const char *abbrev = sigabbrev_np ((int) info.ssi_signo);
+    log_info ("got SIG%s, stopping", abbrev? abbrev: "?");
+    //  Outside main mode the loop thread owns every socket, so the hook can
+    //  run now; in main mode it runs once svcfw_main has returned.
+    self->stop_signal = (int) info.ssi_signo;
+    if (!self->main_started)
+        s_call_sigint (self, self->stop_signal);
+    s_request_stop (self);
+    return -1;
+}
+
+static int
+s_on_main_done (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    (void) arg;
+    return -1;
+}
+
+static void *
+s_main_thread (void *arg)
+{
+    service_t *self = arg;
+    s_ctx_reset (&self->main_ctx, NULL);
+    log_set_workflow_id (NULL);
+    int rc = plugin_hooks (self->plugin)->main (&self->main_ctx);
+    log_set_workflow_id (NULL);
+    uint64_t one = 1;
+    if (write (self->main_done_fd, &one, sizeof one) < 0)
+        log_error ("cannot signal the end of svcfw_main: %s", strerror (errno));
+    return (void *) (intptr_t) rc;
+}
+
+//  Ends main mode's thread: asks it to stop, waits a bounded time. Returns
+//  its exit status, or -1 if it did not return in time.
+static int
+s_stop_main (service_t *self, int signum)
+{
+    s_request_stop (self);
+    struct timespec deadline;
+    clock_gettime (CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += S_MAIN_JOIN_MS / 1000;
+    deadline.tv_nsec += (S_MAIN_JOIN_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    void *result = NULL;
+    if (pthread_timedjoin_np (self->main_thread, &result, &deadline) != 0)
+        return -1;
+    self->main_started = false;
+    if (signum)
+        s_call_sigint (self, signum);
+    return (int) (intptr_t) result;
+}
+
+//  ---------------------------------------------------------------------------
+//  The whole run
+
+static int
+s_startup (service_t *self, char *err)
+{
+    self->plugin = plugin_load (self->opts->service_path, err);
+    if (!self->plugin)
+        return -1;
+    if (log_open (plugin_name (self->plugin), self->opts->console_level, self->opts->log_path,
+                  self->opts->file_level, err))
+        return -1;
+    if (s_load_models (self, err) || s_check_handlers (self, err)
+    ||  s_build_config (self, err) || s_apply_setup_hooks (self, err)
+    ||  s_load_addresses (self, err))
+        return -1;
+
+    //  Signals become loop events; ZeroMQ's threads inherit the mask.
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    self->signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    self->stop_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self->main_done_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->signal_fd < 0 || self->stop_fd < 0 || self->main_done_fd < 0)
+        return err_set (err, "cannot create the loop's descriptors: %s", strerror (errno));
+    self->loop = zloop_new ();
+    if (!self->loop)
+        return err_set (err, "cannot create the event loop");
+    zmq_pollitem_t signal_item = { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t done_item = { NULL, self->main_done_fd, ZMQ_POLLIN, 0 };
+    if (zloop_poller (self->loop, &signal_item, s_on_signal, self)
+    ||  zloop_poller (self->loop, &done_item, s_on_main_done, self))
+        return err_set (err, "cannot register with the event loop");
+    return s_wire (self, err);
+}
+
+int
+service_run (const cli_opts_t *opts)
+{
+    //  Block the stop signals before any thread exists; CZMQ must not install
+    //  its own handlers, the loop reads them from a signalfd.
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &mask, NULL);
+    zsys_handler_set (NULL);
+
+    service_t service = { .opts = opts, .signal_fd = -1, .stop_fd = -1, .main_done_fd = -1 };
+    service_t *self = &service;
+    self->loop_ctx.service = self;
+    self->main_ctx.service = self;
+    char err [ERR_LEN] = "";
+    int status = 0;
+
+    if (s_startup (self, err)) {
+        s_startup_error ("%s", *err? err: "startup failed");
+        status = 1;
+        goto teardown;
+    }
+    svcfw_init_fn *init = plugin_hooks (self->plugin)->init;
+    if (init) {
+        s_ctx_reset (&self->main_ctx, NULL);
+        int rc = init (&self->main_ctx);
+        log_set_workflow_id (NULL);
+        if (rc) {
+            s_startup_error ("%s: svcfw_init failed (returned %d)%s%s", opts->service_path, rc,
+                             self->main_ctx.failed? ": ": "", self->main_ctx.failed? self->main_ctx.fail: "");
+            status = 1;
+            goto teardown;
+        }
+    }
+    log_info ("ready: %d connections, %d states", self->conn_count, self->state_count);
+    if (opts->main_mode) {
+        if (pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
+            s_startup_error ("cannot start the main-mode thread");
+            status = 1;
+            goto teardown;
+        }
+        self->main_started = true;
+    }
+
+    zloop_start (self->loop);
+
+    if (self->main_started) {
+        status = s_stop_main (self, self->stop_signal);
+        if (status < 0) {
+            //  svcfw_main ignores the stop; its sockets are in use on its
+            //  thread and cannot be closed safely, so leave now.
+            log_error ("svcfw_main did not return within %d ms of the stop; exiting", S_MAIN_JOIN_MS);
+            log_close ();
+            _exit (0);
+        }
+    }
+    log_info ("stopped");
+
+teardown:
+    s_unwire (self);
+    zloop_destroy (&self->loop);
+    if (self->signal_fd >= 0)    close (self->signal_fd);
+    if (self->stop_fd >= 0)      close (self->stop_fd);
+    if (self->main_done_fd >= 0) close (self->main_done_fd);
+    cJSON_Delete (self->addresses);
+    cJSON_Delete (self->config);
+    models_destroy (&self->models);
+    cJSON_Delete (self->models_doc);
+    plugin_destroy (&self->plugin);
+    log_close ();
+    return status;
+}
