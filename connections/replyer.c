@@ -68,9 +68,17 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
-        log_set_workflow_id (env.workflow_id);
+        //  A message we cannot read may carry no id: make one, so its log
+        //  line and the error reply can be matched.
+        char made [40];
+        const char *workflow_id = env.workflow_id;
+        if (!workflow_id) {
+            service_uuid (made);
+            workflow_id = made;
+        }
+        log_set_workflow_id (workflow_id);
         service_fault (name, self->faults, fault, why);
-        char *reply = envelope_error (fault, why, env.workflow_id);
+        char *reply = envelope_error (fault, why, workflow_id);
         envelope_clear (&env);
         log_set_workflow_id (NULL);
         return reply;

@@ -97,8 +97,8 @@ struct _service_t {
 //  A version-4 UUID from a per-thread xorshift generator seeded by the
 //  kernel: leading edges may make one per message, and a syscall each would
 //  cost more than the message.
-static void
-s_uuid (char *out)
+void
+service_uuid (char *out)
 {
     static __thread uint64_t state [2];
     if (!state [0] && !state [1]) {
@@ -148,7 +148,7 @@ s_next_send_id (svcfw_ctx *ctx)
     if (ctx->message_id)
         snprintf (ctx->send_id, sizeof ctx->send_id, "%s_%d", ctx->message_id, ++ctx->sends);
     else
-        s_uuid (ctx->send_id);
+        service_uuid (ctx->send_id);
     return ctx->send_id;
 }
 
@@ -161,7 +161,7 @@ service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
 {
     svcfw_ctx *ctx = &self->loop_ctx;
     if (!workflow_id) {
-        s_uuid (ctx->message_id_buf);
+        service_uuid (ctx->message_id_buf);
         workflow_id = ctx->message_id_buf;
     }
     s_ctx_reset (ctx, workflow_id);

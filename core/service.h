@@ -32,6 +32,10 @@ int service_run (const cli_opts_t *opts);
 int service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
                   const char *workflow_id, cJSON **return_args, char *err);
 
+/* Writes a fresh workflow id (a version-4 UUID, 36 lowercase characters
+   and a NUL) into out. Thread-safe. */
+void service_uuid (char *out);
+
 /* The workflow id of the message being handled on the loop thread, or NULL.
    Borrowed; valid during service_call. */
 const char *service_workflow_id (service_t *self);
