@@ -729,6 +729,39 @@ e2e_sub (const char *endpoint, const char *topic)
     return sock;
 }
 
+zsock_t *
+e2e_sub_bind (const char *endpoint, const char *topic)
+{
+    zsock_t *sock = s_sock_new (ZMQ_SUB, endpoint, true);
+    if (sock)
+        zsock_set_subscribe (sock, topic);
+    return sock;
+}
+
+static void
+s_zmsg_destroy (void *ptr)
+{
+    zmsg_t *msg = ptr;
+    zmsg_destroy (&msg);
+}
+
+zmsg_t *
+e2e_recv (zsock_t *sock)
+{
+    return s_keep (zmsg_recv (sock), s_zmsg_destroy);
+}
+
+char *
+e2e_frame_text (zmsg_t *msg, size_t index)
+{
+    if (!msg || index >= zmsg_size (msg))
+        return NULL;
+    zframe_t *frame = zmsg_first (msg);
+    for (size_t i = 0; i < index; i++)
+        frame = zmsg_next (msg);
+    return s_keep_str (zframe_strdup (frame));
+}
+
 void
 e2e_sock_destroy (zsock_t **sock_p)
 {

@@ -222,7 +222,7 @@ char *e2e_endpoint (int port);
 char *e2e_addr (int port);
 
 /* Raw peers: REQ, DEALER and SUB connect to `endpoint`; e2e_pub binds it,
-   e2e_pub_connect connects to it. Each has linger 0 and send/receive
+   e2e_pub_connect connects to it; e2e_sub_bind binds. Each has linger 0 and send/receive
    timeouts of E2E_REPLY_MS, so nothing hangs. SUB subscribes to `topic`.
    Harness-owned; NULL on failure. */
 zsock_t *e2e_req (const char *endpoint);
@@ -230,6 +230,15 @@ zsock_t *e2e_dealer (const char *endpoint);
 zsock_t *e2e_pub (const char *endpoint);
 zsock_t *e2e_pub_connect (const char *endpoint);
 zsock_t *e2e_sub (const char *endpoint, const char *topic);
+zsock_t *e2e_sub_bind (const char *endpoint, const char *topic);
+
+/* Receives one message on a raw socket within E2E_REPLY_MS. Returns it
+   (harness-owned; do not destroy) or NULL on timeout. */
+zmsg_t *e2e_recv (zsock_t *sock);
+
+/* The text of frame `index` of msg (harness-owned), or NULL if there is no
+   such frame. */
+char *e2e_frame_text (zmsg_t *msg, size_t index);
 
 /* Destroys a harness socket early; accepts NULL and nulls the pointer. */
 void e2e_sock_destroy (zsock_t **sock_p);

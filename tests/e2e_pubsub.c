@@ -1,0 +1,176 @@
+/*  e2e_pubsub - publish/subscribe through the real svcfw: topics, wire frames, x_pub.
+
+    ticker_pub (main mode) has two connecting publishers, topics "A" and "B";
+    listener_a binds and subscribes to "A", listener_all binds and hears
+    every topic; producer (main mode) binds one publisher without a topic.
+*/
+#include "e2e.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *
+s_ticker_addresses (int port)
+{
+    return e2e_fmt ("{\"connections\": {\"in\": {}, \"out\": {"
+                    "\"ticks_a\": {\"publisher\": \"%s\"}, "
+                    "\"ticks_b\": {\"publisher\": \"%s\"}}}}", e2e_addr (port), e2e_addr (port));
+}
+
+static char *
+s_listener_addresses (int port)
+{
+    return e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                    "\"out\": {}}}", e2e_addr (port));
+}
+
+//  Waits until `proc` logged `needle` at least `count` times.
+static void
+s_assert_count (e2e_proc_t *proc, const char *needle, int count)
+{
+    if (!e2e_wait_count (e2e_proc_out (proc), needle, count, E2E_LOG_MS)) {
+        e2e_dump (proc);
+        fail_msg ("expected %d x \"%s\" within %d ms, got %d", count, needle, E2E_LOG_MS,
+                  e2e_file_count (e2e_proc_out (proc), needle));
+    }
+}
+
+static void
+s_assert_clean_stop (e2e_proc_t *proc)
+{
+    int status;
+    if (!e2e_stop (proc, SIGTERM, 2000, &status) || !WIFEXITED (status)
+        || WEXITSTATUS (status) != 0) {
+        e2e_dump (proc);
+        fail_msg ("expected exit 0 within 2 s of SIGTERM, status %d", status);
+    }
+}
+
+static void
+test_topic_filter (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *listener = e2e_svcfw (dir, e2e_plugin ("listener_a"),
+                                      s_listener_addresses (port), NULL, NULL);
+    E2E_ASSERT_READY (listener);
+    e2e_proc_t *ticker = e2e_svcfw (dir, e2e_plugin ("ticker_pub"), s_ticker_addresses (port),
+                                    "{\"period_ms\": 10}", "-m", NULL);
+    E2E_ASSERT_READY (ticker);
+
+    //  The first A message heard is n=FIRST; once A n=FIRST+40 is heard,
+    //  about forty B messages were sent to the same subscriber in between,
+    //  on connections made at the same time. None may arrive.
+    s_assert_count (listener, "heard src=A ", 1);
+    int first;
+    char wf [64];
+    char *line = e2e_grep (e2e_proc_out (listener), "heard src=A ");
+    assert_non_null (line);
+    assert_int_equal (sscanf (strstr (line, "heard src=A "), "heard src=A n=%d wf=%63s",
+                              &first, wf), 2);
+    E2E_ASSERT_LOG (listener, e2e_fmt ("heard src=A n=%d ", first + 40), E2E_LOG_MS);
+    assert_non_null (e2e_grep (e2e_proc_out (ticker), e2e_fmt ("sent B n=%d ", first + 40)));
+    assert_int_equal (e2e_file_count (e2e_proc_out (listener), "src=B"), 0);
+
+    //  A heard message carries the publisher's workflow id: a fresh UUID
+    //  for each send from svcfw_main.
+    if (!e2e_match (wf, E2E_UUID_RE))
+        fail_msg ("message from svcfw_main without a fresh UUID: %s", line);
+    assert_int_equal (e2e_file_count (e2e_proc_out (ticker),
+                                      e2e_fmt ("sent A n=%d wf=%s", first, wf)), 1);
+    assert_non_null (e2e_grep (e2e_proc_out (listener), e2e_fmt ("[%s] heard src=A", wf)));
+
+    s_assert_clean_stop (ticker);
+    assert_int_equal (e2e_file_count (e2e_proc_out (listener), "src=B"), 0);
+    s_assert_clean_stop (listener);
+}
+
+static void
+test_binding_subscriber_two_publishers (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *listener = e2e_svcfw (dir, e2e_plugin ("listener_all"),
+                                      s_listener_addresses (port), NULL, NULL);
+    E2E_ASSERT_READY (listener);
+    e2e_proc_t *ticker = e2e_svcfw (dir, e2e_plugin ("ticker_pub"), s_ticker_addresses (port),
+                                    "{\"period_ms\": 10}", "-m", NULL);
+    E2E_ASSERT_READY (ticker);
+    s_assert_count (listener, "heard src=A ", 10);
+    s_assert_count (listener, "heard src=B ", 10);
+    s_assert_clean_stop (ticker);
+    s_assert_clean_stop (listener);
+}
+
+static void
+test_wire_frames_without_topic (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *producer = e2e_svcfw (dir, e2e_plugin ("producer"), e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+        e2e_addr (port)), "{\"period_ms\": 10}", "-m", NULL);
+    E2E_ASSERT_READY (producer);
+    zsock_t *sub = e2e_sub (e2e_endpoint (port), "");
+    zmsg_t *msg = e2e_recv (sub);
+    if (!msg) {
+        e2e_dump (producer);
+        fail_msg ("raw SUB heard nothing from the producer");
+    }
+    //  [empty topic][{"args": {...}, "workflow_id": UUID}]
+    assert_int_equal (zmsg_size (msg), 2);
+    assert_string_equal (e2e_frame_text (msg, 0), "");
+    cJSON *envelope = cJSON_Parse (e2e_frame_text (msg, 1));
+    assert_non_null (envelope);
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive (envelope, "args");
+    assert_true (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (args, "n")));
+    assert_string_equal (cJSON_GetObjectItemCaseSensitive (args, "src")->valuestring, "producer");
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (envelope, "workflow_id");
+    assert_true (cJSON_IsString (wf) && e2e_match (wf->valuestring, E2E_UUID_RE));
+    cJSON_Delete (envelope);
+    s_assert_clean_stop (producer);
+}
+
+static void
+test_wire_frames_with_topic (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    //  The ticker's publishers connect (is_x_pub), so the raw SUB binds.
+    zsock_t *sub = e2e_sub_bind (e2e_endpoint (port), "B");
+    assert_non_null (sub);
+    e2e_proc_t *ticker = e2e_svcfw (dir, e2e_plugin ("ticker_pub"), s_ticker_addresses (port),
+                                    "{\"period_ms\": 10}", "-m", NULL);
+    E2E_ASSERT_READY (ticker);
+    for (int i = 0; i < 3; i++) {
+        zmsg_t *msg = e2e_recv (sub);
+        if (!msg) {
+            e2e_dump (ticker);
+            fail_msg ("raw SUB heard nothing on topic B");
+        }
+        assert_int_equal (zmsg_size (msg), 2);
+        assert_string_equal (e2e_frame_text (msg, 0), "B");
+        cJSON *envelope = cJSON_Parse (e2e_frame_text (msg, 1));
+        assert_non_null (envelope);
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive (
+            cJSON_GetObjectItemCaseSensitive (envelope, "args"), "src");
+        assert_true (cJSON_IsString (src));
+        assert_string_equal (src->valuestring, "B");
+        cJSON_Delete (envelope);
+    }
+    s_assert_clean_stop (ticker);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, e2e_setup, e2e_teardown)
+        T (test_topic_filter),
+        T (test_binding_subscriber_two_publishers),
+        T (test_wire_frames_without_topic),
+        T (test_wire_frames_with_topic),
+#undef T
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
