@@ -27,8 +27,10 @@ typedef struct {
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 
-/* Parses argv[1..argc-1] into opts (which it first resets to defaults).
-   Returns 0, or -1 with a one-line usage error in err, e.g.
+/* Parses argv[1..argc-1] into opts (which it first resets to defaults, so it
+   need not be initialised, but must not hold overrides from an earlier parse).
+   A known option also takes its value as -OPT=VALUE. On failure opts holds
+   nothing to free. Returns 0, or -1 with a one-line usage error in err, e.g.
    "option -s needs a value", "missing -s SERVICE.so",
    "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)".
    With -h/--help or --version, other checks are skipped and 0 returned.

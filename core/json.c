@@ -208,15 +208,15 @@ json_parse (const char *text, size_t len, const char *name, char *err)
     }
     //  Parse a NUL-terminated copy and include the NUL in the length: an
     //  unexpected end of input then fails *at* the NUL, where the user
-    //  needs to look, instead of on the last byte. The second NUL keeps
-    //  cJSON's one-byte read past a missing object key inside our buffer.
-    char *copy = malloc (len + 2);
+    //  needs to look, instead of on the last byte. No JSON value contains
+    //  a NUL byte, so it cannot change what parses.
+    char *copy = malloc (len + 1);
     if (!copy) {
         err_set (err, "%s: out of memory", name);
         return NULL;
     }
     memcpy (copy, text, len);
-    copy [len] = copy [len + 1] = '\0';
+    copy [len] = '\0';
 
     const char *end = NULL;
     cJSON *value = cJSON_ParseWithLengthOpts (copy, len + 1, &end, false);

@@ -23,7 +23,7 @@ cJSON *json_parse (const char *text, size_t len, const char *name, char *err);
 cJSON *json_load_file (const char *path, char *err);
 
 /* The JSON type name of a value for messages: "object", "array", "string",
-   "number", "boolean", "null". Static string. */
+   "number", "boolean", "null" ("nothing" for a NULL pointer). Static string. */
 const char *json_type_name (const cJSON *value);
 
 /* Prints `value` compactly. Returns a fresh string the caller frees with

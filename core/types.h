@@ -9,7 +9,11 @@
     An *argument model* is the pair of sections
       "required_…": {KEY: TYPE}, "optional_…": {KEY: TYPE}
     compiled into one object type: required keys must be present, optional
-    keys may be, and any other key is an error.
+    keys may be, and any other key is an error, unless the optional section
+    declares "*": TYPE, which lets any other key in with that TYPE.
+
+    "int" means an integral number within +-2^53 (what a double holds
+    exactly); "float" any finite number. null matches only "any".
 
     Compile once at startup (errors name the model entry), then validate each
     message against the compiled form without re-reading the spec.
@@ -62,7 +66,8 @@ const type_t *type_member (const type_t *self, const char *key);
    owns (cJSON_Delete), or NULL with err = "expected int, got \"12x\"". */
 cJSON *type_convert_text (const type_t *type, const char *text, char *err);
 
-/* A short human description of the type, e.g. "int", "[str]", "{\"*\": float}".
+/* A short human description of the type, e.g. "int", "[str]", "{\"*\": float}",
+   "{\"id\": int, \"note\"?: str}" (? marks an optional key).
    Returns a fresh string the caller frees with free(). */
 char *type_describe (const type_t *self);
 
