@@ -1,0 +1,115 @@
+/*  test_merge_patch - RFC 7386 merge patch: every example of the RFC's appendix A, and more. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "merge_patch.h"
+
+//  Applies patch to original (JSON texts) and checks the result equals expected.
+static void
+s_check (const char *original, const char *patch, const char *expected)
+{
+    cJSON *target = cJSON_Parse (original);
+    cJSON *p = cJSON_Parse (patch);
+    cJSON *want = cJSON_Parse (expected);
+    assert_non_null (target);
+    assert_non_null (p);
+    assert_non_null (want);
+    assert_int_equal (merge_patch_apply (&target, p), 0);
+    if (!cJSON_Compare (target, want, true)) {
+        char *got = cJSON_PrintUnformatted (target);
+        fail_msg ("%s + %s: expected %s, got %s", original, patch, expected, got);
+        free (got);
+    }
+    cJSON_Delete (target);
+    cJSON_Delete (p);
+    cJSON_Delete (want);
+}
+
+//  RFC 7386, Appendix A: the table of examples, in order.
+static void
+test_rfc7386_appendix_a (void **state)
+{
+    (void) state;
+    s_check ("{\"a\":\"b\"}",            "{\"a\":\"c\"}",            "{\"a\":\"c\"}");
+    s_check ("{\"a\":\"b\"}",            "{\"b\":\"c\"}",            "{\"a\":\"b\",\"b\":\"c\"}");
+    s_check ("{\"a\":\"b\"}",            "{\"a\":null}",             "{}");
+    s_check ("{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}",            "{\"b\":\"c\"}");
+    s_check ("{\"a\":[\"b\"]}",          "{\"a\":\"c\"}",            "{\"a\":\"c\"}");
+    s_check ("{\"a\":\"c\"}",            "{\"a\":[\"b\"]}",          "{\"a\":[\"b\"]}");
+    s_check ("{\"a\":{\"b\":\"c\"}}",    "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}");
+    s_check ("{\"a\":[{\"b\":\"c\"}]}",  "{\"a\":[1]}",              "{\"a\":[1]}");
+    s_check ("[\"a\",\"b\"]",            "[\"c\",\"d\"]",            "[\"c\",\"d\"]");
+    s_check ("{\"a\":\"b\"}",            "[\"c\"]",                  "[\"c\"]");
+    s_check ("{\"a\":\"foo\"}",          "null",                     "null");
+    s_check ("{\"a\":\"foo\"}",          "\"bar\"",                  "\"bar\"");
+    s_check ("{\"e\":null}",             "{\"a\":1}",                "{\"e\":null,\"a\":1}");
+    s_check ("[1,2]",                    "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
+    s_check ("{}",                       "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
+}
+
+//  RFC 7386 section 3's worked example.
+static void
+test_rfc7386_section3 (void **state)
+{
+    (void) state;
+    s_check ("{\"title\":\"Goodbye!\",\"author\":{\"givenName\":\"John\",\"familyName\":\"Doe\"},"
+             "\"tags\":[\"example\",\"sample\"],\"content\":\"This will be unchanged\"}",
+             "{\"title\":\"Hello!\",\"phoneNumber\":\"+01-123-456-7890\",\"author\":{\"familyName\":null},"
+             "\"tags\":[\"example\"]}",
+             "{\"title\":\"Hello!\",\"author\":{\"givenName\":\"John\"},\"tags\":[\"example\"],"
+             "\"content\":\"This will be unchanged\",\"phoneNumber\":\"+01-123-456-7890\"}");
+}
+
+static void
+test_null_target_and_nested_creation (void **state)
+{
+    (void) state;
+    cJSON *target = NULL;
+    cJSON *patch = cJSON_Parse ("{\"a\":{\"b\":null,\"c\":{\"d\":1,\"e\":null}}}");
+    assert_int_equal (merge_patch_apply (&target, patch), 0);
+    cJSON *want = cJSON_Parse ("{\"a\":{\"c\":{\"d\":1}}}");
+    assert_true (cJSON_Compare (target, want, true));
+    //  Deleting a key that is not there changes nothing.
+    cJSON *del = cJSON_Parse ("{\"zz\":null,\"a\":{\"c\":{\"d\":2}}}");
+    assert_int_equal (merge_patch_apply (&target, del), 0);
+    cJSON *want2 = cJSON_Parse ("{\"a\":{\"c\":{\"d\":2}}}");
+    assert_true (cJSON_Compare (target, want2, true));
+    //  The patch is not changed by being applied.
+    cJSON *del_copy = cJSON_Parse ("{\"zz\":null,\"a\":{\"c\":{\"d\":2}}}");
+    assert_true (cJSON_Compare (del, del_copy, true));
+    cJSON_Delete (target);
+    cJSON_Delete (patch);
+    cJSON_Delete (want);
+    cJSON_Delete (del);
+    cJSON_Delete (want2);
+    cJSON_Delete (del_copy);
+}
+
+static void
+test_strip_nulls (void **state)
+{
+    (void) state;
+    cJSON *patch = cJSON_Parse ("{\"a\":null,\"b\":{\"c\":null,\"d\":[null]}}");
+    cJSON *stripped = merge_patch_strip_nulls (patch);
+    cJSON *want = cJSON_Parse ("{\"b\":{\"d\":[null]}}");     //  nulls inside arrays are values
+    assert_true (cJSON_Compare (stripped, want, true));
+    cJSON_Delete (patch);
+    cJSON_Delete (stripped);
+    cJSON_Delete (want);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_rfc7386_appendix_a),
+        cmocka_unit_test (test_rfc7386_section3),
+        cmocka_unit_test (test_null_target_and_nested_creation),
+        cmocka_unit_test (test_strip_nulls),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
