@@ -1,6 +1,7 @@
 /*  test_merge_patch - RFC 7386 merge patch: every example of the RFC's appendix A, and more. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
