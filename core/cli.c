@@ -77,10 +77,12 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
     }
     int *level = s_level_slot (opts, name);
     if (level) {
-        *level = cli_level_parse (value);
-        if (*level < 0)
+        //  Keep the default on error: with -h the parse still succeeds.
+        int parsed = cli_level_parse (value);
+        if (parsed < 0)
             return err_set (err, "unknown log level \"%s\" for %s "
                             "(use DEBUG, INFO, WARNING or ERROR)", value, name);
+        *level = parsed;
         return 0;
     }
     if (strcmp (name, "-m") == 0 || strcmp (name, "-h") == 0
@@ -206,6 +208,7 @@ cli_usage (void)
 "\n"
 "Examples:\n"
 "  svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -c config.json\n"
-"  svcfw -s producer.so -a addresses.json -m -cl DEBUG -l producer.log\n"
-"  svcfw -s service.so -a addresses.json -c config.json --n 12 --name=alpha\n";
+"  svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -cl WARNING -l svc.log\n"
+"  svcfw -s examples/cancel_order/order_sender.so -a addresses.json -m --count 12\n"
+"      (main mode; config key count becomes the int 12, as config_model says)\n";
 }

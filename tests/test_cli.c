@@ -149,6 +149,7 @@ test_help_and_version (void **state)
     cli_opts_reset (&opts);
     assert_int_equal (s_parse (&opts, err, "stray", "-cl", "LOUD", "--help", NULL), 0);
     assert_true (opts.help);
+    assert_int_equal (opts.console_level, SVCFW_LOG_INFO);     //  still a valid level
     cli_opts_reset (&opts);
     assert_int_equal (s_parse (&opts, err, "-s", "x.so", "--version", "--n", NULL), 0);
     assert_true (opts.version);
@@ -248,7 +249,7 @@ test_usage_text (void **state)
         "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--KEY VALUE", "--KEY=VALUE",
         "DEBUG", "INFO", "WARNING", "ERROR", "config_model", "Exit status", "  0 ", "  1 ", "  2 ",
         "Examples:", "svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -c config.json",
-        " -m ", "--n 12"
+        "-a addresses.json -m", "--count 12"
     };
     for (size_t index = 0; index < sizeof needed / sizeof needed [0]; index++)
         if (!strstr (usage, needed [index]))
