@@ -8,7 +8,6 @@
 #define _GNU_SOURCE            //  vasprintf, nftw
 #include "e2e.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -59,15 +58,25 @@ static size_t s_port_count;
 
 /* ---- Registries ---------------------------------------------------------- */
 
+//  Out of memory or descriptors: the test process cannot go on (the atexit
+//  hook still stops the processes it started).
+static void *
+s_check (void *ptr)
+{
+    if (!ptr) {
+        fprintf (stderr, "e2e: out of memory\n");
+        exit (EXIT_FAILURE);
+    }
+    return ptr;
+}
+
 static void
 s_grow (void **array, size_t *cap, size_t count, size_t item_size)
 {
     if (count < *cap)
         return;
     size_t new_cap = *cap ? *cap * 2 : 16;
-    void *grown = realloc (*array, new_cap * item_size);
-    assert (grown);
-    *array = grown;
+    *array = s_check (realloc (*array, new_cap * item_size));
     *cap = new_cap;
 }
 
@@ -119,10 +128,10 @@ e2e_fmt (const char *fmt, ...)
     va_list ap;
     va_start (ap, fmt);
     char *text = NULL;
-    int rc = vasprintf (&text, fmt, ap);
+    if (vasprintf (&text, fmt, ap) < 0)
+        text = NULL;
     va_end (ap);
-    assert (rc >= 0);
-    return s_keep_str (text);
+    return s_keep_str (s_check (text));
 }
 
 //  Reads the whole file into a fresh string (caller frees), or NULL.
@@ -133,15 +142,13 @@ s_slurp (const char *path, size_t *len_p)
     if (!file)
         return NULL;
     size_t cap = 4096, len = 0;
-    char *text = malloc (cap);
-    assert (text);
+    char *text = s_check (malloc (cap));
     size_t got;
     while ((got = fread (text + len, 1, cap - len - 1, file)) > 0) {
         len += got;
         if (cap - len - 1 == 0) {
             cap *= 2;
-            text = realloc (text, cap);
-            assert (text);
+            text = s_check (realloc (text, cap));
         }
     }
     fclose (file);
@@ -191,8 +198,7 @@ e2e_rmtree (const char *path)
 char *
 e2e_tmpdir (void)
 {
-    char *path = strdup ("/tmp/svcfw-e2e-XXXXXX");
-    assert (path);
+    char *path = s_check (strdup ("/tmp/svcfw-e2e-XXXXXX"));
     if (!mkdtemp (path)) {
         free (path);
         return NULL;
@@ -402,11 +408,10 @@ e2e_spawn (char *const argv[], const char *out_path, const char *err_path)
         print_error ("e2e: cannot spawn %s: %s\n", argv [0], strerror (rc));
         return NULL;
     }
-    e2e_proc_t *self = calloc (1, sizeof (e2e_proc_t));
-    assert (self);
+    e2e_proc_t *self = s_check (calloc (1, sizeof (e2e_proc_t)));
     self->pid = pid;
-    self->out_path = strdup (out_path);
-    self->err_path = strdup (err_path ? err_path : out_path);
+    self->out_path = s_check (strdup (out_path));
+    self->err_path = s_check (strdup (err_path ? err_path : out_path));
     s_grow ((void **) &s_procs, &s_proc_cap, s_proc_count, sizeof (e2e_proc_t *));
     s_procs [s_proc_count++] = self;
     return self;
@@ -631,6 +636,30 @@ e2e_svcfw_run (const char *dir, const char *name, ...)
     return self;
 }
 
+void
+e2e_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
+{
+    assert_non_null (proc);
+    int got = e2e_exit_code (proc);
+    const char *err = e2e_read_file (proc->err_path);
+    int lines = e2e_lines (proc->err_path);
+    if (got != code || !err || lines != 1 || !e2e_match (err, line_re)) {
+        e2e_dump (proc);
+        fail_msg ("expected exit %d and one stderr line matching /%s/; got exit %d, %d line(s)",
+                  code, line_re, got, lines);
+    }
+    va_list ap;
+    va_start (ap, line_re);
+    const char *needle;
+    while ((needle = va_arg (ap, const char *)))
+        if (!strstr (err, needle)) {
+            va_end (ap);
+            e2e_dump (proc);
+            fail_msg ("stderr line does not name \"%s\": %s", needle, err);
+        }
+    va_end (ap);
+}
+
 /* ---- Addresses and raw peers --------------------------------------------- */
 
 int
@@ -638,7 +667,8 @@ e2e_tcp_port (void)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
         int fd = socket (AF_INET, SOCK_STREAM, 0);
-        assert (fd >= 0);
+        if (fd < 0)
+            fail_msg ("e2e: socket: %s", strerror (errno));
         struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
         addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
         socklen_t len = sizeof addr;

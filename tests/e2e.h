@@ -188,6 +188,17 @@ e2e_proc_t *e2e_svcfw_run (const char *dir, const char *name, ...)
    ended by a signal. */
 int e2e_exit_code (e2e_proc_t *self);
 
+/* Asserts that the exited process `proc` ended with exit code `code` and
+   wrote exactly one line to stderr, matching the POSIX extended regex
+   `line_re` and containing every needle of the NULL-terminated list.
+   Dumps the output and fails the test otherwise. For e2e_svcfw_run. */
+void e2e_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
+    __attribute__ ((sentinel));
+
+/* The contract's start-up error and usage error lines. */
+#define E2E_ERROR_RE "^svcfw: error: [^\n]+\n?$"
+#define E2E_USAGE_RE "^svcfw: usage: [^\n]+ \\(see svcfw --help\\)\n?$"
+
 /* Asserts the process is ready, dumping its output first if not. */
 #define E2E_ASSERT_READY(proc)                                                  \
     do {                                                                        \

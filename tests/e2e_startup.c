@@ -8,34 +8,6 @@
 
 #include <string.h>
 
-//  Asserts `proc` exited with `code` and wrote exactly one stderr line that
-//  matches `line_re` and contains every needle (a NULL-terminated list).
-static void
-s_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
-{
-    assert_non_null (proc);
-    int got = e2e_exit_code (proc);
-    const char *err = e2e_read_file (e2e_proc_err (proc));
-    if (got != code || !err || e2e_lines (e2e_proc_err (proc)) != 1
-        || !e2e_match (err, line_re)) {
-        e2e_dump (proc);
-        fail_msg ("expected exit %d and one stderr line matching /%s/; got exit %d, %d line(s)",
-                  code, line_re, got, e2e_lines (e2e_proc_err (proc)));
-    }
-    va_list ap;
-    va_start (ap, line_re);
-    const char *needle;
-    while ((needle = va_arg (ap, const char *)))
-        if (!strstr (err, needle)) {
-            e2e_dump (proc);
-            fail_msg ("stderr line does not name \"%s\": %s", needle, err);
-        }
-    va_end (ap);
-}
-
-#define ERROR_RE "^svcfw: error: [^\n]+\n?$"
-#define USAGE_RE "^svcfw: usage: [^\n]+ \\(see svcfw --help\\)\n?$"
-
 //  A valid addresses file for echo_replyer (and main_inbound etc.).
 static char *
 s_orders_addresses (const char *dir)
@@ -72,7 +44,7 @@ test_missing_plugin (void **state)
     char *plugin = e2e_fmt ("%s/nope.so", dir);
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", plugin,
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, plugin, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, plugin, NULL);
 }
 
 static void
@@ -82,7 +54,7 @@ test_not_a_shared_object (void **state)
     char *plugin = e2e_write_file (dir, "text.so", "this is not an ELF file\n");
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", plugin,
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, plugin, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, plugin, NULL);
 }
 
 static void
@@ -91,7 +63,7 @@ test_abi_mismatch (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("bad_abi"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "bad_abi", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "bad_abi", NULL);
     //  Both numbers, the plugin's 99 and the runtime's 1, outside the path.
     char *err = e2e_read_file (e2e_proc_err (proc));
     char *path = strstr (err, e2e_plugin ("bad_abi"));
@@ -108,7 +80,7 @@ test_missing_models_symbol (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("no_models"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "no_models", "svcfw_models", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "no_models", "svcfw_models", NULL);
 }
 
 static void
@@ -118,7 +90,7 @@ test_models_syntax_error (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("models_syntax"),
                                       "-a", s_orders_addresses (dir), NULL);
     //  The '@' is on line 3, column 11 of the models text.
-    s_assert_one_line (proc, 1, ERROR_RE, ":3:11", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, ":3:11", NULL);
 }
 
 static void
@@ -127,7 +99,7 @@ test_unknown_type (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("unknown_type"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "connection_models.in.orders", "decimal", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "connection_models.in.orders", "decimal", NULL);
 }
 
 static void
@@ -136,7 +108,7 @@ test_unknown_connection_type (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("unknown_conn_type"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "connection_models.in.orders", "replier", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "connection_models.in.orders", "replier", NULL);
 }
 
 static void
@@ -145,7 +117,7 @@ test_unknown_handler (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("unknown_handler"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "connection_models.in.orders",
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "connection_models.in.orders",
                        "no_such_handler", NULL);
 }
 
@@ -155,7 +127,7 @@ test_missing_creation_argument (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("missing_creation_arg"),
                                       "-a", s_orders_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "orders", "on_new_request", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "orders", "on_new_request", NULL);
 }
 
 /* ---- addresses.json ------------------------------------------------------ */
@@ -167,7 +139,7 @@ test_addresses_file_missing (void **state)
     char *path = e2e_fmt ("%s/none.addresses.json", dir);
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("echo_replyer"),
                                       "-a", path, NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, path, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, path, NULL);
 }
 
 static void
@@ -179,7 +151,7 @@ test_addresses_syntax_error (void **state)
                                  "{\n  \"connections\": @\n}\n");
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("echo_replyer"),
                                       "-a", path, NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, e2e_fmt ("%s:2:18", path), NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, e2e_fmt ("%s:2:18", path), NULL);
 }
 
 static void
@@ -192,7 +164,7 @@ test_addresses_missing_address (void **state)
                                       "-a", path, NULL);
     //  Names both the declared connection and where its address is missing
     //  (the socket name or the addresses file).
-    s_assert_one_line (proc, 1, ERROR_RE, "orders", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "orders", NULL);
     const char *err = e2e_read_file (e2e_proc_err (proc));
     if (!strstr (err, "replyer") && !strstr (err, "empty.addresses.json"))
         fail_msg ("missing-address error names neither the socket 'replyer' nor the "
@@ -211,7 +183,7 @@ test_config_syntax_error (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, e2e_fmt ("%s:3:11", config), NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, e2e_fmt ("%s:3:11", config), NULL);
 }
 
 static void
@@ -222,7 +194,7 @@ test_config_file_missing (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, config, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, config, NULL);
 }
 
 static void
@@ -233,7 +205,7 @@ test_config_missing_required_key (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "count", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "count", NULL);
 }
 
 static void
@@ -244,7 +216,7 @@ test_config_wrong_type (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "count", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "count", NULL);
 }
 
 static void
@@ -255,7 +227,7 @@ test_config_unknown_key (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "colour", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "colour", NULL);
 }
 
 static void
@@ -266,7 +238,7 @@ test_cli_value_not_converting (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", "--count", "12x", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "count", "12x", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "count", "12x", NULL);
 }
 
 /* ---- Main mode and hooks ------------------------------------------------- */
@@ -277,7 +249,7 @@ test_main_mode_refuses_inbound (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("main_inbound"),
                                       "-a", s_orders_addresses (dir), "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "orders", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "orders", NULL);
     assert_int_equal (e2e_file_count (e2e_proc_out (proc), "main ran"), 0);
 }
 
@@ -287,7 +259,7 @@ test_main_mode_without_main (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("no_main"),
                                       "-a", s_ticks_addresses (dir), "-m", NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "svcfw_main", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "svcfw_main", NULL);
 }
 
 static void
@@ -296,7 +268,7 @@ test_init_hook_fails (void **state)
     const char *dir = *state;
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("init_fails"),
                                       "-a", s_ticks_addresses (dir), NULL);
-    s_assert_one_line (proc, 1, ERROR_RE, "svcfw_init", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "svcfw_init", NULL);
 }
 
 /* ---- Usage, --help, --version -------------------------------------------- */
@@ -305,14 +277,14 @@ static void
 test_usage_no_arguments (void **state)
 {
     e2e_proc_t *proc = e2e_svcfw_run (*state, "run", NULL);
-    s_assert_one_line (proc, 2, USAGE_RE, NULL);
+    e2e_assert_one_line (proc, 2, E2E_USAGE_RE, NULL);
 }
 
 static void
 test_usage_option_without_value (void **state)
 {
     e2e_proc_t *proc = e2e_svcfw_run (*state, "run", "-s", NULL);
-    s_assert_one_line (proc, 2, USAGE_RE, "-s", NULL);
+    e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "-s", NULL);
 }
 
 static void
@@ -320,7 +292,7 @@ test_usage_bad_log_level (void **state)
 {
     e2e_proc_t *proc = e2e_svcfw_run (*state, "run", "-s", e2e_plugin ("echo_replyer"),
                                       "-cl", "LOUD", NULL);
-    s_assert_one_line (proc, 2, USAGE_RE, "LOUD", NULL);
+    e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "LOUD", NULL);
 }
 
 static void
