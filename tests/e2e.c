@@ -581,8 +581,8 @@ s_plugin_name (const char *plugin_path)
 }
 
 e2e_proc_t *
-e2e_svcfw (const char *dir, const char *plugin_path,
-           const char *addresses_json, const char *config_json, ...)
+e2e_svcfw_argv (const char *dir, const char *plugin_path,
+                const char *addresses_json, const char *config_json, const char *const extra[])
 {
     char *name = s_unique_name (dir, s_plugin_name (plugin_path));
     const char *argv [64];
@@ -603,14 +603,32 @@ e2e_svcfw (const char *dir, const char *plugin_path,
         if (!argv [argc - 1])
             return NULL;
     }
+    for (int i = 0; extra && extra [i]; i++) {
+        if (argc == 63)
+            fail_msg ("e2e: too many arguments for svcfw");
+        argv [argc++] = extra [i];
+    }
+    argv [argc] = NULL;
+    return e2e_spawn ((char *const *) argv, e2e_fmt ("%s/%s.out", dir, name), NULL);
+}
+
+e2e_proc_t *
+e2e_svcfw (const char *dir, const char *plugin_path,
+           const char *addresses_json, const char *config_json, ...)
+{
+    const char *extra [64];
+    int count = 0;
     va_list ap;
     va_start (ap, config_json);
     const char *arg;
-    while ((arg = va_arg (ap, const char *)) && argc < 63)
-        argv [argc++] = arg;
+    while ((arg = va_arg (ap, const char *))) {
+        if (count == 63)
+            fail_msg ("e2e: too many arguments for svcfw");
+        extra [count++] = arg;
+    }
     va_end (ap);
-    argv [argc] = NULL;
-    return e2e_spawn ((char *const *) argv, e2e_fmt ("%s/%s.out", dir, name), NULL);
+    extra [count] = NULL;
+    return e2e_svcfw_argv (dir, plugin_path, addresses_json, config_json, extra);
 }
 
 e2e_proc_t *
@@ -623,8 +641,11 @@ e2e_svcfw_run (const char *dir, const char *name, ...)
     va_list ap;
     va_start (ap, name);
     const char *arg;
-    while ((arg = va_arg (ap, const char *)) && argc < 63)
+    while ((arg = va_arg (ap, const char *))) {
+        if (argc == 63)
+            fail_msg ("e2e: too many arguments for svcfw");
         argv [argc++] = arg;
+    }
     va_end (ap);
     argv [argc] = NULL;
     e2e_proc_t *self = e2e_spawn ((char *const *) argv, e2e_fmt ("%s/%s.out", dir, name),
@@ -730,6 +751,12 @@ zsock_t *
 e2e_req (const char *endpoint)
 {
     return s_sock_new (ZMQ_REQ, endpoint, false);
+}
+
+zsock_t *
+e2e_rep (const char *endpoint)
+{
+    return s_sock_new (ZMQ_REP, endpoint, true);
 }
 
 zsock_t *

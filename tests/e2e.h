@@ -177,6 +177,11 @@ e2e_proc_t *e2e_svcfw (const char *dir, const char *plugin_path,
                        const char *addresses_json, const char *config_json, ...)
     __attribute__ ((sentinel));
 
+/* e2e_svcfw with the extra arguments as a NULL-terminated array. */
+e2e_proc_t *e2e_svcfw_argv (const char *dir, const char *plugin_path,
+                            const char *addresses_json, const char *config_json,
+                            const char *const extra[]);
+
 /* Runs SVCFW_BIN with the NULL-terminated arguments, stdout to dir/NAME.out
    and stderr to dir/NAME.err (NAME made unique), and waits for it to exit
    (E2E_EXIT_MS, then SIGKILL). Returns the process, exited, with its status
@@ -232,11 +237,12 @@ int e2e_tcp_port (void);
 char *e2e_endpoint (int port);
 char *e2e_addr (int port);
 
-/* Raw peers: REQ, DEALER and SUB connect to `endpoint`; e2e_pub binds it,
+/* Raw peers: REQ, DEALER and SUB connect to `endpoint`; e2e_rep and e2e_pub bind it,
    e2e_pub_connect connects to it; e2e_sub_bind binds. Each has linger 0 and send/receive
    timeouts of E2E_REPLY_MS, so nothing hangs. SUB subscribes to `topic`.
    Harness-owned; NULL on failure. */
 zsock_t *e2e_req (const char *endpoint);
+zsock_t *e2e_rep (const char *endpoint);
 zsock_t *e2e_dealer (const char *endpoint);
 zsock_t *e2e_pub (const char *endpoint);
 zsock_t *e2e_pub_connect (const char *endpoint);

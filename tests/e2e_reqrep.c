@@ -157,6 +157,35 @@ test_invalid_return (void **state)
     assert_true (e2e_alive (svc));
 }
 
+static void
+test_concurrent_clients (void **state)
+{
+    int port = e2e_tcp_port ();
+    e2e_proc_t *svc = s_start_replyer (*state, port);
+    enum { CLIENTS = 5 };
+    zsock_t *reqs [CLIENTS];
+    //  All requests are in flight before any reply is read; each client
+    //  gets the answer to its own request.
+    for (int i = 0; i < CLIENTS; i++) {
+        reqs [i] = e2e_req (e2e_endpoint (port));
+        const char *frames [] = {
+            e2e_fmt ("{\"args\": {\"order_id\": %d}, \"workflow_id\": \"wf-c%d\"}", 100 + i, i)
+        };
+        assert_int_equal (e2e_send_frames (reqs [i], frames, 1), 0);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        zmsg_t *msg = e2e_recv (reqs [i]);
+        if (!msg) {
+            e2e_dump (svc);
+            fail_msg ("client %d got no reply", i);
+        }
+        cJSON *reply = cJSON_Parse (e2e_frame_text (msg, 0));
+        s_assert_good_reply (reply, 100 + i);
+        assert_string_equal (e2e_reply_wf (reply), e2e_fmt ("wf-c%d", i));
+        cJSON_Delete (reply);
+    }
+}
+
 /* ---- Main-mode requester ------------------------------------------------- */
 
 static void
@@ -256,6 +285,7 @@ main (void)
         T (test_fresh_workflow_id),
         T (test_handler_failure),
         T (test_invalid_return),
+        T (test_concurrent_clients),
         T (test_main_requester),
         T (test_main_requester_cli_overrides),
         T (test_main_requester_handler_failure),

@@ -1,10 +1,12 @@
 /*  echo_replyer - test plugin: a replyer that answers each order with {order_id, ok}.
 
-    The note steers it: "fail" makes the handler fail (svcfw_fail), and
-    "badreturn" makes it return args that break the return model. Each call
-    is logged as "got order ID note=NOTE wf=WORKFLOW_ID".
+    The note steers it: "fail" makes the handler fail (svcfw_fail),
+    "badreturn" makes it return args that break the return model, and "slow"
+    makes it work for 500 ms before answering (in-flight work for shutdown
+    tests). Each call is logged as "got order ID note=NOTE wf=WORKFLOW_ID".
 */
 #include <string.h>
+#include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
@@ -34,6 +36,12 @@ on_order (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
                svcfw_workflow_id (ctx));
     if (strcmp (text, "fail") == 0)
         return svcfw_fail (ctx, "refused %d", id);
+    if (strcmp (text, "slow") == 0) {
+        //  Stands for work in progress, not for waiting on anything.
+        struct timespec work = { 0, 500 * 1000000L };
+        nanosleep (&work, NULL);
+        svcfw_log (ctx, SVCFW_LOG_INFO, "slow order %d done", id);
+    }
 
     *return_args = cJSON_CreateObject ();
     if (strcmp (text, "badreturn") == 0)
