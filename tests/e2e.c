@@ -658,16 +658,21 @@ e2e_svcfw_run (const char *dir, const char *name, ...)
 }
 
 void
-e2e_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
+e2e_assert_one_line_at (const char *file, int line, e2e_proc_t *proc, int code,
+                        const char *line_re, ...)
 {
-    assert_non_null (proc);
+    if (!proc) {
+        print_error ("e2e: svcfw did not start\n");
+        _fail (file, line);
+    }
     int got = e2e_exit_code (proc);
     const char *err = e2e_read_file (proc->err_path);
     int lines = e2e_lines (proc->err_path);
     if (got != code || !err || lines != 1 || !e2e_match (err, line_re)) {
         e2e_dump (proc);
-        fail_msg ("expected exit %d and one stderr line matching /%s/; got exit %d, %d line(s)",
-                  code, line_re, got, lines);
+        print_error ("expected exit %d and one stderr line matching /%s/; got exit %d, "
+                     "%d line(s)\n", code, line_re, got, lines);
+        _fail (file, line);
     }
     va_list ap;
     va_start (ap, line_re);
@@ -676,7 +681,8 @@ e2e_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
         if (!strstr (err, needle)) {
             va_end (ap);
             e2e_dump (proc);
-            fail_msg ("stderr line does not name \"%s\": %s", needle, err);
+            print_error ("stderr line does not name \"%s\": %s", needle, err);
+            _fail (file, line);
         }
     va_end (ap);
 }

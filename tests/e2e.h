@@ -196,8 +196,11 @@ int e2e_exit_code (e2e_proc_t *self);
 /* Asserts that the exited process `proc` ended with exit code `code` and
    wrote exactly one line to stderr, matching the POSIX extended regex
    `line_re` and containing every needle of the NULL-terminated list.
-   Dumps the output and fails the test otherwise. For e2e_svcfw_run. */
-void e2e_assert_one_line (e2e_proc_t *proc, int code, const char *line_re, ...)
+   Dumps the output and fails the test (at the caller's line) otherwise.
+   For e2e_svcfw_run. */
+#define e2e_assert_one_line(...) e2e_assert_one_line_at (__FILE__, __LINE__, __VA_ARGS__)
+void e2e_assert_one_line_at (const char *file, int line, e2e_proc_t *proc, int code,
+                             const char *line_re, ...)
     __attribute__ ((sentinel));
 
 /* The contract's start-up error and usage error lines. */
