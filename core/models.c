@@ -34,11 +34,11 @@ static const s_kind_spec_t s_kinds [] = {
     { "publisher", MODEL_PUBLISHER, false, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\"}", false },
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
-      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\"}", false },
+      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
       "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\"}", false },
     { "full_update_out", MODEL_FULL_UPDATE_OUT, true, false,
-      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\"}", false },
+      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "full_update_in", MODEL_FULL_UPDATE_IN, true, true,
       "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\"}", false },
 };
@@ -47,7 +47,7 @@ static const s_kind_spec_t s_kinds [] = {
 const char *const models_handler_keys [] = { "on_new_request", "on_new_message", "on_update", NULL };
 
 //  Options whose value must be at least 1.
-static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", NULL };
+static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", "heartbeat_ms", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",
@@ -184,6 +184,8 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
         if (s_check_section (cJSON_GetObjectItemCaseSensitive (entry, sections [s]), where, sections [s], err))
             return -1;
     snprintf (sub_where, sizeof sub_where, "models: %s: arguments", where);
+    model->has_args = cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (entry, "required_arguments")) > 0
+                   || cJSON_GetArraySize (cJSON_GetObjectItemCaseSensitive (entry, "optional_arguments")) > 0;
     model->args = type_compile_args (cJSON_GetObjectItemCaseSensitive (entry, "required_arguments"),
                                      cJSON_GetObjectItemCaseSensitive (entry, "optional_arguments"),
                                      sub_where, err);

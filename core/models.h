@@ -37,6 +37,7 @@ typedef struct {
     bool is_in;                 //  under "in"
     cJSON *creation;            //  merged creation arguments (an object)
     type_t *args;               //  compiled argument model
+    bool has_args;              //  the entry declares argument keys (a state without any takes any object)
     type_t *returns;            //  compiled return model
 } model_t;
 

@@ -43,6 +43,8 @@
 #include "requester.h"
 #include "publisher.h"
 #include "subscriber.h"
+#include "state_in.h"
+#include "state_out.h"
 
 #define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
 #define S_WORKFLOW_ID_LEN 256   //  room for an incoming id (≤ 200) and its _n suffix
@@ -55,6 +57,8 @@ typedef struct {
     subscriber_t *subscriber;
     publisher_t *publisher;
     requester_t *requester;
+    state_out_t *state_out;
+    state_in_t *state_in;
 } s_conn_t;
 
 struct _svcfw_ctx {
@@ -225,12 +229,16 @@ s_request_stop (service_t *self)
 //  ---------------------------------------------------------------------------
 //  The plugin API (svcfw.h)
 
+//  The wired entry of that family with that name: an outbound one when
+//  `outbound`, else either side.
 static s_conn_t *
-s_find_output (service_t *self, const char *name)
+s_find (service_t *self, bool is_state, bool outbound, const char *name)
 {
-    for (int i = 0; i < self->conn_count; i++)
-        if (!self->conns [i].model->is_in && strcmp (self->conns [i].model->name, name) == 0)
+    for (int i = 0; i < self->conn_count; i++) {
+        const model_t *model = self->conns [i].model;
+        if (model->is_state == is_state && (!outbound || !model->is_in) && strcmp (model->name, name) == 0)
             return &self->conns [i];
+    }
     return NULL;
 }
 
@@ -257,17 +265,17 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
         *reply = NULL;
     if (!output_type || !output_name)
         return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
-    if (strcmp (output_type, "state") == 0)
-        return s_ctx_error (ctx, "state '%s': states are not supported by this build yet", output_name);
-    if (strcmp (output_type, "connection") != 0)
+    bool is_state = strcmp (output_type, "state") == 0;
+    if (!is_state && strcmp (output_type, "connection") != 0)
         return s_ctx_error (ctx, "output type \"%s\" is neither \"connection\" nor \"state\"", output_type);
-    s_conn_t *conn = s_find_output (self, output_name);
+    s_conn_t *conn = s_find (self, is_state, true, output_name);
     if (!conn)
-        return s_ctx_error (ctx, "no outbound connection named '%s' in connection_models.out", output_name);
-    if (!args)
-        return s_ctx_error (ctx, "%s: args must be a JSON object, got nothing", output_name);
+        return s_ctx_error (ctx, "no outbound %s named '%s' in %s_models.out", output_type, output_name, output_type);
+    if (!cJSON_IsObject (args))
+        return s_ctx_error (ctx, "%s: args must be a JSON object", output_name);
     char why [ERR_LEN];
-    if (type_validate (conn->model->args, args, why))
+    //  A state's policy checks its own sends (a patch is not a whole value).
+    if (!is_state && type_validate (conn->model->args, args, why))
         return s_ctx_error (ctx, "%s: invalid args: %s", output_name, why);
 
     //  The framework's lines about this send carry the send's id; the
@@ -276,9 +284,11 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     const char *send_id = s_next_send_id (ctx);
     log_set_workflow_id (send_id);
     int rc;
-    if (conn->publisher) {
+    if (conn->state_out)
+        rc = state_out_send (conn->state_out, args, send_id, why);
+    else
+    if (conn->publisher)
         rc = publisher_send (conn->publisher, args, send_id, why);
-    }
     else {
         cJSON *returned = NULL;
         rc = requester_request (conn->requester, args, send_id, &returned, why);
@@ -304,9 +314,12 @@ svcfw_config (svcfw_ctx *ctx)
 const cJSON *
 svcfw_state (svcfw_ctx *ctx, const char *name)
 {
-    (void) ctx;
-    (void) name;
-    return NULL;
+    if (!ctx || !name)
+        return NULL;
+    s_conn_t *conn = s_find (ctx->service, true, false, name);
+    if (!conn)
+        return NULL;
+    return conn->state_out? state_out_value (conn->state_out): state_in_value (conn->state_in);
 }
 
 const char *
@@ -413,9 +426,6 @@ s_check_handlers (service_t *self, char *err)
         if (self->opts->main_mode && model->is_in)
             return err_set (err, "models: %s: main mode (-m) takes no inbound %s (it is a leading edge)",
                             model->where, model->is_state? "states": "connections");
-        if (model->is_state)
-            return err_set (err, "models: %s: state type %s is not supported by this build yet",
-                            model->where, models_kind_name (model->kind));
     }
     if (self->opts->main_mode && !plugin_hooks (self->plugin)->main)
         return err_set (err, "%s: main mode (-m) needs the plugin to export svcfw_main",
@@ -495,28 +505,48 @@ s_load_addresses (service_t *self, char *err)
     return 0;
 }
 
-//  The socket names of each kind, the first one carrying its messages.
-static const char *
-s_socket_name (model_kind_t kind)
+//  The sockets of each kind (SPEC §3), with whether each binds.
+typedef struct {
+    const char *name;
+    bool binds;
+} s_socket_t;
+
+static int
+s_sockets (const model_t *model, s_socket_t sockets [2])
 {
-    switch (kind) {
-        case MODEL_REPLYER:    return "replyer";
-        case MODEL_REQUESTER:  return "requester";
-        case MODEL_SUBSCRIBER: return "subscriber";
-        case MODEL_PUBLISHER:  return "publisher";
-        default:               return "publisher";
+    bool x_pub = model_bool (model, "is_x_pub", false);
+    switch (model->kind) {
+        case MODEL_REPLYER:
+            sockets [0] = (s_socket_t) { "replyer", true };
+            return 1;
+        case MODEL_REQUESTER:
+            sockets [0] = (s_socket_t) { "requester", false };
+            return 1;
+        case MODEL_SUBSCRIBER:
+            sockets [0] = (s_socket_t) { "subscriber", model_bool (model, "is_binder", false) };
+            return 1;
+        case MODEL_PUBLISHER:
+            sockets [0] = (s_socket_t) { "publisher", !x_pub };
+            return 1;
+        case MODEL_DELTA_UPDATE_OUT:
+        case MODEL_FULL_UPDATE_OUT:
+            sockets [0] = (s_socket_t) { "publisher", !x_pub };
+            sockets [1] = (s_socket_t) { "replyer", true };
+            return 2;
+        case MODEL_DELTA_UPDATE_IN:
+        case MODEL_FULL_UPDATE_IN:
+            sockets [0] = (s_socket_t) { "subscriber", false };
+            sockets [1] = (s_socket_t) { "requester", false };
+            return 2;
     }
+    return 0;
 }
 
-static bool
-s_binds (const model_t *model)
+static const state_policy_t *
+s_policy (model_kind_t kind)
 {
-    switch (model->kind) {
-        case MODEL_REPLYER:    return true;
-        case MODEL_SUBSCRIBER: return model_bool (model, "is_binder", false);
-        case MODEL_PUBLISHER:  return !model_bool (model, "is_x_pub", false);
-        default:               return false;
-    }
+    return kind == MODEL_DELTA_UPDATE_OUT || kind == MODEL_DELTA_UPDATE_IN
+         ? &delta_update_policy: &full_update_policy;
 }
 
 //  Resolves every address first, so a missing one fails before any socket
@@ -525,7 +555,7 @@ static int
 s_wire (service_t *self, char *err)
 {
     int count = models_count (self->models);
-    char (*endpoints) [ENDPOINT_LEN] = calloc (count? count: 1, ENDPOINT_LEN);
+    char (*endpoints) [2][ENDPOINT_LEN] = calloc (count? count: 1, sizeof *endpoints);
     self->conns = calloc (count? count: 1, sizeof (s_conn_t));
     if (!endpoints || !self->conns) {
         free (endpoints);
@@ -534,35 +564,51 @@ s_wire (service_t *self, char *err)
     int rc = 0;
     for (int i = 0; i < count && rc == 0; i++) {
         const model_t *model = models_at (self->models, i);
-        rc = addresses_endpoint (self->addresses, self->addresses_name, model,
-                                 s_socket_name (model->kind), s_binds (model), endpoints [i], err);
+        s_socket_t sockets [2];
+        int socket_count = s_sockets (model, sockets);
+        for (int k = 0; k < socket_count && rc == 0; k++)
+            rc = addresses_endpoint (self->addresses, self->addresses_name, model,
+                                     sockets [k].name, sockets [k].binds, endpoints [i][k], err);
     }
     for (int i = 0; i < count && rc == 0; i++) {
         const model_t *model = models_at (self->models, i);
         s_conn_t *conn = &self->conns [self->conn_count++];
         conn->model = model;
-        const char *handler_key = model->kind == MODEL_REPLYER? "on_new_request": "on_new_message";
+        const char *handler_key = model->kind == MODEL_REPLYER? "on_new_request":
+                                  model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
         const char *handler_name = model_string (model, handler_key, NULL);
         conn->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        const char *first = endpoints [i][0], *second = endpoints [i][1];
         switch (model->kind) {
             case MODEL_REPLYER:
-                conn->replyer = replyer_new (self, model, endpoints [i], conn->handler, err);
+                conn->replyer = replyer_new (self, model, first, conn->handler, err);
                 rc = conn->replyer? replyer_attach (conn->replyer, self->loop): -1;
                 break;
             case MODEL_SUBSCRIBER:
-                conn->subscriber = subscriber_new (self, model, endpoints [i], conn->handler, err);
+                conn->subscriber = subscriber_new (self, model, first, conn->handler, err);
                 rc = conn->subscriber? subscriber_attach (conn->subscriber, self->loop): -1;
                 break;
             case MODEL_PUBLISHER:
-                conn->publisher = publisher_new (model, endpoints [i], err);
+                conn->publisher = publisher_new (model, first, err);
                 rc = conn->publisher? 0: -1;
                 break;
             case MODEL_REQUESTER:
-                conn->requester = requester_new (self, model, endpoints [i], err);
+                conn->requester = requester_new (self, model, first, err);
                 rc = conn->requester? 0: -1;
                 break;
-            default:
-                rc = err_set (err, "models: %s: not supported", model->where);
+            case MODEL_DELTA_UPDATE_OUT:
+            case MODEL_FULL_UPDATE_OUT:
+                conn->state_out = state_out_new (self, model, s_policy (model->kind), first, second, err);
+                rc = conn->state_out? state_out_attach (conn->state_out, self->loop): -1;
+                self->state_count++;
+                break;
+            case MODEL_DELTA_UPDATE_IN:
+            case MODEL_FULL_UPDATE_IN:
+                conn->state_in = state_in_new (self, model, s_policy (model->kind), first, second,
+                                               conn->handler, err);
+                rc = conn->state_in? state_in_attach (conn->state_in, self->loop): -1;
+                self->state_count++;
+                break;
         }
         if (rc == -1 && !*err)
             err_set (err, "%s: cannot register with the event loop", model->where);
@@ -580,6 +626,8 @@ s_unwire (service_t *self)
         subscriber_destroy (&conn->subscriber);
         publisher_destroy (&conn->publisher);
         requester_destroy (&conn->requester);
+        state_out_destroy (&conn->state_out);
+        state_in_destroy (&conn->state_in);
     }
     free (self->conns);
     self->conns = NULL;
@@ -740,7 +788,7 @@ service_run (const cli_opts_t *opts)
             goto teardown;
         }
     }
-    log_info ("ready: %d connections, %d states", self->conn_count, self->state_count);
+    log_info ("ready: %d connections, %d states", self->conn_count - self->state_count, self->state_count);
     if (opts->main_mode) {
         if (pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
             s_startup_error ("cannot start the main-mode thread");

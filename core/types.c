@@ -488,6 +488,48 @@ type_validate (const type_t *self, const cJSON *value, char *err)
     return s_validate (self, value, &path, err);
 }
 
+//  A merge patch against an object type: each key it sets must be declared
+//  (or fall under the map's value type) and fit; an object under an object
+//  type is itself a patch; a null deletes, which a required key refuses.
+static int
+s_validate_patch (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+{
+    if (self->kind != S_OBJECT)
+        return s_validate (self, value, path, err);
+    if (!cJSON_IsObject (value))
+        return s_mismatch (self, value, path, err);
+    const char *dot = path->len ? "." : "";
+    const cJSON *item;
+    cJSON_ArrayForEach (item, value) {
+        const s_member_t *member = item->string ? s_find_member (self, item->string) : NULL;
+        size_t old = s_path_push (path, "%s%s", dot, item->string ? item->string : "");
+        const type_t *type = member ? member->type : self->item;
+        int rc = 0;
+        if (!member && self->closed)
+            rc = err_set (err, "unknown key '%s'", path->text);
+        else
+        if (cJSON_IsNull (item)) {
+            if (member && member->required)
+                rc = err_set (err, "key '%s': a required key cannot be deleted", path->text);
+        }
+        else
+            rc = s_validate_patch (type, item, path, err);
+        s_path_pop (path, old);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int
+type_validate_patch (const type_t *self, const cJSON *patch, char *err)
+{
+    assert (self);
+    s_path_t path = { .len = 0 };
+    path.text [0] = '\0';
+    return s_validate_patch (self, patch, &path, err);
+}
+
 const type_t *
 type_member (const type_t *self, const char *key)
 {

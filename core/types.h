@@ -51,6 +51,14 @@ void type_destroy (type_t **self_p);
      "expected object, got array" (at the top level). */
 int type_validate (const type_t *self, const cJSON *value, char *err);
 
+/* Checks an RFC 7386 merge patch against an object type, key by key: every
+   key the patch sets must be declared (or fall under a "*" map type) and its
+   value fit the declared type, where an object under an object type is again
+   a patch; a null (delete) is allowed except on a required key; required
+   keys need not be present. Returns 0, or -1 with err as type_validate
+   ("key 'bids': a required key cannot be deleted"). */
+int type_validate_patch (const type_t *self, const cJSON *patch, char *err);
+
 /* For an object type (nested object or argument model): the type declared
    for `key`, or NULL if the object does not declare it (for a map: its value
    type). Borrowed from self. For other types: NULL. */

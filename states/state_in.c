@@ -1,0 +1,402 @@
+/*  state_in.c - a replica of another service's state, kept current by snapshot + updates.
+
+    @discuss
+    Phases: WAITING (subscribed, no message yet), REQUESTING (a snapshot is
+    on its way), SYNCED. A snapshot is requested only once the subscriber
+    has heard its first message: then the subscription is live at the out
+    side, so every update after the snapshot is sure to arrive. Asking
+    earlier races the subscription and can miss updates published between
+    the snapshot and the subscription taking effect. The wait is short: the
+    out side greets each new subscriber with a heartbeat, and sends one
+    every heartbeat_ms anyway (which is what reaches a second subscriber
+    behind a proxy that forwards a topic's subscription only once).
+    Updates that arrive before the snapshot is applied are queued, and
+    applied after it in order: none is lost to the resync.
+    @end
+*/
+#include "state_in.h"
+#include "log.h"
+#include "merge_patch.h"
+
+#define S_QUEUE_MAX 100000      //  updates kept while syncing; past this they are dropped (and resynced)
+#define S_BATCH 1024            //  updates handled per loop wake-up
+
+typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
+
+struct _state_in_t {
+    service_t *service;
+    const model_t *model;       //  borrowed
+    const state_policy_t *policy;
+    svcfw_handler_fn *on_update;    //  or NULL
+    char req_endpoint [256];
+    zsock_t *sub;
+    zsock_t *dealer;            //  snapshot requests; NULL between a timeout and the next try
+    zloop_t *loop;
+    int timer_id;               //  snapshot timeout, -1 when none
+    int timeout_ms;
+    s_phase_t phase;
+    state_sync_t sync;
+    cJSON *value;               //  owned
+    state_update_t *queue;      //  updates kept while syncing, in arrival order
+    size_t queued;
+    size_t queue_size;
+    uint64_t snapshots;         //  snapshot requests sent, retries included
+    size_t max_bytes;
+    uint64_t faults [FAULT_COUNT];
+};
+
+static void s_request_snapshot (state_in_t *self, const char *reason);
+
+state_in_t *
+state_in_new (service_t *service, const model_t *model, const state_policy_t *policy,
+              const char *sub_endpoint, const char *req_endpoint,
+              svcfw_handler_fn *on_update, char *err)
+{
+    state_in_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->service = service;
+    self->model = model;
+    self->policy = policy;
+    self->on_update = on_update;
+    self->timer_id = -1;
+    self->timeout_ms = model_int (model, "timeout_ms", 1000);
+    self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
+    snprintf (self->req_endpoint, sizeof self->req_endpoint, "%s", req_endpoint);
+    self->value = cJSON_CreateObject ();
+    self->sub = zsock_new (ZMQ_SUB);
+    if (!self->sub || !self->value) {
+        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    zsock_set_linger (self->sub, 0);
+    zsock_set_rcvhwm (self->sub, 100000);
+    int64_t hard_max = (int64_t) self->max_bytes + 4096;
+    zmq_setsockopt (zsock_resolve (self->sub), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
+    zsock_set_subscribe (self->sub, model_string (model, "topic", ""));
+    if (zsock_connect (self->sub, "%s", sub_endpoint) < 0) {
+        err_set (err, "%s: cannot connect %s: %s", model->where, sub_endpoint, zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    log_debug ("%s: state %s subscribed to %s, snapshots from %s", model->name, policy->name,
+               sub_endpoint, req_endpoint);
+    return self;
+fail:
+    state_in_destroy (&self);
+    return NULL;
+}
+
+const cJSON *
+state_in_value (state_in_t *self)
+{
+    return self->value;
+}
+
+uint64_t
+state_in_snapshots (state_in_t *self)
+{
+    return self->snapshots;
+}
+
+static void
+s_queue_clear (state_in_t *self)
+{
+    for (size_t i = 0; i < self->queued; i++)
+        state_update_clear (&self->queue [i]);
+    self->queued = 0;
+}
+
+//  Takes the update over (it is emptied) into the queue.
+static void
+s_queue_push (state_in_t *self, state_update_t *update)
+{
+    if (self->queued == S_QUEUE_MAX) {
+        log_warning ("%s: %d updates arrived while syncing; dropping them, a resync will follow",
+                     self->model->name, S_QUEUE_MAX);
+        s_queue_clear (self);
+    }
+    if (self->queued == self->queue_size) {
+        size_t size = self->queue_size? self->queue_size * 2: 64;
+        state_update_t *queue = realloc (self->queue, size * sizeof *queue);
+        if (!queue) {
+            state_update_clear (update);
+            return;
+        }
+        self->queue = queue;
+        self->queue_size = size;
+    }
+    self->queue [self->queued++] = *update;
+    memset (update, 0, sizeof *update);
+}
+
+static void
+s_notify (state_in_t *self, const char *workflow_id)
+{
+    if (!self->on_update)
+        return;
+    cJSON *returned = NULL;
+    char why [ERR_LEN];
+    if (service_call (self->service, self->on_update, self->value, workflow_id, &returned, why))
+        log_warning ("%s: on_update failed: %s", self->model->name, why);
+    cJSON_Delete (returned);
+    log_set_workflow_id (NULL);
+}
+
+//  Replaces the value with `state` (a whole value, borrowed) at epoch/seq.
+static void
+s_take_whole (state_in_t *self, const cJSON *state, const char *epoch, uint64_t seq)
+{
+    cJSON *copy = cJSON_Duplicate (state, true);
+    if (!copy)
+        return;
+    cJSON_Delete (self->value);
+    self->value = copy;
+    snprintf (self->sync.epoch, sizeof self->sync.epoch, "%s", epoch);
+    self->sync.seq = seq;
+}
+
+//  Handles one update in the synced phase. Returns false if a resync began
+//  (the update is then queued for after the snapshot).
+static bool
+s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
+{
+    sync_action_t action = self->policy->in_decide (&self->sync, update);
+    switch (action) {
+        case SYNC_APPLY:
+            merge_patch_apply (&self->value, update->state);
+            self->sync.seq = update->seq;
+            break;
+        case SYNC_REPLACE:
+            s_take_whole (self, update->state, update->epoch, update->seq);
+            break;
+        case SYNC_IGNORE:
+        case SYNC_QUEUE:
+            return true;
+        case SYNC_RESYNC: {
+            char reason [160];
+            if (strcmp (update->epoch, self->sync.epoch))
+                snprintf (reason, sizeof reason, "new epoch %s", update->epoch);
+            else
+                snprintf (reason, sizeof reason, "%s seq %" PRIu64 " after %" PRIu64,
+                          update->is_heartbeat? "heartbeat at": "update", update->seq, self->sync.seq);
+            if (!update->is_heartbeat)
+                s_queue_push (self, update);
+            s_request_snapshot (self, reason);
+            return false;
+        }
+    }
+    if (notify)
+        s_notify (self, update->workflow_id);
+    return true;
+}
+
+//  Applies a snapshot, then the updates kept while it was on its way.
+static void
+s_apply_snapshot (state_in_t *self, state_update_t *snapshot)
+{
+    s_take_whole (self, snapshot->state, snapshot->epoch, snapshot->seq);
+    self->sync.snapshot_seq = snapshot->seq;
+    self->sync.synced = true;
+    self->phase = S_SYNCED;
+    log_info ("%s: synced from snapshot at seq %" PRIu64 " (epoch %s), %zu update%s kept meanwhile",
+              self->model->name, snapshot->seq, snapshot->epoch, self->queued, self->queued == 1? "": "s");
+    //  Take the queue out first: a resync while draining fills a new one.
+    state_update_t *queue = self->queue;
+    size_t queued = self->queued;
+    self->queue = NULL;
+    self->queued = self->queue_size = 0;
+    size_t i = 0;
+    for (; i < queued && self->phase == S_SYNCED; i++)
+        s_handle_synced (self, &queue [i], false);
+    for (; i < queued; i++)                 //  after a resync: keep the rest for the next snapshot
+        s_queue_push (self, &queue [i]);
+    for (size_t j = 0; j < queued; j++)
+        state_update_clear (&queue [j]);
+    free (queue);
+    if (self->phase == S_SYNCED)
+        s_notify (self, NULL);
+}
+
+static void
+s_end_timer (state_in_t *self)
+{
+    if (self->timer_id >= 0 && self->loop)
+        zloop_timer_end (self->loop, self->timer_id);
+    self->timer_id = -1;
+}
+
+static int
+s_on_snapshot_timeout (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    state_in_t *self = arg;
+    self->timer_id = -1;
+    //  A REQ/REP exchange that lost its reply is dropped with its socket;
+    //  a fresh one asks again.
+    zloop_reader_end (self->loop, self->dealer);
+    zsock_destroy (&self->dealer);
+    char reason [300];
+    snprintf (reason, sizeof reason, "no snapshot from %s within %d ms", self->req_endpoint, self->timeout_ms);
+    s_request_snapshot (self, reason);
+    return 0;
+}
+
+static int
+s_on_snapshot_reply (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    state_in_t *self = arg;
+    void *handle = zsock_resolve (reader);
+    //  [empty][reply], as REP sends it.
+    zmq_msg_t frames [2];
+    zmq_msg_init (&frames [0]);
+    zmq_msg_init (&frames [1]);
+    int count = 0;
+    while (count < 2) {
+        if (zmq_msg_recv (&frames [count], handle, ZMQ_DONTWAIT) < 0)
+            break;
+        count++;
+        if (!zmq_msg_more (&frames [count - 1]))
+            break;
+    }
+    if (count == 2 && self->phase == S_REQUESTING) {
+        state_update_t snapshot;
+        char why [ERR_LEN];
+        if (state_update_decode_snapshot (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &snapshot, why))
+            log_warning ("%s: unusable snapshot reply: %s (will ask again)", self->model->name, why);
+        else {
+            s_end_timer (self);
+            s_apply_snapshot (self, &snapshot);
+            state_update_clear (&snapshot);
+        }
+    }
+    zmq_msg_close (&frames [0]);
+    zmq_msg_close (&frames [1]);
+    return 0;
+}
+
+static void
+s_request_snapshot (state_in_t *self, const char *reason)
+{
+    self->sync.synced = false;
+    self->phase = S_REQUESTING;
+    s_end_timer (self);
+    if (!self->dealer) {
+        self->dealer = zsock_new (ZMQ_DEALER);
+        if (!self->dealer || zsock_connect (self->dealer, "%s", self->req_endpoint) < 0) {
+            log_error ("%s: cannot connect %s", self->model->name, self->req_endpoint);
+            zsock_destroy (&self->dealer);
+        }
+        else {
+            zsock_set_linger (self->dealer, 0);
+            zloop_reader (self->loop, self->dealer, s_on_snapshot_reply, self);
+        }
+    }
+    self->snapshots++;
+    log_info ("%s: requesting snapshot #%" PRIu64 " (%s)", self->model->name, self->snapshots, reason);
+    static const char request [] = "{\"args\":{}}";
+    if (self->dealer
+    &&  (zmq_send (zsock_resolve (self->dealer), "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+    ||   zmq_send (zsock_resolve (self->dealer), request, sizeof request - 1, ZMQ_DONTWAIT) < 0))
+        log_warning ("%s: cannot send the snapshot request: %s", self->model->name, zmq_strerror (zmq_errno ()));
+    self->timer_id = zloop_timer (self->loop, self->timeout_ms, 1, s_on_snapshot_timeout, self);
+}
+
+static void
+s_on_update (state_in_t *self, const void *data, size_t size)
+{
+    state_update_t update;
+    char why [ERR_LEN];
+    if (size > self->max_bytes) {
+        snprintf (why, sizeof why, "update of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
+        service_fault (self->model->name, self->faults, FAULT_TOO_LARGE, why);
+        return;
+    }
+    if (state_update_decode (data, size, &update, why)) {
+        service_fault (self->model->name, self->faults, FAULT_INVALID_ENVELOPE, why);
+        return;
+    }
+    switch (self->phase) {
+        case S_WAITING:
+            s_request_snapshot (self, "start");
+            __attribute__ ((fallthrough));      //  and keep it
+        case S_REQUESTING:
+            if (!update.is_heartbeat)
+                s_queue_push (self, &update);
+            break;
+        case S_SYNCED:
+            s_handle_synced (self, &update, true);
+            break;
+    }
+    state_update_clear (&update);
+}
+
+static int
+s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    state_in_t *self = arg;
+    void *handle = zsock_resolve (reader);
+    for (int n = 0; n < S_BATCH; n++) {
+        zmq_msg_t topic, body;
+        zmq_msg_init (&topic);
+        if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&topic);
+            break;
+        }
+        int count = 1;
+        zmq_msg_init (&body);
+        if (zmq_msg_more (&topic) && zmq_msg_recv (&body, handle, 0) >= 0) {
+            count++;
+            while (zmq_msg_more (&body)) {      //  drop extra frames
+                count++;
+                zmq_msg_close (&body);
+                zmq_msg_init (&body);
+                if (zmq_msg_recv (&body, handle, 0) < 0)
+                    break;
+            }
+        }
+        if (count == 2)
+            s_on_update (self, zmq_msg_data (&body), zmq_msg_size (&body));
+        else {
+            char why [64];
+            snprintf (why, sizeof why, "%d frame%s, expected [topic][update]", count, count == 1? "": "s");
+            service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+        }
+        zmq_msg_close (&topic);
+        zmq_msg_close (&body);
+    }
+    return 0;
+}
+
+int
+state_in_attach (state_in_t *self, zloop_t *loop)
+{
+    if (zloop_reader (loop, self->sub, s_on_readable, self))
+        return -1;
+    self->loop = loop;
+    self->phase = S_WAITING;
+    return 0;
+}
+
+void
+state_in_destroy (state_in_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    state_in_t *self = *self_p;
+    if (self->loop) {
+        s_end_timer (self);
+        zloop_reader_end (self->loop, self->sub);
+        if (self->dealer)
+            zloop_reader_end (self->loop, self->dealer);
+    }
+    zsock_destroy (&self->dealer);
+    zsock_destroy (&self->sub);
+    s_queue_clear (self);
+    free (self->queue);
+    cJSON_Delete (self->value);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,42 @@
+/*  state_in.h - a replica of another service's state, kept current by snapshot + updates.
+
+    Sockets: `subscriber` (SUB, connects) receives [topic][update]; `requester`
+    (a DEALER speaking to the out side's REP, connects) fetches snapshots
+    without blocking the loop: each request is bounded by `timeout_ms` and
+    sent again on a fresh socket until one is answered.
+
+    Sync (the zguide's Clone pattern): subscribe first; on the first message
+    (the out side greets a new subscriber with a heartbeat) request a snapshot; keep every update that
+    arrives meanwhile; apply the snapshot, then the kept updates past it.
+    From then on the state type's policy decides per update (state.h).
+*/
+#ifndef STATE_IN_H_INCLUDED
+#define STATE_IN_H_INCLUDED
+
+#include <czmq.h>
+#include "models.h"
+#include "service.h"
+#include "state.h"
+
+typedef struct _state_in_t state_in_t;
+
+/* Creates the replica; `on_update` may be NULL. Returns a fresh state the
+   caller owns (state_in_destroy), or NULL with err. */
+state_in_t *state_in_new (service_t *service, const model_t *model, const state_policy_t *policy,
+                          const char *sub_endpoint, const char *req_endpoint,
+                          svcfw_handler_fn *on_update, char *err);
+
+/* Registers with the loop and starts syncing. 0 or -1. */
+int state_in_attach (state_in_t *self, zloop_t *loop);
+
+/* The current value ({} before the first snapshot). Borrowed; valid until
+   the loop handles the next update. */
+const cJSON *state_in_value (state_in_t *self);
+
+/* How many snapshots were requested so far. */
+uint64_t state_in_snapshots (state_in_t *self);
+
+/* Detaches and closes; accepts NULL and nulls the caller's pointer. */
+void state_in_destroy (state_in_t **self_p);
+
+#endif
