@@ -466,10 +466,11 @@ s_apply_setup_hooks (service_t *self, char *err)
         cJSON *extra = fns [i] (self->config);
         if (!extra)
             continue;
-        int rc = models_merge (self->models_doc, extra, i == 1, err);
+        char why [ERR_LEN];
+        int rc = models_merge (self->models_doc, extra, i == 1, why);
         cJSON_Delete (extra);
         if (rc)
-            return err_set (err, "%s: %.400s", self->opts->service_path, err);
+            return err_set (err, "%s: %s", self->opts->service_path, why);
         merged = true;
     }
     if (!merged)
