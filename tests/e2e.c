@@ -301,6 +301,26 @@ e2e_grep (const char *path, const char *needle)
     return s_keep_str (s_each_line (path, s_line_has, &needles, NULL, true));
 }
 
+char *
+e2e_grep_last (const char *path, const char *needle)
+{
+    char *text = s_slurp (path, NULL);
+    if (!text)
+        return NULL;
+    char *found = NULL;
+    for (char *line = text; line && *line; ) {
+        char *end = strchr (line, '\n');
+        if (end)
+            *end = 0;
+        if (strstr (line, needle))
+            found = line;
+        line = end ? end + 1 : NULL;
+    }
+    found = found ? s_check (strdup (found)) : NULL;
+    free (text);
+    return s_keep_str (found);
+}
+
 static bool
 s_line_matches (const char *line, const void *arg)
 {
@@ -327,6 +347,19 @@ e2e_match (const char *text, const char *regex)
     bool match = text && regexec (&re, text, 0, NULL, 0) == 0;
     regfree (&re);
     return match;
+}
+
+bool
+e2e_poll (bool (*cond) (void *arg), void *arg, int timeout_ms)
+{
+    long long deadline = e2e_now_ms () + timeout_ms;
+    while (true) {
+        if (cond (arg))
+            return true;
+        if (e2e_now_ms () >= deadline)
+            return false;
+        s_poll_pause ();
+    }
 }
 
 bool
@@ -784,6 +817,12 @@ e2e_pub_connect (const char *endpoint)
 }
 
 zsock_t *
+e2e_xpub (const char *endpoint)
+{
+    return s_sock_new (ZMQ_XPUB, endpoint, true);
+}
+
+zsock_t *
 e2e_sub (const char *endpoint, const char *topic)
 {
     zsock_t *sock = s_sock_new (ZMQ_SUB, endpoint, false);
@@ -911,6 +950,12 @@ e2e_reply_wf (const cJSON *reply)
 {
     const cJSON *wf = cJSON_GetObjectItemCaseSensitive (reply, "workflow_id");
     return cJSON_IsString (wf) ? wf->valuestring : NULL;
+}
+
+cJSON *
+e2e_keep_json (cJSON *value)
+{
+    return s_keep (value, s_cjson_delete);
 }
 
 char *

@@ -106,12 +106,20 @@ int e2e_lines (const char *path);
    NULL. Harness-owned. */
 char *e2e_grep (const char *path, const char *needle);
 
+/* The last line of the file containing `needle` (without its newline), or
+   NULL. Harness-owned. */
+char *e2e_grep_last (const char *path, const char *needle);
+
 /* The first line of the file matching the POSIX extended regex `regex`, or
    NULL. Harness-owned. */
 char *e2e_grep_re (const char *path, const char *regex);
 
 /* True if `text` matches the POSIX extended regex `regex`. */
 bool e2e_match (const char *text, const char *regex);
+
+/* Polls `cond (arg)` every few milliseconds until it returns true (then
+   true) or the deadline passes (then false). */
+bool e2e_poll (bool (*cond) (void *arg), void *arg, int timeout_ms);
 
 /* Polls until the file contains `needle`; false at the deadline. */
 bool e2e_wait_file_contains (const char *path, const char *needle, int timeout_ms);
@@ -241,7 +249,9 @@ char *e2e_endpoint (int port);
 char *e2e_addr (int port);
 
 /* Raw peers: REQ, DEALER and SUB connect to `endpoint`; e2e_rep and e2e_pub bind it,
-   e2e_pub_connect connects to it; e2e_sub_bind binds. Each has linger 0 and send/receive
+   e2e_pub_connect connects to it; e2e_xpub and e2e_sub_bind bind (an XPUB
+   receives each subscription as a frame "\x01TOPIC", so a test knows when
+   a subscriber is there). Each has linger 0 and send/receive
    timeouts of E2E_REPLY_MS, so nothing hangs. SUB subscribes to `topic`.
    Harness-owned; NULL on failure. */
 zsock_t *e2e_req (const char *endpoint);
@@ -249,6 +259,7 @@ zsock_t *e2e_rep (const char *endpoint);
 zsock_t *e2e_dealer (const char *endpoint);
 zsock_t *e2e_pub (const char *endpoint);
 zsock_t *e2e_pub_connect (const char *endpoint);
+zsock_t *e2e_xpub (const char *endpoint);
 zsock_t *e2e_sub (const char *endpoint, const char *topic);
 zsock_t *e2e_sub_bind (const char *endpoint, const char *topic);
 
@@ -284,6 +295,10 @@ const char *e2e_reply_wf (const cJSON *reply);
 
 /* Sends frames of text on a PUB socket (or any socket). Returns 0 or -1. */
 int e2e_send_frames (zsock_t *sock, const char *const frames[], int count);
+
+/* Takes `value` (may be NULL) into the harness, which frees it at
+   teardown. Returns it. */
+cJSON *e2e_keep_json (cJSON *value);
 
 /* Prints a cJSON value compactly. Harness-owned. */
 char *e2e_json (const cJSON *value);

@@ -7,8 +7,7 @@
 #include <string.h>
 
 //  Runs config_echo with the config file text and the extra arguments
-//  (NULL-terminated), and returns the config it logged: a fresh tree that
-//  s_assert_config frees.
+//  (NULL-terminated), and returns the config it logged (harness-owned).
 static cJSON *
 s_config_of (const char *dir, const char *config_json, const char *const extra[])
 {
@@ -27,27 +26,18 @@ s_config_of (const char *dir, const char *config_json, const char *const extra[]
     }
     char *line = e2e_grep (e2e_proc_out (proc), " config=");
     assert_non_null (line);
-    cJSON *config = cJSON_Parse (strstr (line, " config=") + 8);
+    cJSON *config = e2e_keep_json (cJSON_Parse (strstr (line, " config=") + 8));
     assert_non_null (config);
     return config;
 }
 
 static void
-s_assert_config (cJSON *got, const char *expected_json)
+s_assert_config (const cJSON *got, const char *expected_json)
 {
-    cJSON *expected = cJSON_Parse (expected_json);
+    cJSON *expected = e2e_keep_json (cJSON_Parse (expected_json));
     assert_non_null (expected);
-    bool same = cJSON_Compare (got, expected, true);
-    cJSON_Delete (expected);
-    char *text = cJSON_PrintUnformatted (got);
-    if (!same) {
-        print_error ("expected config %s\n     got config %s\n", expected_json, text);
-        cJSON_free (text);
-        cJSON_Delete (got);
-        fail ();
-    }
-    cJSON_free (text);
-    cJSON_Delete (got);
+    if (!cJSON_Compare (got, expected, true))
+        fail_msg ("expected config %s, got %s", expected_json, e2e_json (got));
 }
 
 static void

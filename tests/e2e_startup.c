@@ -130,6 +130,14 @@ test_missing_creation_argument (void **state)
     e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "orders", "on_new_request", NULL);
 }
 
+static void
+test_unknown_state_type (void **state)
+{
+    e2e_proc_t *proc = e2e_svcfw_run (*state, "run", "-s", e2e_plugin ("unknown_state_type"), NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "state_models.out.book",
+                         "delta_update_sideways", NULL);
+}
+
 /* ---- addresses.json ------------------------------------------------------ */
 
 static void
@@ -168,6 +176,23 @@ test_addresses_missing_address (void **state)
     const char *err = e2e_read_file (e2e_proc_err (proc));
     if (!strstr (err, "replyer") && !strstr (err, "empty.addresses.json"))
         fail_msg ("missing-address error names neither the socket 'replyer' nor the "
+                  "addresses file: %s", err);
+}
+
+static void
+test_addresses_missing_state_address (void **state)
+{
+    const char *dir = *state;
+    //  The in-state needs a subscriber and a requester; the requester is missing.
+    char *path = e2e_write_file (dir, "state.addresses.json", e2e_fmt (
+        "{\"states\": {\"in\": {\"book\": {\"subscriber\": \"%s\"}}, \"out\": {}}}",
+        e2e_addr (e2e_tcp_port ())));
+    e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("state_sub"),
+                                      "-a", path, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "book", NULL);
+    const char *err = e2e_read_file (e2e_proc_err (proc));
+    if (!strstr (err, "requester") && !strstr (err, "state.addresses.json"))
+        fail_msg ("missing-address error names neither the socket 'requester' nor the "
                   "addresses file: %s", err);
 }
 
@@ -250,6 +275,19 @@ test_main_mode_refuses_inbound (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("main_inbound"),
                                       "-a", s_orders_addresses (dir), "-m", NULL);
     e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "orders", NULL);
+    assert_int_equal (e2e_file_count (e2e_proc_out (proc), "main ran"), 0);
+}
+
+static void
+test_main_mode_refuses_inbound_state (void **state)
+{
+    const char *dir = *state;
+    char *path = e2e_write_file (dir, "state.addresses.json", e2e_fmt (
+        "{\"states\": {\"in\": {\"book\": {\"subscriber\": \"%s\", \"requester\": \"%s\"}}, "
+        "\"out\": {}}}", e2e_addr (e2e_tcp_port ()), e2e_addr (e2e_tcp_port ())));
+    e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("main_instate"),
+                                      "-a", path, "-m", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "book", NULL);
     assert_int_equal (e2e_file_count (e2e_proc_out (proc), "main ran"), 0);
 }
 
@@ -349,9 +387,11 @@ main (void)
         T (test_unknown_connection_type),
         T (test_unknown_handler),
         T (test_missing_creation_argument),
+        T (test_unknown_state_type),
         T (test_addresses_file_missing),
         T (test_addresses_syntax_error),
         T (test_addresses_missing_address),
+        T (test_addresses_missing_state_address),
         T (test_config_syntax_error),
         T (test_config_file_missing),
         T (test_config_missing_required_key),
@@ -359,6 +399,7 @@ main (void)
         T (test_config_unknown_key),
         T (test_cli_value_not_converting),
         T (test_main_mode_refuses_inbound),
+        T (test_main_mode_refuses_inbound_state),
         T (test_main_mode_without_main),
         T (test_init_hook_fails),
         T (test_usage_no_arguments),
