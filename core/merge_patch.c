@@ -45,8 +45,9 @@ s_merge_object (cJSON *target, const cJSON *patch)
         cJSON *value = merge_patch_strip_nulls (item);
         if (!value)
             return -1;
+        //  ReplaceItemInObject names the new item (ViaPointer would not).
         if (old)
-            cJSON_ReplaceItemViaPointer (target, old, value);
+            cJSON_ReplaceItemInObjectCaseSensitive (target, item->string, value);
         else
             cJSON_AddItemToObject (target, item->string, value);
     }

@@ -90,6 +90,28 @@ test_null_target_and_nested_creation (void **state)
     cJSON_Delete (del_copy);
 }
 
+//  Replacing a scalar with an object (or an object with a scalar) keeps the
+//  key's name, and a later patch of that key finds it (no duplicate key).
+static void
+test_replace_keeps_key_names (void **state)
+{
+    (void) state;
+    s_check ("{\"a\":1,\"b\":2}", "{\"a\":{\"x\":1,\"y\":null}}", "{\"a\":{\"x\":1},\"b\":2}");
+    s_check ("{\"a\":{\"x\":1},\"b\":2}", "{\"a\":3}", "{\"a\":3,\"b\":2}");
+    cJSON *target = cJSON_Parse ("{\"a\":1}");
+    cJSON *p1 = cJSON_Parse ("{\"a\":{\"x\":1}}");
+    cJSON *p2 = cJSON_Parse ("{\"a\":{\"y\":2}}");
+    assert_int_equal (merge_patch_apply (&target, p1), 0);
+    assert_int_equal (merge_patch_apply (&target, p2), 0);
+    assert_int_equal (cJSON_GetArraySize (target), 1);
+    char *text = cJSON_PrintUnformatted (target);
+    assert_string_equal (text, "{\"a\":{\"x\":1,\"y\":2}}");
+    free (text);
+    cJSON_Delete (target);
+    cJSON_Delete (p1);
+    cJSON_Delete (p2);
+}
+
 static void
 test_strip_nulls (void **state)
 {
@@ -110,6 +132,7 @@ main (void)
         cmocka_unit_test (test_rfc7386_appendix_a),
         cmocka_unit_test (test_rfc7386_section3),
         cmocka_unit_test (test_null_target_and_nested_creation),
+        cmocka_unit_test (test_replace_keeps_key_names),
         cmocka_unit_test (test_strip_nulls),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
