@@ -383,7 +383,7 @@ e2e_wait_file_contains (const char *path, const char *needle, int timeout_ms)
 
 /* ---- Processes ----------------------------------------------------------- */
 
-static void s_stop_all (int signum, int timeout_ms);
+static int s_stop_all (int signum, int timeout_ms);
 
 static void
 s_atexit (void)
@@ -571,15 +571,41 @@ e2e_dump (e2e_proc_t *self)
     }
 }
 
-static void
+//  Signals every running process at once, then waits for all of them until
+//  one shared deadline; SIGKILLs what is left. Returns how many had to be
+//  killed.
+static int
 s_stop_all (int signum, int timeout_ms)
 {
     for (size_t i = 0; i < s_proc_count; i++)
         if (!s_reap (s_procs [i]))
             kill (s_procs [i]->pid, signum);
-    for (size_t i = 0; i < s_proc_count; i++)
-        if (!s_reap (s_procs [i]))
-            e2e_stop (s_procs [i], signum, timeout_ms, NULL);
+    long long deadline = e2e_now_ms () + timeout_ms;
+    int killed = 0;
+    for (size_t i = 0; i < s_proc_count; i++) {
+        long long left = deadline - e2e_now_ms ();
+        if (e2e_wait_exit (s_procs [i], left > 0 ? (int) left : 0, NULL))
+            continue;
+        fprintf (stderr, "e2e: pid %d (%s) did not stop within %d ms of signal %d; killed\n",
+                 (int) s_procs [i]->pid, s_procs [i]->out_path, timeout_ms, signum);
+        kill (s_procs [i]->pid, SIGKILL);
+        e2e_wait_exit (s_procs [i], 10000, NULL);
+        killed++;
+    }
+    return killed;
+}
+
+//  True if the process's output holds a sanitizer report.
+static bool
+s_sanitizer_report (e2e_proc_t *self)
+{
+    const char *marks [] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             "runtime error:", "WARNING: ThreadSanitizer" };
+    for (size_t i = 0; i < sizeof marks / sizeof marks [0]; i++)
+        if (e2e_file_count (self->out_path, marks [i]) > 0
+            || e2e_file_count (self->err_path, marks [i]) > 0)
+            return true;
+    return false;
 }
 
 /* ---- svcfw --------------------------------------------------------------- */
@@ -985,9 +1011,17 @@ e2e_teardown (void **state)
     s_stop_all (SIGTERM, TEARDOWN_STOP_MS);
     bool verbose = getenv ("E2E_VERBOSE") && *getenv ("E2E_VERBOSE");
     bool keep = getenv ("E2E_KEEP") && *getenv ("E2E_KEEP");
+    int rc = 0;
     for (size_t i = 0; i < s_proc_count; i++) {
-        if (verbose)
+        //  A sanitizer build of svcfw reports memory errors in its output;
+        //  any report fails the test, even if every assertion passed.
+        bool report = s_sanitizer_report (s_procs [i]);
+        if (verbose || report)
             e2e_dump (s_procs [i]);
+        if (report) {
+            print_error ("e2e: sanitizer report in the output of pid %d\n", (int) s_procs [i]->pid);
+            rc = -1;
+        }
         free (s_procs [i]->out_path);
         free (s_procs [i]->err_path);
         free (s_procs [i]);
@@ -1010,5 +1044,5 @@ e2e_teardown (void **state)
         kept->destroy (kept->ptr);
     }
     *state = NULL;
-    return 0;
+    return rc;
 }

@@ -65,7 +65,9 @@ int e2e_setup (void **state);
 /* cmocka teardown: stops every process still running (SIGTERM, then SIGKILL
    after 2 s), destroys every socket, prints outputs if E2E_VERBOSE is set,
    removes the test directory unless E2E_KEEP is set, and frees everything
-   the harness handed out since e2e_setup. Returns 0. */
+   the harness handed out since e2e_setup. Returns 0, or -1 (the test then
+   fails) when a process's output holds a sanitizer report (AddressSanitizer,
+   LeakSanitizer, UBSan "runtime error:"), which it prints. */
 int e2e_teardown (void **state);
 
 /* ---- Strings, files, directories ----------------------------------------- */
