@@ -222,9 +222,9 @@ e2e_file_count (const char *path, const char *needle)
     return count;
 }
 
-//  Calls fn on each line of the file (modified in place: NUL-terminated)
-//  until it returns true. Returns a fresh copy of that line, or NULL; counts
-//  the lines it was called on in *calls_p when not NULL.
+//  Calls fn on each line of the file (without its newline). With `stop`,
+//  returns a fresh copy (caller frees) of the first line fn accepts, else
+//  NULL; counts the accepted lines in *matches_p when not NULL.
 typedef bool (s_line_fn) (const char *line, const void *arg);
 
 static char *
