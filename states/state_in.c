@@ -42,6 +42,8 @@ struct _state_in_t {
     size_t queue_size;
     uint64_t snapshots;         //  snapshot requests sent, retries included
     size_t max_bytes;
+    const char *topic;          //  borrowed from the model; updates under another topic are not ours
+    size_t topic_len;
     uint64_t faults [FAULT_COUNT];
 };
 
@@ -73,7 +75,9 @@ state_in_new (service_t *service, const model_t *model, const state_policy_t *po
     zsock_set_rcvhwm (self->sub, 100000);
     int64_t hard_max = (int64_t) self->max_bytes + 4096;
     zmq_setsockopt (zsock_resolve (self->sub), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
-    zsock_set_subscribe (self->sub, model_string (model, "topic", ""));
+    self->topic = model_string (model, "topic", "");
+    self->topic_len = strlen (self->topic);
+    zsock_set_subscribe (self->sub, self->topic);
     if (zsock_connect (self->sub, "%s", sub_endpoint) < 0) {
         err_set (err, "%s: cannot connect %s: %s", model->where, sub_endpoint, zmq_strerror (zmq_errno ()));
         goto fail;
@@ -357,8 +361,15 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
                     break;
             }
         }
-        if (count == 2)
+        //  SUB filters by prefix: "book" also hears "books", whose epoch and
+        //  seq would look like a restart. Only our exact topic counts.
+        bool ours = zmq_msg_size (&topic) == self->topic_len
+                 && memcmp (zmq_msg_data (&topic), self->topic, self->topic_len) == 0;
+        if (count == 2 && ours)
             s_on_update (self, zmq_msg_data (&body), zmq_msg_size (&body));
+        else if (count == 2)
+            log_debug ("%s: skipped an update for topic \"%.*s\"", self->model->name,
+                       (int) zmq_msg_size (&topic), (const char *) zmq_msg_data (&topic));
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][update]", count, count == 1? "": "s");
