@@ -1,4 +1,5 @@
 /*  addresses.c - look up and normalise the addresses of connections and states. */
+#include <stdlib.h>
 #include <string.h>
 #include "addresses.h"
 #include "json.h"
@@ -57,6 +58,9 @@ addresses_normalize (const char *addr, bool bind, char *endpoint, char *err)
     for (const char *p = colon + 1; *p; p++)
         if (*p < '0' || *p > '9')
             return err_set (err, "address \"%s\": port \"%s\" is not a number", addr, colon + 1);
+    //  ZeroMQ would take 70000 as 70000 mod 65536 and listen somewhere else.
+    if (strlen (colon + 1) > 5 || atol (colon + 1) < 1 || atol (colon + 1) > 65535)
+        return err_set (err, "address \"%s\": port %s is not between 1 and 65535", addr, colon + 1);
     char host [ENDPOINT_LEN];
     size_t host_len = colon - addr;
     if (host_len >= sizeof host - 16)
@@ -90,6 +94,9 @@ addresses_endpoint (const cJSON *addresses, const char *name, const model_t *mod
     if (!addr)
         return err_set (err, "%s: no address for %s socket '%s' (expected %s.%s.%s.%s)",
                         name ? name: "addresses", model->where, socket, family, side, model->name, socket);
+    if (!cJSON_IsString (addr))
+        return err_set (err, "%s: %s.%s.%s.%s: must be an address string, got %s", name ? name: "addresses",
+                        family, side, model->name, socket, json_type_name (addr));
     char why [ERR_LEN];
     if (addresses_normalize (addr->valuestring, bind, endpoint, why))
         return err_set (err, "%s: %s.%s.%s.%s: %s", name ? name: "addresses", family, side,

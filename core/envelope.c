@@ -44,12 +44,44 @@ envelope_utf8_valid (const void *data, size_t len)
     return true;
 }
 
+//  JSON (RFC 8259) allows no raw control character inside a string, and
+//  only space, tab, CR and LF between tokens; cJSON accepts them all (and
+//  cuts a string at a NUL), so look before it parses. Returns the offset of
+//  the first offending byte, or -1.
+static long
+s_control_char (const unsigned char *s, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s [i];
+        if (in_string) {
+            if (c == '\\')
+                i++;                        //  the escaped byte is checked by cJSON
+            else if (c == '"')
+                in_string = false;
+            else if (c < 0x20)
+                return (long) i;
+        }
+        else if (c == '"')
+            in_string = true;
+        else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return (long) i;
+    }
+    return -1;
+}
+
 static fault_t
 s_parse (const void *data, size_t len, envelope_t *env, char *err)
 {
     memset (env, 0, sizeof *env);
     if (!envelope_utf8_valid (data, len)) {
         err_set (err, "not valid UTF-8");
+        return FAULT_INVALID_JSON;
+    }
+    long bad = s_control_char (data, len);
+    if (bad >= 0) {
+        err_set (err, "not JSON (raw control character 0x%02x at byte %ld)",
+                 ((const unsigned char *) data) [bad], bad);
         return FAULT_INVALID_JSON;
     }
     const char *end = NULL;

@@ -31,17 +31,19 @@ int
 log_open (const char *service, int console_level, const char *file_path,
           int file_level, char *err)
 {
+    //  Open first: a failure changes nothing.
+    FILE *file = NULL;
+    if (file_path) {
+        file = fopen (file_path, "a");
+        if (!file)
+            return err_set (err, "%s: cannot open log file: %s", file_path, strerror (errno));
+    }
     pthread_mutex_lock (&s_log.lock);
     if (service)
         snprintf (s_log.service, sizeof s_log.service, "%s", service);
     s_log.console_level = console_level;
     s_log.file_level = file_level;
-    if (file_path) {
-        FILE *file = fopen (file_path, "a");
-        if (!file) {
-            pthread_mutex_unlock (&s_log.lock);
-            return err_set (err, "%s: cannot open log file: %s", file_path, strerror (errno));
-        }
+    if (file) {
         if (s_log.file)
             fclose (s_log.file);
         s_log.file = file;
