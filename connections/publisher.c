@@ -1,15 +1,38 @@
-/*  publisher.c - a PUB socket sending [topic][envelope] to its subscribers. */
+/*  publisher.c - a publisher that loses nothing by default: [topic][envelope] to its subscribers.
+
+    @discuss
+    A plain ZeroMQ PUB drops messages silently for a subscriber whose queue
+    is full. Ours is an XPUB with ZMQ_XPUB_NODROP, so a full queue pushes
+    back instead:
+      on_full "block" (default): svcfw_to_send waits until every subscriber
+        has room, at most send_timeout_ms (default 10000), then fails with an
+        error saying so; the message is then not sent to anyone.
+      on_full "drop": svcfw_to_send never waits; a message that does not fit
+        is dropped for everyone and counted (the first drop is logged at
+        WARNING, then every 2^k-th, and the total at shutdown).
+    With no subscriber connected at all, a message goes nowhere, as in
+    ZeroMQ. An XPUB also reports subscriptions; they are read and discarded
+    now and then so they do not pile up.
+    @end
+*/
 #include <czmq.h>
 #include "publisher.h"
 #include "envelope.h"
 #include "log.h"
 #include "service.h"
 
+#define S_HWM 10000             //  messages queued per subscriber before back-pressure
+
 struct _publisher_t {
     const model_t *model;       //  borrowed
-    zsock_t *sock;
+    zsock_t *sock;              //  XPUB with NODROP
+    void *handle;               //  its libzmq socket
     const char *topic;          //  first frame of every message; borrowed from the model
     size_t topic_len;
+    bool drop;                  //  on_full "drop"
+    int send_timeout_ms;
+    uint64_t sent;
+    uint64_t dropped;
 };
 
 publisher_t *
@@ -21,13 +44,19 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     self->model = model;
     self->topic = model_string (model, "topic", "");
     self->topic_len = strlen (self->topic);
-    self->sock = zsock_new (ZMQ_PUB);
+    self->drop = strcmp (model_string (model, "on_full", "block"), "drop") == 0;
+    self->send_timeout_ms = model_int (model, "send_timeout_ms", 10000);
+    self->sock = zsock_new (ZMQ_XPUB);
     if (!self->sock) {
         free (self);
         err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
         return NULL;
     }
+    self->handle = zsock_resolve (self->sock);
     zsock_set_linger (self->sock, SERVICE_LINGER_MS);
+    zsock_set_sndhwm (self->sock, S_HWM);
+    zsock_set_xpub_nodrop (self->sock, 1);
+    zsock_set_sndtimeo (self->sock, self->drop? 0: self->send_timeout_ms);
     bool connects = model_bool (model, "is_x_pub", false);
     int rc = connects? zsock_connect (self->sock, "%s", endpoint): zsock_bind (self->sock, "%s", endpoint);
     if (rc < 0) {
@@ -36,24 +65,49 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
         publisher_destroy (&self);
         return NULL;
     }
-    log_debug ("%s: publisher %s %s, topic \"%s\"", model->name, connects? "connected to": "bound at",
-               endpoint, self->topic);
+    log_debug ("%s: publisher %s %s, topic \"%s\", on_full %s", model->name, connects? "connected to": "bound at",
+               endpoint, self->topic, self->drop? "drop": "block");
     return self;
+}
+
+//  Reads and discards the subscriptions the XPUB reports.
+static void
+s_drain_subscriptions (publisher_t *self)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (zmq_msg_recv (&msg, self->handle, ZMQ_DONTWAIT) >= 0)
+        ;
+    zmq_msg_close (&msg);
 }
 
 int
 publisher_send (publisher_t *self, const cJSON *args, const char *workflow_id, char *err)
 {
-    char *text = envelope_request (args, workflow_id);
+    if ((self->sent & 1023) == 0)
+        s_drain_subscriptions (self);
+    size_t len;
+    const char *text = envelope_request_text (args, workflow_id, &len);
     if (!text)
         return err_set (err, "%s: out of memory", self->model->name);
-    void *handle = zsock_resolve (self->sock);
-    int rc = 0;
-    if (zmq_send (handle, self->topic, self->topic_len, ZMQ_SNDMORE) < 0
-    ||  zmq_send (handle, text, strlen (text), 0) < 0)
-        rc = err_set (err, "%s: cannot publish: %s", self->model->name, zmq_strerror (zmq_errno ()));
-    cJSON_free (text);
-    return rc;
+    //  NODROP refuses the first frame when a queue is full; once it is
+    //  taken, the rest of the message is too.
+    if (zmq_send (self->handle, self->topic, self->topic_len, ZMQ_SNDMORE) < 0) {
+        if (zmq_errno () != EAGAIN)
+            return err_set (err, "%s: cannot publish: %s", self->model->name, zmq_strerror (zmq_errno ()));
+        if (!self->drop)
+            return err_set (err, "%s: a subscriber took nothing for %d ms (on_full: block); not sent",
+                            self->model->name, self->send_timeout_ms);
+        uint64_t dropped = ++self->dropped;
+        if ((dropped & (dropped - 1)) == 0)
+            log_warning ("%s: subscribers are full; dropped %" PRIu64 " message%s so far (on_full: drop)",
+                         self->model->name, dropped, dropped == 1? "": "s");
+        return 0;
+    }
+    if (zmq_send (self->handle, text, len, 0) < 0)
+        return err_set (err, "%s: cannot publish: %s", self->model->name, zmq_strerror (zmq_errno ()));
+    self->sent++;
+    return 0;
 }
 
 void
@@ -62,6 +116,9 @@ publisher_destroy (publisher_t **self_p)
     if (!self_p || !*self_p)
         return;
     publisher_t *self = *self_p;
+    if (self->dropped)
+        log_warning ("%s: dropped %" PRIu64 " of %" PRIu64 " messages in all (on_full: drop)",
+                     self->model->name, self->dropped, self->dropped + self->sent);
     zsock_destroy (&self->sock);
     free (self);
     *self_p = NULL;

@@ -1,4 +1,5 @@
 /*  envelope.c - encode and decode the SPEC §6 envelopes, rejecting malformed input. */
+#include <stdlib.h>
 #include <string.h>
 #include "envelope.h"
 #include "json.h"
@@ -184,6 +185,80 @@ s_encode (const char *key, const cJSON *value, const char *workflow_id)
     char *text = cJSON_PrintUnformatted (envelope);
     cJSON_Delete (envelope);        //  deletes the reference item, not the value
     return text;
+}
+
+//  Appends `text` as the inside of a JSON string (escaped) at out; returns
+//  the bytes written, or 0 if they do not fit in `room`.
+static size_t
+s_escape (const char *text, char *out, size_t room)
+{
+    size_t used = 0;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        char buffer [8];
+        const char *piece = buffer;
+        size_t n = 1;
+        if (*p == '"' || *p == '\\') {
+            buffer [0] = '\\';
+            buffer [1] = (char) *p;
+            n = 2;
+        }
+        else if (*p < 0x20)
+            n = (size_t) snprintf (buffer, sizeof buffer, "\\u%04x", *p);
+        else
+            buffer [0] = (char) *p;
+        if (used + n >= room)
+            return 0;
+        memcpy (out + used, piece, n);
+        used += n;
+    }
+    return used;
+}
+
+const char *
+envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len)
+{
+    static __thread char *buffer;
+    static __thread size_t size;
+    if (!buffer) {
+        size = 4096;
+        buffer = malloc (size);
+        if (!buffer)
+            return NULL;
+    }
+    static const char head [] = "{\"args\":";
+    static const char middle [] = ",\"workflow_id\":\"";
+    while (true) {
+        memcpy (buffer, head, sizeof head - 1);
+        //  cJSON prints into the buffer, or says it does not fit.
+        if (cJSON_PrintPreallocated ((cJSON *) args, buffer + sizeof head - 1,
+                                     (int) (size - sizeof head - 64), false)) {
+            size_t used = sizeof head - 1 + strlen (buffer + sizeof head - 1);
+            if (!workflow_id) {
+                buffer [used++] = '}';
+                buffer [used] = 0;
+                *len = used;
+                return buffer;
+            }
+            if (used + sizeof middle + 3 < size) {
+                memcpy (buffer + used, middle, sizeof middle - 1);
+                used += sizeof middle - 1;
+                size_t n = s_escape (workflow_id, buffer + used, size - used - 3);
+                if (n || !*workflow_id) {
+                    used += n;
+                    buffer [used++] = '"';
+                    buffer [used++] = '}';
+                    buffer [used] = 0;
+                    *len = used;
+                    return buffer;
+                }
+            }
+        }
+        char *bigger = realloc (buffer, size * 2);
+        if (!bigger)
+            return NULL;
+        buffer = bigger;
+        size *= 2;
+    }
 }
 
 char *

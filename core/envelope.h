@@ -56,6 +56,12 @@ char *envelope_request (const cJSON *args, const char *workflow_id);
 char *envelope_reply (const cJSON *return_args, const char *workflow_id);
 char *envelope_error (fault_t kind, const char *message, const char *workflow_id);
 
+/* The request envelope as text in a per-thread buffer, for the hot path:
+   no allocation once the buffer has grown to fit. Returns the text (borrowed;
+   valid until the next call on this thread) with its length in *len, or
+   NULL on allocation failure. */
+const char *envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len);
+
 /* True if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool envelope_utf8_valid (const void *data, size_t len);
 

@@ -32,7 +32,7 @@ static const s_kind_spec_t s_kinds [] = {
     { "requester", MODEL_REQUESTER, false, false,
       "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
-      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\"}", false },
+      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\"}", false },
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
@@ -47,7 +47,8 @@ static const s_kind_spec_t s_kinds [] = {
 const char *const models_handler_keys [] = { "on_new_request", "on_new_message", "on_update", NULL };
 
 //  Options whose value must be at least 1.
-static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", "heartbeat_ms", NULL };
+static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", "heartbeat_ms",
+                                                "send_timeout_ms", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",
@@ -173,6 +174,9 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
     cJSON_ArrayForEach (item, model->creation) {
         if (s_in_list (s_positive_keys, item->string) && item->valuedouble < 1)
             return err_set (err, "%s: '%s' must be at least 1, got %g", sub_where, item->string, item->valuedouble);
+        if (strcmp (item->string, "on_full") == 0 && strcmp (item->valuestring, "block")
+        &&  strcmp (item->valuestring, "drop"))
+            return err_set (err, "%s: 'on_full' must be \"block\" or \"drop\", got \"%s\"", sub_where, item->valuestring);
         if (s_in_list (models_handler_keys, item->string) && !*item->valuestring)
             return err_set (err, "%s: '%s' must name a handler, got \"\"", sub_where, item->string);
     }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include "json.h"
@@ -48,6 +49,7 @@ struct _type_t {
     s_member_t *members;            //  object: declared keys, in declaration order
     size_t member_count;
     type_t *item;                   //  list: every item's type; open object: every other value's type
+    size_t required_count;          //  object: how many members are required
 };
 
 //  ---------------------------------------------------------------------------
@@ -123,6 +125,8 @@ s_add_member (type_t *self, const char *name, const cJSON *spec, bool required,
         return err_set (err, "%s: out of memory", where);
     }
     self->members [self->member_count++] = (s_member_t) { copy, type, required };
+    if (required)
+        self->required_count++;
     return 0;
 }
 
@@ -330,34 +334,58 @@ type_destroy (type_t **self_p)
 //  ---------------------------------------------------------------------------
 //  Validating
 
-//  The path from the top to the value being checked, e.g. "order.items[2]".
-//  A fixed buffer: a path too long for it is cut, which only shortens the
-//  error message.
+//  The path from the top to the value being checked, kept as a stack of
+//  frames (a key or a list index) and turned into text ("order.items[2]")
+//  only when there is an error to report: validating a good message formats
+//  nothing. Frames past S_PATH_MAX deep are counted but not kept, which only
+//  shortens a message.
+#define S_PATH_MAX 32
+
 typedef struct {
-    char text [ERR_LEN];
-    size_t len;
+    const char *key [S_PATH_MAX];   //  the key of each frame, or NULL for an index
+    int index [S_PATH_MAX];
+    int depth;
 } s_path_t;
 
-//  Appends to the path; returns the old length to restore with s_path_pop.
-static size_t __attribute__ ((format (printf, 2, 3)))
-s_path_push (s_path_t *path, const char *fmt, ...)
+static inline void
+s_push_key (s_path_t *path, const char *key)
 {
-    size_t old = path->len;
-    va_list ap;
-    va_start (ap, fmt);
-    int added = vsnprintf (path->text + old, sizeof path->text - old, fmt, ap);
-    va_end (ap);
-    if (added > 0)
-        path->len = old + (size_t) added < sizeof path->text
-                  ? old + (size_t) added : sizeof path->text - 1;
-    return old;
+    if (path->depth < S_PATH_MAX)
+        path->key [path->depth] = key? key: "";
+    path->depth++;
 }
 
-static void
-s_path_pop (s_path_t *path, size_t old)
+static inline void
+s_push_index (s_path_t *path, int index)
 {
-    path->len = old;
-    path->text [old] = '\0';
+    if (path->depth < S_PATH_MAX) {
+        path->key [path->depth] = NULL;
+        path->index [path->depth] = index;
+    }
+    path->depth++;
+}
+
+static inline void
+s_pop (s_path_t *path)
+{
+    path->depth--;
+}
+
+//  Renders the path into out (ERR_LEN).
+static void
+s_path_text (const s_path_t *path, char *out)
+{
+    size_t used = 0;
+    out [0] = '\0';
+    int depth = path->depth < S_PATH_MAX? path->depth: S_PATH_MAX;
+    for (int i = 0; i < depth && used < ERR_LEN - 1; i++) {
+        int n = path->key [i]
+              ? snprintf (out + used, ERR_LEN - used, "%s%s", i? ".": "", path->key [i])
+              : snprintf (out + used, ERR_LEN - used, "[%d]", path->index [i]);
+        if (n < 0)
+            break;
+        used += (size_t) n < ERR_LEN - used? (size_t) n: ERR_LEN - used - 1;
+    }
 }
 
 //  What a type is called in "expected X": the model's own words for basic
@@ -386,10 +414,21 @@ s_mismatch (const type_t *self, const cJSON *value, const s_path_t *path, char *
     else
         snprintf (got, sizeof got, "%s", json_type_name (value));
 
-    if (path->len == 0)
+    if (path->depth == 0)
         return err_set (err, "expected %s, got %s", s_kind_name (self), got);
+    char text [ERR_LEN];
+    s_path_text (path, text);
     return err_set (err, "%s '%s': expected %s, got %s",
-                    path->text [0] == '[' ? "item" : "key", path->text, s_kind_name (self), got);
+                    text [0] == '[' ? "item" : "key", text, s_kind_name (self), got);
+}
+
+//  An error about the key on top of the path: FMT has one %s for the path.
+static int
+s_path_error (const s_path_t *path, char *err, const char *fmt)
+{
+    char text [ERR_LEN];
+    s_path_text (path, text);
+    return err_set (err, fmt, text);
 }
 
 static bool
@@ -410,48 +449,106 @@ s_matches_basic (const type_t *self, const cJSON *value)
     }
 }
 
+//  The index of the member named `name`, or -1.
+static int
+s_member_index (const type_t *self, const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t index = 0; index < self->member_count; index++)
+        if (self->members [index].name [0] == name [0] && strcmp (self->members [index].name, name) == 0)
+            return (int) index;
+    return -1;
+}
+
 static int s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err);
 
+//  The canonical report of an object's first fault: declared members in
+//  declaration order (a bad value or a missing required key), then any key
+//  the object does not declare. Used only once the fast pass found a fault.
 static int
-s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+s_report_object (const type_t *self, const cJSON *value, s_path_t *path, char *err)
 {
-    const char *dot = path->len ? "." : "";
-    //  Declared keys first, in declaration order, so the first fault
-    //  reported follows the model as written.
     for (size_t index = 0; index < self->member_count; index++) {
         const s_member_t *member = &self->members [index];
         const cJSON *item = cJSON_GetObjectItemCaseSensitive (value, member->name);
-        size_t old = s_path_push (path, "%s%s", dot, member->name);
+        s_push_key (path, member->name);
         int rc = 0;
         if (item)
             rc = s_validate (member->type, item, path, err);
         else
         if (member->required)
-            rc = err_set (err, "missing required key '%s'", path->text);
-        s_path_pop (path, old);
+            rc = s_path_error (path, err, "missing required key '%s'");
+        s_pop (path);
         if (rc)
             return rc;
     }
-    //  Then every key: an undeclared one is an error, or takes the map's
-    //  value type. Checking each (not only the first of a name) means a
-    //  duplicate key cannot smuggle in a value of the wrong type.
     const cJSON *item;
     cJSON_ArrayForEach (item, value) {
-        const s_member_t *member = item->string ? s_find_member (self, item->string) : NULL;
-        size_t old = s_path_push (path, "%s%s", dot, item->string ? item->string : "");
+        int index = s_member_index (self, item->string);
+        s_push_key (path, item->string);
         int rc = 0;
-        if (member)
-            rc = s_validate (member->type, item, path, err);
+        if (index >= 0)
+            rc = s_validate (self->members [index].type, item, path, err);
         else
         if (self->closed)
-            rc = err_set (err, "unknown key '%s'", path->text);
+            rc = s_path_error (path, err, "unknown key '%s'");
         else
             rc = s_validate (self->item, item, path, err);
-        s_path_pop (path, old);
+        s_pop (path);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+//  The fast pass: one walk over the value's keys, each checked against its
+//  member (or the map's value type), ticking off the required members met.
+//  Every key is checked, also a repeated one, so a duplicate key cannot
+//  smuggle in a value of the wrong type. On any fault, s_report_object
+//  walks again to report the first one in model order.
+static int
+s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+{
+    uint64_t met = 0;                   //  required members met, by index (the first 64)
+    size_t required_met = 0;
+    bool fault = false;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, value) {
+        int index = s_member_index (self, item->string);
+        if (index >= 0) {
+            const s_member_t *member = &self->members [index];
+            s_push_key (path, item->string);
+            fault = s_validate (member->type, item, path, err) != 0;
+            s_pop (path);
+            if (member->required && index < 64 && !(met & (1ULL << index))) {
+                met |= 1ULL << index;
+                required_met++;
+            }
+        }
+        else
+        if (self->closed)
+            fault = true;
+        else {
+            s_push_key (path, item->string);
+            fault = s_validate (self->item, item, path, err) != 0;
+            s_pop (path);
+        }
+        if (fault)
+            break;
+    }
+    if (!fault && required_met == self->required_count)
+        return 0;
+    if (!fault && self->member_count > 64) {
+        //  Members past the bitmap were not ticked: look them up.
+        fault = false;
+        for (size_t index = 0; index < self->member_count && !fault; index++)
+            fault = self->members [index].required
+                 && !cJSON_GetObjectItemCaseSensitive (value, self->members [index].name);
+        if (!fault)
+            return 0;
+    }
+    return s_report_object (self, value, path, err);
 }
 
 static int
@@ -468,9 +565,9 @@ s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err)
         int index = 0;
         const cJSON *item;
         cJSON_ArrayForEach (item, value) {
-            size_t old = s_path_push (path, "[%d]", index++);
+            s_push_index (path, index++);
             int rc = s_validate (self->item, item, path, err);
-            s_path_pop (path, old);
+            s_pop (path);
             if (rc)
                 return rc;
         }
@@ -483,8 +580,8 @@ int
 type_validate (const type_t *self, const cJSON *value, char *err)
 {
     assert (self);
-    s_path_t path = { .len = 0 };
-    path.text [0] = '\0';
+    s_path_t path;
+    path.depth = 0;
     return s_validate (self, value, &path, err);
 }
 
@@ -498,23 +595,23 @@ s_validate_patch (const type_t *self, const cJSON *value, s_path_t *path, char *
         return s_validate (self, value, path, err);
     if (!cJSON_IsObject (value))
         return s_mismatch (self, value, path, err);
-    const char *dot = path->len ? "." : "";
     const cJSON *item;
     cJSON_ArrayForEach (item, value) {
-        const s_member_t *member = item->string ? s_find_member (self, item->string) : NULL;
-        size_t old = s_path_push (path, "%s%s", dot, item->string ? item->string : "");
+        int index = s_member_index (self, item->string);
+        const s_member_t *member = index >= 0? &self->members [index]: NULL;
+        s_push_key (path, item->string);
         const type_t *type = member ? member->type : self->item;
         int rc = 0;
         if (!member && self->closed)
-            rc = err_set (err, "unknown key '%s'", path->text);
+            rc = s_path_error (path, err, "unknown key '%s'");
         else
         if (cJSON_IsNull (item)) {
             if (member && member->required)
-                rc = err_set (err, "key '%s': a required key cannot be deleted", path->text);
+                rc = s_path_error (path, err, "key '%s': a required key cannot be deleted");
         }
         else
             rc = s_validate_patch (type, item, path, err);
-        s_path_pop (path, old);
+        s_pop (path);
         if (rc)
             return rc;
     }
@@ -525,8 +622,8 @@ int
 type_validate_patch (const type_t *self, const cJSON *patch, char *err)
 {
     assert (self);
-    s_path_t path = { .len = 0 };
-    path.text [0] = '\0';
+    s_path_t path;
+    path.depth = 0;
     return s_validate_patch (self, patch, &path, err);
 }
 

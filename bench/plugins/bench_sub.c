@@ -1,0 +1,50 @@
+/*  bench_sub - subscriber for bench/run: counts what it handles.
+
+    On SIGTERM (svcfw_sigint) logs "RECEIVED n msgs, first→last S s (R msgs/s), max seq M".
+*/
+#include <time.h>
+#include "svcfw.h"
+
+SVCFW_PLUGIN ({
+    "connection_models": {"in": {"ticks": {
+        "connection_type": "subscriber",
+        "required_creation_arguments": {"on_new_message": "on_tick"},
+        "optional_creation_arguments": {"topic": "AAPL"},
+        "required_arguments": {"symbol": "str", "price": "float", "seq": "int"},
+        "optional_arguments": {"pad": "str"}}}}
+});
+
+static long s_received;
+static double s_first, s_last, s_max_seq = -1;
+
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
+{
+    (void) ctx;
+    (void) return_args;
+    double now = s_now ();
+    if (s_received++ == 0)
+        s_first = now;
+    s_last = now;
+    double seq = cJSON_GetObjectItem (args, "seq")->valuedouble;
+    if (seq > s_max_seq)
+        s_max_seq = seq;
+    return 0;
+}
+
+void
+svcfw_sigint (svcfw_ctx *ctx, int signum)
+{
+    (void) signum;
+    double seconds = s_last - s_first;
+    svcfw_log (ctx, SVCFW_LOG_WARNING, "RECEIVED %ld msgs, first->last %.3f s (%.0f msgs/s), max seq %.0f",
+               s_received, seconds, s_received > 1 && seconds > 0? (s_received - 1) / seconds: 0, s_max_seq);
+}
