@@ -3,8 +3,9 @@
 # Builds a service plugin NAME.so from C sources and a models .json file:
 # the models are embedded as `svcfw_models` (with `svcfw_abi_version`), so
 # the sources hold only handlers and hooks. Works in the svcfw source tree
-# and, after `find_package(svcfw)`, in any project.
-set (_SVCFW_PLUGIN_DIR ${CMAKE_CURRENT_LIST_DIR})
+# and, after `find_package(svcfw)`, in any project (in any of its
+# directories: the script it runs is found next to this file, not through a
+# directory-scoped variable).
 
 function (svcfw_add_plugin name)
     cmake_parse_arguments (ARG "" "MODELS" "SOURCES" ${ARGN})
@@ -13,11 +14,12 @@ function (svcfw_add_plugin name)
     endif ()
     get_filename_component (models ${ARG_MODELS} ABSOLUTE)
     set (generated ${CMAKE_CURRENT_BINARY_DIR}/${name}_svcfw_models.c)
+    set (embed ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/svcfwEmbedModels.cmake)
     add_custom_command (
         OUTPUT ${generated}
         COMMAND ${CMAKE_COMMAND} -DIN=${models} -DOUT=${generated}
-                -P ${_SVCFW_PLUGIN_DIR}/svcfwEmbedModels.cmake
-        DEPENDS ${models} ${_SVCFW_PLUGIN_DIR}/svcfwEmbedModels.cmake
+                -P ${embed}
+        DEPENDS ${models} ${embed}
         COMMENT "Embedding ${ARG_MODELS} in ${name}"
         VERBATIM)
     add_library (${name} MODULE ${ARG_SOURCES} ${generated})
