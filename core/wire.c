@@ -1,0 +1,675 @@
+/*  wire.c - JSON for the message hot path: a strict parser into an arena, a fast writer. */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "wire.h"
+
+#define S_CHUNK 65536           //  arena chunk size
+#define S_MAX_DEPTH 1000        //  as cJSON's CJSON_NESTING_LIMIT
+
+//  ---------------------------------------------------------------------------
+//  Arena
+
+typedef struct s_chunk {
+    struct s_chunk *next;
+    size_t size;                //  bytes after the header
+    size_t used;
+    max_align_t data [];
+} s_chunk_t;
+
+struct _wire_arena_t {
+    s_chunk_t *head;            //  the chunk being filled; older ones follow
+};
+
+wire_arena_t *
+wire_arena_new (void)
+{
+    return calloc (1, sizeof (wire_arena_t));
+}
+
+static void *
+s_alloc (wire_arena_t *self, size_t size)
+{
+    size = (size + 15) & ~(size_t) 15;
+    s_chunk_t *chunk = self->head;
+    if (!chunk || chunk->used + size > chunk->size) {
+        size_t want = size > S_CHUNK? size: S_CHUNK;
+        chunk = malloc (sizeof (s_chunk_t) + want);
+        if (!chunk)
+            return NULL;
+        chunk->size = want;
+        chunk->used = 0;
+        chunk->next = self->head;
+        self->head = chunk;
+    }
+    void *memory = (char *) chunk->data + chunk->used;
+    chunk->used += size;
+    return memory;
+}
+
+void
+wire_arena_reset (wire_arena_t *self)
+{
+    if (!self || !self->head)
+        return;
+    //  Keep the oldest chunk (the last in the list): one message usually fits.
+    s_chunk_t *chunk = self->head;
+    while (chunk->next) {
+        s_chunk_t *next = chunk->next;
+        free (chunk);
+        chunk = next;
+    }
+    chunk->used = 0;
+    self->head = chunk;
+}
+
+void
+wire_arena_destroy (wire_arena_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_chunk_t *chunk = (*self_p)->head;
+    while (chunk) {
+        s_chunk_t *next = chunk->next;
+        free (chunk);
+        chunk = next;
+    }
+    free (*self_p);
+    *self_p = NULL;
+}
+
+//  ---------------------------------------------------------------------------
+//  Parser
+
+typedef struct {
+    const unsigned char *p;     //  next byte
+    const unsigned char *start;
+    const unsigned char *end;
+    wire_arena_t *arena;
+    const char *error;          //  what went wrong, static text
+    int depth;
+} s_parser_t;
+
+static inline void
+s_skip_space (s_parser_t *self)
+{
+    while (self->p < self->end && (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
+        self->p++;
+}
+
+static cJSON *
+s_node (s_parser_t *self, int type)
+{
+    cJSON *node = s_alloc (self->arena, sizeof (cJSON));
+    if (!node) {
+        self->error = "out of memory";
+        return NULL;
+    }
+    memset (node, 0, sizeof *node);
+    node->type = type;
+    return node;
+}
+
+static bool
+s_fail (s_parser_t *self, const char *what)
+{
+    if (!self->error)
+        self->error = what;
+    return false;
+}
+
+//  Four hex digits at p; -1 if not.
+static long
+s_hex4 (const unsigned char *p)
+{
+    long value = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = p [i], digit;
+        if (c >= '0' && c <= '9')      digit = c - '0';
+        else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+        else return -1;
+        value = value * 16 + digit;
+    }
+    return value;
+}
+
+static size_t
+s_utf8_encode (unsigned long cp, char *out)
+{
+    if (cp < 0x80) { out [0] = (char) cp; return 1; }
+    if (cp < 0x800) { out [0] = (char) (0xC0 | cp >> 6); out [1] = (char) (0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        out [0] = (char) (0xE0 | cp >> 12); out [1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+        out [2] = (char) (0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out [0] = (char) (0xF0 | cp >> 18); out [1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+    out [2] = (char) (0x80 | ((cp >> 6) & 0x3F)); out [3] = (char) (0x80 | (cp & 0x3F));
+    return 4;
+}
+
+//  Length of the valid UTF-8 sequence at p (lead byte ≥ 0x80), or 0.
+static size_t
+s_utf8_sequence (const unsigned char *p, const unsigned char *end)
+{
+    unsigned long cp;
+    size_t extra;
+    if ((*p & 0xE0) == 0xC0)      { extra = 1; cp = *p & 0x1F; }
+    else if ((*p & 0xF0) == 0xE0) { extra = 2; cp = *p & 0x0F; }
+    else if ((*p & 0xF8) == 0xF0) { extra = 3; cp = *p & 0x07; }
+    else return 0;
+    if ((size_t) (end - p) <= extra)
+        return 0;
+    for (size_t i = 1; i <= extra; i++) {
+        if ((p [i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p [i] & 0x3F);
+    }
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+    ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return extra + 1;
+}
+
+//  A string at p (on the opening quote) into arena memory. The decoded text
+//  is never longer than the raw text, so one allocation of the raw length
+//  holds it.
+static char *
+s_parse_string (s_parser_t *self)
+{
+    const unsigned char *p = ++self->p;
+    const unsigned char *close = p;
+    //  Find the closing quote (skipping escaped characters).
+    while (close < self->end && *close != '"') {
+        if (*close == '\\')
+            close++;
+        close++;
+    }
+    if (close >= self->end) {
+        s_fail (self, "unterminated string");
+        return NULL;
+    }
+    char *out = s_alloc (self->arena, (size_t) (close - p) + 1);
+    if (!out) {
+        s_fail (self, "out of memory");
+        return NULL;
+    }
+    size_t o = 0;
+    while (p < close) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
+            out [o++] = (char) c;
+            p++;
+        }
+        else if (c >= 0x80) {
+            size_t n = s_utf8_sequence (p, self->end);
+            if (!n || p + n > close) {
+                self->p = p;
+                s_fail (self, "invalid UTF-8");
+                return NULL;
+            }
+            memcpy (out + o, p, n);
+            o += n;
+            p += n;
+        }
+        else if (c < 0x20) {
+            self->p = p;
+            s_fail (self, "raw control character in a string");
+            return NULL;
+        }
+        else {                              //  an escape
+            unsigned char e = p [1];
+            p += 2;
+            switch (e) {
+                case '"':  out [o++] = '"'; break;
+                case '\\': out [o++] = '\\'; break;
+                case '/':  out [o++] = '/'; break;
+                case 'b':  out [o++] = '\b'; break;
+                case 'f':  out [o++] = '\f'; break;
+                case 'n':  out [o++] = '\n'; break;
+                case 'r':  out [o++] = '\r'; break;
+                case 't':  out [o++] = '\t'; break;
+                case 'u': {
+                    long cp = p + 4 <= close? s_hex4 (p): -1;
+                    if (cp < 0) {
+                        self->p = p;
+                        s_fail (self, "invalid \\u escape");
+                        return NULL;
+                    }
+                    p += 4;
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {     //  a surrogate pair
+                        long low = p + 6 <= close && p [0] == '\\' && p [1] == 'u'? s_hex4 (p + 2): -1;
+                        if (low < 0xDC00 || low > 0xDFFF) {
+                            self->p = p;
+                            s_fail (self, "unpaired surrogate in \\u escape");
+                            return NULL;
+                        }
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                        p += 6;
+                    }
+                    else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        self->p = p;
+                        s_fail (self, "unpaired surrogate in \\u escape");
+                        return NULL;
+                    }
+                    o += s_utf8_encode ((unsigned long) cp, out + o);
+                    break;
+                }
+                default:
+                    self->p = p - 1;
+                    s_fail (self, "invalid escape");
+                    return NULL;
+            }
+        }
+    }
+    out [o] = 0;
+    self->p = close + 1;
+    return out;
+}
+
+static const double s_pow10 [] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+static bool
+s_parse_number (s_parser_t *self, cJSON *node)
+{
+    const unsigned char *p = self->p, *start = p;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    //  The JSON grammar: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
+    uint64_t mantissa = 0;
+    int digits = 0, scale = 0;
+    if (p < self->end && *p == '0')
+        p++;
+    else if (p < self->end && *p >= '1' && *p <= '9') {
+        while (p < self->end && *p >= '0' && *p <= '9') {
+            if (digits < 19)
+                mantissa = mantissa * 10 + (*p - '0');
+            else
+                scale++;                    //  digits past 19 only scale (slow path below)
+            digits++;
+            p++;
+        }
+    }
+    else
+        return s_fail (self, "invalid number");
+    if (p < self->end && *p == '.') {
+        p++;
+        if (p >= self->end || *p < '0' || *p > '9')
+            return s_fail (self, "invalid number");
+        while (p < self->end && *p >= '0' && *p <= '9') {
+            if (digits < 19) {
+                mantissa = mantissa * 10 + (*p - '0');
+                scale--;
+            }
+            digits++;
+            p++;
+        }
+    }
+    int exponent = 0;
+    if (p < self->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool exp_negative = false;
+        if (p < self->end && (*p == '+' || *p == '-'))
+            exp_negative = *p++ == '-';
+        if (p >= self->end || *p < '0' || *p > '9')
+            return s_fail (self, "invalid number");
+        while (p < self->end && *p >= '0' && *p <= '9') {
+            if (exponent < 100000)
+                exponent = exponent * 10 + (*p - '0');
+            p++;
+        }
+        if (exp_negative)
+            exponent = -exponent;
+    }
+    double value;
+    int total = scale + exponent;
+    //  Exact when the mantissa fits a double's 53 bits and the power of ten
+    //  is exact (≤ 1e22): one correctly rounded multiply or divide.
+    if (digits <= 19 && mantissa <= (1ULL << 53) && total >= -22 && total <= 22) {
+        value = (double) mantissa;
+        value = total < 0? value / s_pow10 [-total]: value * s_pow10 [total];
+    }
+    else {
+        char copy [64];
+        size_t len = (size_t) (p - start);
+        char *text = len < sizeof copy? copy: s_alloc (self->arena, len + 1);
+        if (!text)
+            return s_fail (self, "out of memory");
+        memcpy (text, start, len);
+        text [len] = 0;
+        value = strtod (text, NULL);
+        negative = false;                   //  strtod read the sign
+    }
+    if (negative)
+        value = -value;
+    node->valuedouble = value;
+    node->valueint = value >= INT_MAX? INT_MAX: value <= (double) INT_MIN? INT_MIN: (int) value;
+    self->p = p;
+    return true;
+}
+
+static cJSON *s_parse_value (s_parser_t *self);
+
+//  Appends child to parent's children (cJSON keeps the tail in child->prev).
+static inline void
+s_link (cJSON *parent, cJSON *child, cJSON **last)
+{
+    if (!parent->child)
+        parent->child = child;
+    else {
+        (*last)->next = child;
+        child->prev = *last;
+    }
+    *last = child;
+    parent->child->prev = child;
+}
+
+static cJSON *
+s_parse_container (s_parser_t *self, bool is_object)
+{
+    if (++self->depth > S_MAX_DEPTH) {
+        s_fail (self, "nested too deep");
+        return NULL;
+    }
+    cJSON *node = s_node (self, is_object? cJSON_Object: cJSON_Array);
+    if (!node)
+        return NULL;
+    self->p++;
+    s_skip_space (self);
+    char close = is_object? '}': ']';
+    if (self->p < self->end && *self->p == close) {
+        self->p++;
+        self->depth--;
+        return node;
+    }
+    cJSON *last = NULL;
+    while (true) {
+        char *key = NULL;
+        if (is_object) {
+            if (self->p >= self->end || *self->p != '"') {
+                s_fail (self, "expected a string key");
+                return NULL;
+            }
+            key = s_parse_string (self);
+            if (!key)
+                return NULL;
+            s_skip_space (self);
+            if (self->p >= self->end || *self->p != ':') {
+                s_fail (self, "expected ':'");
+                return NULL;
+            }
+            self->p++;
+            s_skip_space (self);
+        }
+        cJSON *child = s_parse_value (self);
+        if (!child)
+            return NULL;
+        child->string = key;
+        s_link (node, child, &last);
+        s_skip_space (self);
+        if (self->p < self->end && *self->p == ',') {
+            self->p++;
+            s_skip_space (self);
+            continue;
+        }
+        if (self->p < self->end && *self->p == close) {
+            self->p++;
+            self->depth--;
+            return node;
+        }
+        s_fail (self, is_object? "expected ',' or '}'": "expected ',' or ']'");
+        return NULL;
+    }
+}
+
+static bool
+s_literal (s_parser_t *self, const char *word, size_t len)
+{
+    if ((size_t) (self->end - self->p) < len || memcmp (self->p, word, len))
+        return s_fail (self, "invalid literal");
+    self->p += len;
+    return true;
+}
+
+static cJSON *
+s_parse_value (s_parser_t *self)
+{
+    if (self->p >= self->end) {
+        s_fail (self, "unexpected end");
+        return NULL;
+    }
+    cJSON *node;
+    switch (*self->p) {
+        case '{': return s_parse_container (self, true);
+        case '[': return s_parse_container (self, false);
+        case '"': {
+            node = s_node (self, cJSON_String);
+            if (node && !(node->valuestring = s_parse_string (self)))
+                return NULL;
+            return node;
+        }
+        case 't':
+            node = s_node (self, cJSON_True);
+            if (node) node->valueint = 1;
+            return node && s_literal (self, "true", 4)? node: NULL;
+        case 'f':
+            node = s_node (self, cJSON_False);
+            return node && s_literal (self, "false", 5)? node: NULL;
+        case 'n':
+            node = s_node (self, cJSON_NULL);
+            return node && s_literal (self, "null", 4)? node: NULL;
+        default:
+            if (*self->p == '-' || (*self->p >= '0' && *self->p <= '9')) {
+                node = s_node (self, cJSON_Number);
+                return node && s_parse_number (self, node)? node: NULL;
+            }
+            s_fail (self, "unexpected character");
+            return NULL;
+    }
+}
+
+const cJSON *
+wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err)
+{
+    s_parser_t parser = { data, data, (const unsigned char *) data + len, arena, NULL, 0 };
+    s_skip_space (&parser);
+    cJSON *value = s_parse_value (&parser);
+    if (value) {
+        s_skip_space (&parser);
+        if (parser.p < parser.end) {
+            value = NULL;
+            s_fail (&parser, "data after the value");
+        }
+    }
+    if (!value)
+        err_set (err, "%s at byte %zu", parser.error? parser.error: "invalid JSON",
+                 (size_t) (parser.p - parser.start));
+    return value;
+}
+
+//  ---------------------------------------------------------------------------
+//  Writer
+
+static int
+s_reserve (wire_buffer_t *buffer, size_t more)
+{
+    if (buffer->len + more + 1 <= buffer->size)
+        return 0;
+    size_t size = buffer->size? buffer->size: 1024;
+    while (size < buffer->len + more + 1)
+        size *= 2;
+    char *data = realloc (buffer->data, size);
+    if (!data)
+        return -1;
+    buffer->data = data;
+    buffer->size = size;
+    return 0;
+}
+
+int
+wire_append (wire_buffer_t *buffer, const char *bytes, size_t len)
+{
+    if (s_reserve (buffer, len))
+        return -1;
+    memcpy (buffer->data + buffer->len, bytes, len);
+    buffer->len += len;
+    buffer->data [buffer->len] = 0;
+    return 0;
+}
+
+int
+wire_write_string (wire_buffer_t *buffer, const char *text)
+{
+    size_t len = strlen (text);
+    //  Worst case every byte becomes \u00XX.
+    if (s_reserve (buffer, len * 6 + 2))
+        return -1;
+    char *out = buffer->data + buffer->len;
+    *out++ = '"';
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char) c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+            case '"':  *out++ = '"'; break;
+            case '\\': *out++ = '\\'; break;
+            case '\b': *out++ = 'b'; break;
+            case '\f': *out++ = 'f'; break;
+            case '\n': *out++ = 'n'; break;
+            case '\r': *out++ = 'r'; break;
+            case '\t': *out++ = 't'; break;
+            default:
+                out += sprintf (out, "u%04x", c);
+        }
+    }
+    *out++ = '"';
+    buffer->len = (size_t) (out - buffer->data);
+    buffer->data [buffer->len] = 0;
+    return 0;
+}
+
+//  Writes an unsigned integer's digits at out; returns their count.
+static size_t
+s_digits (uint64_t value, char *out)
+{
+    char reversed [24];
+    size_t n = 0;
+    do {
+        reversed [n++] = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (size_t i = 0; i < n; i++)
+        out [i] = reversed [n - 1 - i];
+    return n;
+}
+
+//  A double as the shortest decimal with at most 22 fraction digits that
+//  reads back exactly, found without printf when the value is N / 10^k with
+//  N < 2^53 (most prices and counters are); else printf's %.15g or %.17g.
+static size_t
+s_number (double value, char *out)
+{
+    if (!isfinite (value)) {
+        memcpy (out, "null", 4);
+        return 4;
+    }
+    size_t n = 0;
+    double magnitude = fabs (value);
+    if (magnitude < 9007199254740992.0) {
+        for (int k = 0; k <= 22; k++) {
+            double scaled = magnitude * s_pow10 [k];
+            if (scaled >= 9007199254740992.0)
+                break;
+            if (scaled != floor (scaled) || scaled / s_pow10 [k] != magnitude)
+                continue;
+            //  N / 10^k, exactly: the division is correctly rounded, so the
+            //  decimal text reads back as this very double.
+            uint64_t whole = (uint64_t) scaled;
+            if (value < 0)
+                out [n++] = '-';
+            char digits [24];
+            size_t count = s_digits (whole, digits);
+            if (k == 0) {
+                memcpy (out + n, digits, count);
+                return n + count;
+            }
+            if (count <= (size_t) k) {          //  0.00ddd
+                out [n++] = '0';
+                out [n++] = '.';
+                for (size_t z = count; z < (size_t) k; z++)
+                    out [n++] = '0';
+                memcpy (out + n, digits, count);
+                return n + count;
+            }
+            memcpy (out + n, digits, count - k);
+            n += count - k;
+            out [n++] = '.';
+            memcpy (out + n, digits + count - k, k);
+            return n + k;
+        }
+    }
+    int len = snprintf (out, 32, "%1.15g", value);
+    if (strtod (out, NULL) != value)
+        len = snprintf (out, 32, "%1.17g", value);
+    return (size_t) len;
+}
+
+int
+wire_write (wire_buffer_t *buffer, const cJSON *item)
+{
+    if (!item)
+        return wire_append (buffer, "null", 4);
+    switch (item->type & 0xFF) {
+        case cJSON_False:  return wire_append (buffer, "false", 5);
+        case cJSON_True:   return wire_append (buffer, "true", 4);
+        case cJSON_NULL:   return wire_append (buffer, "null", 4);
+        case cJSON_Raw:    return item->valuestring? wire_append (buffer, item->valuestring, strlen (item->valuestring))
+                                                   : wire_append (buffer, "null", 4);
+        case cJSON_String: return wire_write_string (buffer, item->valuestring? item->valuestring: "");
+        case cJSON_Number: {
+            if (s_reserve (buffer, 40))
+                return -1;
+            buffer->len += s_number (item->valuedouble, buffer->data + buffer->len);
+            buffer->data [buffer->len] = 0;
+            return 0;
+        }
+        case cJSON_Array:
+        case cJSON_Object: {
+            bool is_object = (item->type & 0xFF) == cJSON_Object;
+            if (wire_append (buffer, is_object? "{": "[", 1))
+                return -1;
+            for (const cJSON *child = item->child; child; child = child->next) {
+                if (child != item->child && wire_append (buffer, ",", 1))
+                    return -1;
+                if (is_object) {
+                    if (wire_write_string (buffer, child->string? child->string: "")
+                    ||  wire_append (buffer, ":", 1))
+                        return -1;
+                }
+                if (wire_write (buffer, child))
+                    return -1;
+            }
+            return wire_append (buffer, is_object? "}": "]", 1);
+        }
+        default:
+            return wire_append (buffer, "null", 4);
+    }
+}
+
+void
+wire_buffer_free (wire_buffer_t *buffer)
+{
+    free (buffer->data);
+    memset (buffer, 0, sizeof *buffer);
+}

@@ -1,0 +1,57 @@
+/*  wire.h - JSON for the message hot path: a strict parser into an arena, a fast writer.
+
+    cJSON is general and allocates per node; a message on the wire is parsed
+    once, read by one handler and dropped. wire_parse builds ordinary cJSON
+    nodes (so handlers read them with the cJSON API) inside an arena that is
+    reset per message, and checks on the way what cJSON does not: UTF-8,
+    raw control characters, the exact JSON number grammar, nothing after the
+    value. wire_write prints a cJSON tree; numbers take an exact integer
+    path before any printf (the output reads back to the same double).
+*/
+#ifndef WIRE_H_INCLUDED
+#define WIRE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "err.h"
+
+/* An arena of memory chunks, reset (not freed) between messages. */
+typedef struct _wire_arena_t wire_arena_t;
+
+/* A fresh arena the caller owns (wire_arena_destroy), or NULL. */
+wire_arena_t *wire_arena_new (void);
+
+/* Releases every value parsed into the arena (they become invalid) and
+   keeps its first chunk for the next message. */
+void wire_arena_reset (wire_arena_t *self);
+
+/* Frees the arena; accepts NULL and nulls the caller's pointer. */
+void wire_arena_destroy (wire_arena_t **self_p);
+
+/* Parses `len` bytes as one JSON value (RFC 8259: valid UTF-8, no raw
+   control characters in strings, nesting ≤ 1000, only white space after).
+   Returns the value, allocated in `arena`: valid until wire_arena_reset and
+   NEVER to be passed to cJSON_Delete (cJSON_Duplicate it to keep a part).
+   On failure returns NULL with err = "WHAT at byte N". */
+const cJSON *wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err);
+
+/* A growable output buffer. */
+typedef struct {
+    char *data;                 //  owned; NUL-terminated after each write
+    size_t len;
+    size_t size;
+} wire_buffer_t;
+
+/* Appends the JSON text of `item` (borrowed) to buffer. Non-finite numbers
+   print as null, as cJSON does. Returns 0, or -1 on allocation failure. */
+int wire_write (wire_buffer_t *buffer, const cJSON *item);
+
+/* Appends raw bytes / a JSON string literal (quoted, escaped). 0 or -1. */
+int wire_append (wire_buffer_t *buffer, const char *bytes, size_t len);
+int wire_write_string (wire_buffer_t *buffer, const char *text);
+
+/* Frees the buffer's memory and empties it. */
+void wire_buffer_free (wire_buffer_t *buffer);
+
+#endif
