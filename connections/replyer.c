@@ -11,6 +11,7 @@ struct _replyer_t {
     zloop_t *loop;              //  set while attached
     size_t max_bytes;           //  larger requests get too_large
     uint64_t faults [FAULT_COUNT];
+    wire_arena_t *arena;        //  each message is parsed into it, reset after
 };
 
 #define S_BATCH 64              //  requests served per loop wake-up, for fairness
@@ -26,6 +27,7 @@ replyer_new (service_t *service, const model_t *model, const char *endpoint,
     self->model = model;
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->arena = wire_arena_new ();
     self->sock = zsock_new (ZMQ_REP);
     if (!self->sock) {
         free (self);
@@ -64,7 +66,7 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         snprintf (why, sizeof why, "request of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
     }
     else
-        fault = envelope_decode (data, size, &env, why);
+        fault = envelope_decode_wire (self->arena, data, size, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
@@ -80,6 +82,7 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         service_fault (name, self->faults, fault, why);
         char *reply = envelope_error (fault, why, workflow_id);
         envelope_clear (&env);
+        wire_arena_reset (self->arena);
         log_set_workflow_id (NULL);
         return reply;
     }
@@ -108,6 +111,7 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
     }
     cJSON_Delete (returned);
     envelope_clear (&env);
+    wire_arena_reset (self->arena);
     log_set_workflow_id (NULL);
     return reply;
 }
@@ -168,6 +172,7 @@ replyer_destroy (replyer_t **self_p)
     if (self->loop)
         zloop_reader_end (self->loop, self->sock);
     zsock_destroy (&self->sock);
+    wire_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }

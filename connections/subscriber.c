@@ -11,6 +11,7 @@ struct _subscriber_t {
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
     uint64_t faults [FAULT_COUNT];
+    wire_arena_t *arena;        //  each message is parsed into it, reset after
 };
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
@@ -26,6 +27,7 @@ subscriber_new (service_t *service, const model_t *model, const char *endpoint,
     self->model = model;
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->arena = wire_arena_new ();
     self->sock = zsock_new (ZMQ_SUB);
     if (!self->sock) {
         free (self);
@@ -60,13 +62,14 @@ s_handle (subscriber_t *self, const void *data, size_t size)
         snprintf (why, sizeof why, "message of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
     }
     else
-        fault = envelope_decode (data, size, &env, why);
+        fault = envelope_decode_wire (self->arena, data, size, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
         log_set_workflow_id (env.workflow_id);
         service_fault (self->model->name, self->faults, fault, why);
         envelope_clear (&env);
+        wire_arena_reset (self->arena);
         log_set_workflow_id (NULL);
         return;
     }
@@ -77,6 +80,7 @@ s_handle (subscriber_t *self, const void *data, size_t size)
     }
     cJSON_Delete (returned);        //  a subscriber has no one to reply to
     envelope_clear (&env);
+    wire_arena_reset (self->arena);
     log_set_workflow_id (NULL);
 }
 
@@ -144,6 +148,7 @@ subscriber_destroy (subscriber_t **self_p)
     if (self->loop)
         zloop_reader_end (self->loop, self->sock);
     zsock_destroy (&self->sock);
+    wire_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }

@@ -131,6 +131,45 @@ envelope_decode (const void *data, size_t len, envelope_t *env, char *err)
     return FAULT_NONE;
 }
 
+fault_t
+envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err)
+{
+    memset (env, 0, sizeof *env);
+    char why [ERR_LEN];
+    const cJSON *root = wire_parse (arena, data, len, why);
+    if (!root) {
+        err_set (err, "not JSON (%s)", why);
+        return FAULT_INVALID_JSON;
+    }
+    if (!cJSON_IsObject (root)) {
+        err_set (err, "envelope must be an object, got %s", json_type_name (root));
+        return FAULT_INVALID_ENVELOPE;
+    }
+    //  One walk over the envelope's keys instead of a lookup per key.
+    const cJSON *wf = NULL;
+    for (const cJSON *item = root->child; item; item = item->next) {
+        if (!env->args && strcmp (item->string, "args") == 0)
+            env->args = item;
+        else if (!wf && strcmp (item->string, "workflow_id") == 0)
+            wf = item;
+    }
+    if (wf && !cJSON_IsNull (wf)) {
+        if (!cJSON_IsString (wf) || !*wf->valuestring || strlen (wf->valuestring) > 200) {
+            memset (env, 0, sizeof *env);
+            err_set (err, "workflow_id must be a non-empty string of at most 200 bytes");
+            return FAULT_INVALID_ENVELOPE;
+        }
+        env->workflow_id = wf->valuestring;
+    }
+    if (!cJSON_IsObject (env->args)) {
+        err_set (err, env->args? "'args' must be an object, got %s": "missing 'args'",
+                 json_type_name (env->args));
+        memset (env, 0, sizeof *env);
+        return FAULT_INVALID_ENVELOPE;
+    }
+    return FAULT_NONE;
+}
+
 int
 envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
 {
@@ -168,97 +207,44 @@ envelope_clear (envelope_t *env)
     memset (env, 0, sizeof *env);
 }
 
-//  Builds {KEY: value, "workflow_id": id} around a borrowed value without
-//  copying it, prints it, and lets go of the borrowed part.
+//  The per-thread output buffer every envelope is written into.
+static __thread wire_buffer_t s_out;
+
+//  Writes {KEY: value, "workflow_id": id} into s_out; value NULL is {}.
+static const char *
+s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *len)
+{
+    static const cJSON empty = { .type = cJSON_Object };
+    s_out.len = 0;
+    if (wire_append (&s_out, "{", 1)
+    ||  wire_write_string (&s_out, key) || wire_append (&s_out, ":", 1)
+    ||  wire_write (&s_out, value? value: &empty))
+        return NULL;
+    if (workflow_id
+    &&  (wire_append (&s_out, ",\"workflow_id\":", 15) || wire_write_string (&s_out, workflow_id)))
+        return NULL;
+    if (wire_append (&s_out, "}", 1))
+        return NULL;
+    *len = s_out.len;
+    return s_out.data;
+}
+
+//  A fresh copy of s_write's text, for callers that keep it.
 static char *
 s_encode (const char *key, const cJSON *value, const char *workflow_id)
 {
-    cJSON *envelope = cJSON_CreateObject ();
-    if (!envelope)
-        return NULL;
-    if (value)
-        cJSON_AddItemReferenceToObject (envelope, key, (cJSON *) value);
-    else
-        cJSON_AddObjectToObject (envelope, key);
-    if (workflow_id)
-        cJSON_AddStringToObject (envelope, "workflow_id", workflow_id);
-    char *text = cJSON_PrintUnformatted (envelope);
-    cJSON_Delete (envelope);        //  deletes the reference item, not the value
-    return text;
-}
-
-//  Appends `text` as the inside of a JSON string (escaped) at out; returns
-//  the bytes written, or 0 if they do not fit in `room`.
-static size_t
-s_escape (const char *text, char *out, size_t room)
-{
-    size_t used = 0;
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
-        char buffer [8];
-        const char *piece = buffer;
-        size_t n = 1;
-        if (*p == '"' || *p == '\\') {
-            buffer [0] = '\\';
-            buffer [1] = (char) *p;
-            n = 2;
-        }
-        else if (*p < 0x20)
-            n = (size_t) snprintf (buffer, sizeof buffer, "\\u%04x", *p);
-        else
-            buffer [0] = (char) *p;
-        if (used + n >= room)
-            return 0;
-        memcpy (out + used, piece, n);
-        used += n;
-    }
-    return used;
+    size_t len;
+    const char *text = s_write (key, value, workflow_id, &len);
+    char *copy = text? malloc (len + 1): NULL;       //  cJSON_free frees it (default hooks)
+    if (copy)
+        memcpy (copy, text, len + 1);
+    return copy;
 }
 
 const char *
 envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len)
 {
-    static __thread char *buffer;
-    static __thread size_t size;
-    if (!buffer) {
-        size = 4096;
-        buffer = malloc (size);
-        if (!buffer)
-            return NULL;
-    }
-    static const char head [] = "{\"args\":";
-    static const char middle [] = ",\"workflow_id\":\"";
-    while (true) {
-        memcpy (buffer, head, sizeof head - 1);
-        //  cJSON prints into the buffer, or says it does not fit.
-        if (cJSON_PrintPreallocated ((cJSON *) args, buffer + sizeof head - 1,
-                                     (int) (size - sizeof head - 64), false)) {
-            size_t used = sizeof head - 1 + strlen (buffer + sizeof head - 1);
-            if (!workflow_id) {
-                buffer [used++] = '}';
-                buffer [used] = 0;
-                *len = used;
-                return buffer;
-            }
-            if (used + sizeof middle + 3 < size) {
-                memcpy (buffer + used, middle, sizeof middle - 1);
-                used += sizeof middle - 1;
-                size_t n = s_escape (workflow_id, buffer + used, size - used - 3);
-                if (n || !*workflow_id) {
-                    used += n;
-                    buffer [used++] = '"';
-                    buffer [used++] = '}';
-                    buffer [used] = 0;
-                    *len = used;
-                    return buffer;
-                }
-            }
-        }
-        char *bigger = realloc (buffer, size * 2);
-        if (!bigger)
-            return NULL;
-        buffer = bigger;
-        size *= 2;
-    }
+    return s_write ("args", args, workflow_id, len);
 }
 
 char *

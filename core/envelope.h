@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "err.h"
+#include "wire.h"
 
 /* Why an inbound message could not be used; also the error reply's kind. */
 typedef enum {
@@ -40,6 +41,12 @@ typedef struct {
    with env filled (free with envelope_clear), or a fault with a short detail
    in err; env is then empty. */
 fault_t envelope_decode (const void *data, size_t len, envelope_t *env, char *err);
+
+/* The hot-path decode: parses into `arena` (core/wire.h) with the same
+   checks and faults as envelope_decode. env->root stays NULL; env->args and
+   env->workflow_id point into the arena and stay valid until the caller
+   resets it (envelope_clear is then a no-op, and still safe to call). */
+fault_t envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err);
 
 /* Decodes a reply. Returns 0 with env->args = the return args, or -1 with
    err = "error reply (handler_failed): TEXT" or what is wrong with the
