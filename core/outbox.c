@@ -1,0 +1,229 @@
+/*  outbox.c - a durable queue of outbound messages in an SQLite file (store and forward). */
+#include <stdlib.h>
+#include <string.h>
+#include "outbox.h"
+#include "store.h"
+
+#define S_VERSION 1             //  PRAGMA user_version of an outbox file
+
+static const char s_schema [] =
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  workflow_id TEXT NOT NULL,"
+    "  args TEXT NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"       //  0 pending, 1 delivered, 2 failed
+    "  created_ms INTEGER NOT NULL,"
+    "  done_ms INTEGER,"
+    "  error TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);";
+
+struct _outbox_t {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *insert;
+    sqlite3_stmt *next;
+    sqlite3_stmt *deliver;
+    sqlite3_stmt *fail;
+    sqlite3_stmt *count;
+    sqlite3_stmt *prune;
+};
+
+static int
+s_db_error (outbox_t *self, char *err)
+{
+    return err_set (err, "%s: %s", self->path, sqlite3_errmsg (self->db));
+}
+
+outbox_t *
+outbox_open (const char *path, bool full_sync, char *err)
+{
+    outbox_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->path = strdup (path))) {
+        free (self);
+        err_set (err, "%s: cannot open the outbox: out of memory", path);
+        return NULL;
+    }
+    self->db = store_open (path, "outbox", full_sync, s_schema, S_VERSION, err);
+    if (!self->db
+    ||  !(self->insert = store_prepare (self->db,
+            "INSERT INTO outbox (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (message_id) DO NOTHING", err))
+    ||  !(self->next = store_prepare (self->db,
+            "SELECT seq, message_id, workflow_id, args FROM outbox "
+            "WHERE state = 0 AND seq > ?1 ORDER BY seq LIMIT ?2", err))
+    ||  !(self->deliver = store_prepare (self->db,
+            "UPDATE outbox SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->fail = store_prepare (self->db,
+            "UPDATE outbox SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->count = store_prepare (self->db,
+            "SELECT count(*) FROM outbox WHERE state = ?1", err))
+    ||  !(self->prune = store_prepare (self->db,
+            "DELETE FROM outbox WHERE state = 1 AND seq <= (SELECT seq FROM outbox WHERE state = 1 "
+            "ORDER BY seq DESC LIMIT 1 OFFSET ?1)", err)))
+        outbox_destroy (&self);
+    return self;
+}
+
+void
+outbox_destroy (outbox_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    outbox_t *self = *self_p;
+    sqlite3_finalize (self->insert);
+    sqlite3_finalize (self->next);
+    sqlite3_finalize (self->deliver);
+    sqlite3_finalize (self->fail);
+    sqlite3_finalize (self->count);
+    sqlite3_finalize (self->prune);
+    sqlite3_close (self->db);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+outbox_path (const outbox_t *self)
+{
+    return self->path;
+}
+
+int
+outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
+                const char *args, char *err)
+{
+    //  One statement is one transaction; the conflict clause makes a known
+    //  id a no-op inside it, so there is no window between look and store.
+    sqlite3_stmt *stmt = self->insert;
+    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_DONE)
+        return s_db_error (self, err);
+    return sqlite3_changes (self->db) > 0? 1: 0;
+}
+
+static char *
+s_column (sqlite3_stmt *stmt, int column)
+{
+    const char *text = (const char *) sqlite3_column_text (stmt, column);
+    return strdup (text? text: "");
+}
+
+int
+outbox_next (outbox_t *self, int64_t after_seq, int max, outbox_row_t *rows, char *err)
+{
+    sqlite3_stmt *stmt = self->next;
+    sqlite3_bind_int64 (stmt, 1, after_seq);
+    sqlite3_bind_int (stmt, 2, max);
+    int count = 0, rc = SQLITE_DONE;
+    while (count < max && (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        outbox_row_t *row = &rows [count++];
+        row->seq = sqlite3_column_int64 (stmt, 0);
+        row->message_id = s_column (stmt, 1);
+        row->workflow_id = s_column (stmt, 2);
+        row->args = s_column (stmt, 3);
+        if (!row->message_id || !row->workflow_id || !row->args) {
+            sqlite3_reset (stmt);
+            outbox_rows_free (rows, count);
+            return err_set (err, "%s: out of memory", self->path);
+        }
+    }
+    if (count < max && rc != SQLITE_DONE) {
+        s_db_error (self, err);
+        sqlite3_reset (stmt);
+        outbox_rows_free (rows, count);
+        return -1;
+    }
+    sqlite3_reset (stmt);
+    return count;
+}
+
+void
+outbox_rows_free (outbox_row_t *rows, int count)
+{
+    for (int i = 0; i < count; i++) {
+        free (rows [i].message_id);
+        free (rows [i].workflow_id);
+        free (rows [i].args);
+        memset (&rows [i], 0, sizeof rows [i]);
+    }
+}
+
+int
+outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err)
+{
+    if (count <= 0)
+        return 0;
+    if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return s_db_error (self, err);
+    long long now = store_now_ms ();
+    for (int i = 0; i < count; i++) {
+        sqlite3_bind_int64 (self->deliver, 1, seqs [i]);
+        sqlite3_bind_int64 (self->deliver, 2, now);
+        int rc = sqlite3_step (self->deliver);
+        sqlite3_reset (self->deliver);
+        if (rc != SQLITE_DONE) {
+            s_db_error (self, err);
+            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        s_db_error (self, err);
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int
+outbox_mark_failed (outbox_t *self, int64_t seq, const char *error, char *err)
+{
+    sqlite3_bind_int64 (self->fail, 1, seq);
+    sqlite3_bind_int64 (self->fail, 2, store_now_ms ());
+    sqlite3_bind_text (self->fail, 3, error, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (self->fail);
+    sqlite3_reset (self->fail);
+    sqlite3_clear_bindings (self->fail);
+    return rc == SQLITE_DONE? 0: s_db_error (self, err);
+}
+
+static long
+s_count (outbox_t *self, int state, char *err)
+{
+    sqlite3_bind_int (self->count, 1, state);
+    long count = -1;
+    if (sqlite3_step (self->count) == SQLITE_ROW)
+        count = (long) sqlite3_column_int64 (self->count, 0);
+    else
+        s_db_error (self, err);
+    sqlite3_reset (self->count);
+    return count;
+}
+
+int
+outbox_counts (outbox_t *self, long *pending, long *delivered, long *failed, char *err)
+{
+    long *outs [3] = { pending, delivered, failed };
+    for (int state = 0; state < 3; state++)
+        if (outs [state] && (*outs [state] = s_count (self, state, err)) < 0)
+            return -1;
+    return 0;
+}
+
+long
+outbox_prune (outbox_t *self, long keep, char *err)
+{
+    sqlite3_bind_int64 (self->prune, 1, keep < 0? 0: keep);
+    int rc = sqlite3_step (self->prune);
+    sqlite3_reset (self->prune);
+    if (rc != SQLITE_DONE)
+        return s_db_error (self, err);
+    return (long) sqlite3_changes (self->db);
+}

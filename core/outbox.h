@@ -1,0 +1,78 @@
+/*  outbox.h - a durable queue of outbound messages in an SQLite file (store and forward).
+
+    Each row is one message: a sequence number (its place in the queue), a
+    message id unique in the file, the workflow id, the args as JSON text,
+    and its state: pending, delivered (acknowledged by the downstream) or
+    failed (answered with an error reply until the sender gave up; kept,
+    with the error, for a person to look at). Rows are taken oldest first.
+
+    Delivered rows are kept, up to a bound, so that enqueueing an id the
+    outbox already holds stays a no-op: a producer restarted after a crash
+    can enqueue its ids again from the start without sending any twice.
+
+    Two connections share one file: the producer's (outbox_open with
+    full_sync, so an enqueue that returned survives a power cut) and the
+    sender's (which only marks rows, and may lose the last marks to a power
+    cut: those messages are then sent again, which the receiver's inbox
+    absorbs). Each connection is used by one thread at a time.
+*/
+#ifndef OUTBOX_H_INCLUDED
+#define OUTBOX_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "err.h"
+
+#define OUTBOX_KEEP_DELIVERED 100000    //  delivered ids remembered, by default
+
+typedef struct _outbox_t outbox_t;
+
+/* One queued message. Its strings are owned by the row (outbox_rows_free). */
+typedef struct {
+    int64_t seq;                //  place in the queue; larger is newer
+    char *message_id;
+    char *workflow_id;
+    char *args;                 //  JSON text of the args object
+} outbox_row_t;
+
+/* Opens (creating if missing) the outbox file at `path`; `full_sync`
+   chooses synchronous=FULL (each commit reaches the disk) over NORMAL.
+   Returns a fresh outbox the caller owns (outbox_destroy), or NULL with
+   err = "PATH: cannot open the outbox: REASON". */
+outbox_t *outbox_open (const char *path, bool full_sync, char *err);
+
+/* Closes; accepts NULL and nulls the caller's pointer. */
+void outbox_destroy (outbox_t **self_p);
+
+/* Stores one pending message, in one transaction (the strings are copied).
+   Returns 1 if stored, 0 if the outbox already holds `message_id`
+   (pending, delivered or failed: nothing changes), or -1 with err. */
+int outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
+                    const char *args, char *err);
+
+/* Up to `max` pending rows with seq > after_seq, oldest first, into
+   rows[0..] (an array of at least max entries). Returns how many, or -1
+   with err. The caller frees them with outbox_rows_free. */
+int outbox_next (outbox_t *self, int64_t after_seq, int max, outbox_row_t *rows, char *err);
+
+/* Frees the strings of rows[0..count-1] and zeroes them. */
+void outbox_rows_free (outbox_row_t *rows, int count);
+
+/* Marks the rows `seqs[0..count-1]` delivered, in one transaction.
+   Returns 0 or -1 with err. */
+int outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err);
+
+/* Marks row `seq` failed with the error text. Returns 0 or -1 with err. */
+int outbox_mark_failed (outbox_t *self, int64_t seq, const char *error, char *err);
+
+/* Rows in each state (any pointer may be NULL). Returns 0 or -1 with err. */
+int outbox_counts (outbox_t *self, long *pending, long *delivered, long *failed, char *err);
+
+/* Deletes the oldest delivered rows beyond the newest `keep`. Returns the
+   number deleted, or -1 with err. */
+long outbox_prune (outbox_t *self, long keep, char *err);
+
+/* The file's path. Borrowed. */
+const char *outbox_path (const outbox_t *self);
+
+#endif
