@@ -71,6 +71,22 @@ s_control_char (const unsigned char *s, size_t len)
     return -1;
 }
 
+//  Takes an envelope's optional "message_id" (the sender's id for durable
+//  delivery and dedupe) into env; on a bad one empties env.
+static fault_t
+s_message_id (envelope_t *env, const cJSON *id, char *err)
+{
+    if (!id || cJSON_IsNull (id))
+        return FAULT_NONE;
+    if (!cJSON_IsString (id) || !*id->valuestring || strlen (id->valuestring) > 200) {
+        envelope_clear (env);
+        err_set (err, "message_id must be a non-empty string of at most 200 bytes");
+        return FAULT_INVALID_ENVELOPE;
+    }
+    env->message_id = id->valuestring;
+    return FAULT_NONE;
+}
+
 static fault_t
 s_parse (const void *data, size_t len, envelope_t *env, char *err)
 {
@@ -112,7 +128,7 @@ s_parse (const void *data, size_t len, envelope_t *env, char *err)
         }
         env->workflow_id = wf->valuestring;
     }
-    return FAULT_NONE;
+    return s_message_id (env, cJSON_GetObjectItemCaseSensitive (env->root, "message_id"), err);
 }
 
 fault_t
@@ -146,12 +162,14 @@ envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelop
         return FAULT_INVALID_ENVELOPE;
     }
     //  One walk over the envelope's keys instead of a lookup per key.
-    const cJSON *wf = NULL;
+    const cJSON *wf = NULL, *mid = NULL;
     for (const cJSON *item = root->child; item; item = item->next) {
         if (!env->args && strcmp (item->string, "args") == 0)
             env->args = item;
         else if (!wf && strcmp (item->string, "workflow_id") == 0)
             wf = item;
+        else if (!mid && strcmp (item->string, "message_id") == 0)
+            mid = item;
     }
     if (wf && !cJSON_IsNull (wf)) {
         if (!cJSON_IsString (wf) || !*wf->valuestring || strlen (wf->valuestring) > 200) {
@@ -161,6 +179,8 @@ envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelop
         }
         env->workflow_id = wf->valuestring;
     }
+    if (s_message_id (env, mid, err))
+        return FAULT_INVALID_ENVELOPE;
     if (!cJSON_IsObject (env->args)) {
         err_set (err, env->args? "'args' must be an object, got %s": "missing 'args'",
                  json_type_name (env->args));

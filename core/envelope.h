@@ -35,6 +35,7 @@ typedef struct {
     cJSON *root;                //  the parsed message; owned
     const cJSON *args;          //  "args" (request) or "return_args" (reply); borrowed from root
     const char *workflow_id;    //  borrowed from root; NULL when absent
+    const char *message_id;     //  "message_id" (durable delivery, dedupe); borrowed like workflow_id; NULL when absent
 } envelope_t;
 
 /* Decodes a request or published message of `len` bytes. Returns FAULT_NONE
