@@ -4,6 +4,7 @@
 #include <string.h>
 #include "models.h"
 #include "json.h"
+#include "breaker.h"
 
 struct _models_t {
     type_t *config;             //  compiled config model, or NULL
@@ -25,12 +26,15 @@ typedef struct {
 
 static const s_kind_spec_t s_kinds [] = {
     { "replyer", MODEL_REPLYER, false, true,
-      "{\"on_new_request\": \"str\"}", "{\"max_message_bytes\": \"int\"}", true },
+      "{\"on_new_request\": \"str\"}",
+      "{\"max_message_bytes\": \"int\", \"dedupe\": \"bool\", \"inbox\": \"str\"}", true },
     { "subscriber", MODEL_SUBSCRIBER, false, true,
       "{\"on_new_message\": \"str\"}",
       "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int\"}", false },
     { "requester", MODEL_REQUESTER, false, false,
-      "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int\"}", true },
+      "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int\","
+      " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
+      " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\"}", false },
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
@@ -44,11 +48,11 @@ static const s_kind_spec_t s_kinds [] = {
 };
 #define S_KIND_COUNT (sizeof s_kinds / sizeof s_kinds [0])
 
-const char *const models_handler_keys [] = { "on_new_request", "on_new_message", "on_update", NULL };
+const char *const models_handler_keys [] = { "on_new_request", "on_new_message", "on_update", "fallback", NULL };
 
 //  Options whose value must be at least 1.
 static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", "heartbeat_ms",
-                                                "send_timeout_ms", NULL };
+                                                "send_timeout_ms", "backoff_max_ms", "outbox_batch", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",
@@ -107,6 +111,47 @@ s_merge_creation (const cJSON *entry, const char *where, char *err)
         }
     }
     return merged;
+}
+
+//  The resilience options (docs/resilience.md) beyond their types: the
+//  breaker object, ranges, and combinations that cannot work.
+static int
+s_check_resilience (const cJSON *creation, const char *where, char *err)
+{
+    const cJSON *backoff = cJSON_GetObjectItemCaseSensitive (creation, "backoff_ms");
+    const cJSON *backoff_max = cJSON_GetObjectItemCaseSensitive (creation, "backoff_max_ms");
+    if (backoff && backoff->valuedouble < 0)
+        return err_set (err, "%s: 'backoff_ms' must be at least 0, got %g", where, backoff->valuedouble);
+    if (backoff && backoff_max && backoff_max->valuedouble < backoff->valuedouble)
+        return err_set (err, "%s: 'backoff_max_ms' (%g) must be at least 'backoff_ms' (%g)",
+                        where, backoff_max->valuedouble, backoff->valuedouble);
+    breaker_config_t config;
+    bool breaker = false;
+    char why [ERR_LEN];
+    if (breaker_config_parse (cJSON_GetObjectItemCaseSensitive (creation, "breaker"), &config, &breaker, why))
+        return err_set (err, "%s: %s", where, why);
+    const char *paths [][2] = { { "outbox", "durable" }, { "inbox", "dedupe" } };
+    for (int i = 0; i < 2; i++) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive (creation, paths [i][0]);
+        if (path && !*path->valuestring)
+            return err_set (err, "%s: '%s' must be a file path, got \"\"", where, paths [i][0]);
+        if (path && !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, paths [i][1])))
+            return err_set (err, "%s: '%s' needs \"%s\": true", where, paths [i][0], paths [i][1]);
+    }
+    if (cJSON_GetObjectItemCaseSensitive (creation, "outbox_batch")
+    &&  !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
+        return err_set (err, "%s: 'outbox_batch' needs \"durable\": true", where);
+    //  A durable send never fails once stored: nothing for a breaker to
+    //  count or a fallback to answer.
+    if (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable"))) {
+        if (breaker)
+            return err_set (err, "%s: 'breaker' does not apply to a durable requester "
+                                 "(its sends are stored, then retried until delivered)", where);
+        if (cJSON_GetObjectItemCaseSensitive (creation, "fallback"))
+            return err_set (err, "%s: 'fallback' does not apply to a durable requester "
+                                 "(its sends are stored, then retried until delivered)", where);
+    }
+    return 0;
 }
 
 static int
@@ -180,6 +225,8 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
         if (s_in_list (models_handler_keys, item->string) && !*item->valuestring)
             return err_set (err, "%s: '%s' must name a handler, got \"\"", sub_where, item->string);
     }
+    if (s_check_resilience (model->creation, sub_where, err))
+        return -1;
 
     //  Argument and return models: type specs.
     const char *sections [] = { "required_arguments", "optional_arguments",

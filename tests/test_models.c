@@ -291,14 +291,15 @@ test_kind_names (void **state)
     assert_string_equal (models_kind_name (MODEL_FULL_UPDATE_IN), "full_update_in");
 
     int n = 0;
-    bool request = false, message = false, update = false;
+    bool request = false, message = false, update = false, fallback = false;
     for (; models_handler_keys [n]; n++) {
         request |= strcmp (models_handler_keys [n], "on_new_request") == 0;
         message |= strcmp (models_handler_keys [n], "on_new_message") == 0;
         update |= strcmp (models_handler_keys [n], "on_update") == 0;
+        fallback |= strcmp (models_handler_keys [n], "fallback") == 0;
     }
-    assert_int_equal (n, 3);
-    assert_true (request && message && update);
+    assert_int_equal (n, 4);
+    assert_true (request && message && update && fallback);
 }
 
 //  {"connection_models": {"in": {"orders": ENTRY}}}
@@ -455,6 +456,57 @@ test_creation_errors (void **state)
                "connection_models.in.orders", "required_creation_arguments", "must be an object");
     s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": \"x\"")),
                "connection_models.in.orders", "optional_creation_arguments", "must be an object");
+}
+
+#define REQUESTER(creation) OUT_PRICING ("{\"connection_type\": \"requester\"," \
+    " \"optional_creation_arguments\": {" creation "}}")
+
+//  The resilience options (docs/resilience.md): accepted forms, then each
+//  fault with the entry and the key in its one line.
+static void
+test_resilience_options (void **state)
+{
+    (void) state;
+    const char *good [] = {
+        REQUESTER ("\"retries\": 5, \"backoff_ms\": 0"),
+        REQUESTER ("\"backoff_ms\": 100, \"backoff_max_ms\": 100"),
+        REQUESTER ("\"breaker\": true, \"fallback\": \"on_pricing_down\""),
+        REQUESTER ("\"breaker\": false"),
+        REQUESTER ("\"breaker\": {\"window_ms\": 1000, \"min_requests\": 3, \"error_percent\": 100, \"open_ms\": 50}"),
+        REQUESTER ("\"durable\": true, \"outbox\": \"/var/lib/x.db\", \"outbox_batch\": 1, \"backoff_ms\": 5"),
+        REQUESTER ("\"durable\": false, \"breaker\": {}"),
+        IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"dedupe\": true, \"inbox\": \"in.db\"}")),
+        IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"dedupe\": false}")),
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        models_t *models = s_accepts (good [i]);
+        models_destroy (&models);
+    }
+    const char *where = "connection_models.out.pricing";
+    s_refuses (REQUESTER ("\"backoff_ms\": -1"), where, "'backoff_ms' must be at least 0");
+    s_refuses (REQUESTER ("\"backoff_ms\": 1.5"), where, "backoff_ms");
+    s_refuses (REQUESTER ("\"backoff_max_ms\": 0"), where, "'backoff_max_ms' must be at least 1");
+    s_refuses (REQUESTER ("\"backoff_ms\": 500, \"backoff_max_ms\": 100"), where,
+               "'backoff_max_ms' (100) must be at least 'backoff_ms' (500)");
+    s_refuses (REQUESTER ("\"breaker\": 1"), where, "'breaker' must be true, false or an object");
+    s_refuses (REQUESTER ("\"breaker\": {\"open\": 5}"), where, "'breaker' has unknown key 'open'");
+    s_refuses (REQUESTER ("\"breaker\": {\"error_percent\": 150}"), where, "'breaker.error_percent' must be in 1..100");
+    s_refuses (REQUESTER ("\"breaker\": {\"min_requests\": 0}"), where, "'breaker.min_requests' must be in 1..");
+    s_refuses (REQUESTER ("\"breaker\": {\"window_ms\": \"10s\"}"), where, "'breaker.window_ms' must be an int");
+    s_refuses (REQUESTER ("\"fallback\": \"\""), where, "'fallback' must name a handler");
+    s_refuses (REQUESTER ("\"fallback\": 3"), where, "fallback");
+    s_refuses (REQUESTER ("\"durable\": \"yes\""), where, "durable");
+    s_refuses (REQUESTER ("\"outbox\": \"x.db\""), where, "'outbox' needs \"durable\": true");
+    s_refuses (REQUESTER ("\"durable\": true, \"outbox\": \"\""), where, "'outbox' must be a file path");
+    s_refuses (REQUESTER ("\"outbox_batch\": 8"), where, "'outbox_batch' needs \"durable\": true");
+    s_refuses (REQUESTER ("\"durable\": true, \"outbox_batch\": 0"), where, "'outbox_batch' must be at least 1");
+    s_refuses (REQUESTER ("\"durable\": true, \"breaker\": true"), where, "'breaker' does not apply to a durable requester");
+    s_refuses (REQUESTER ("\"durable\": true, \"fallback\": \"f\""), where, "'fallback' does not apply to a durable requester");
+    s_refuses (REQUESTER ("\"dedupe\": true"), where, "dedupe");
+    s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"inbox\": \"in.db\"}")),
+               "connection_models.in.orders", "'inbox' needs \"dedupe\": true");
+    s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"durable\": true}")),
+               "connection_models.in.orders", "durable");
 }
 
 static void
@@ -619,6 +671,7 @@ main (void)
         cmocka_unit_test (test_document_errors),
         cmocka_unit_test (test_entry_errors),
         cmocka_unit_test (test_creation_errors),
+        cmocka_unit_test (test_resilience_options),
         cmocka_unit_test (test_argument_errors),
         cmocka_unit_test (test_merge),
         cmocka_unit_test (test_merge_errors),
