@@ -1,6 +1,6 @@
 /*  bench_startup - time from starting a replyer process to its first reply served.
 
-    usage: bench_startup SVCFW PLUGIN ADDRESSES.json PORT RUNS
+    usage: bench_startup SVCFW PLUGIN ADDRESSES.json PORT RUNS [REQUEST]
     Each run: a REQ socket connects to 127.0.0.1:PORT, the clock starts,
     svcfw is spawned, the request is sent at once (ZeroMQ queues it until the
     replyer binds), and the clock stops when the reply arrives. The replyer
@@ -24,8 +24,8 @@ s_cmp (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf (stderr, "usage: bench_startup SVCFW PLUGIN ADDRESSES.json PORT RUNS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf (stderr, "usage: bench_startup SVCFW PLUGIN ADDRESSES.json PORT RUNS [REQUEST]\n");
         return 2;
     }
     int runs = atoi (argv [5]);
@@ -43,7 +43,7 @@ main (int argc, char **argv)
             perror ("posix_spawn");
             return 1;
         }
-        zstr_send (req, "{\"args\": {\"order_id\": 1}}");
+        zstr_send (req, argc > 6? argv [6]: "{\"args\": {\"order_id\": 1}}");
         zsock_set_rcvtimeo (req, 5000);
         char *reply = zstr_recv (req);
         int64_t end = zclock_usecs ();

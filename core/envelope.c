@@ -241,7 +241,8 @@ s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *l
     ||  wire_write (&s_out, value? value: &empty))
         return NULL;
     if (workflow_id
-    &&  (wire_append (&s_out, ",\"workflow_id\":", 15) || wire_write_string (&s_out, workflow_id)))
+    &&  (wire_append (&s_out, ",\"workflow_id\":", sizeof ",\"workflow_id\":" - 1)
+    ||   wire_write_string (&s_out, workflow_id)))
         return NULL;
     if (wire_append (&s_out, "}", 1))
         return NULL;

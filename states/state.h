@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include "err.h"
 #include "types.h"
+#include "wire.h"
 
 #define STATE_EPOCH_LEN 40
 
@@ -37,6 +38,12 @@ typedef struct {
 /* Decodes a published update or heartbeat. Returns 0 with `update` filled
    (free with state_update_clear), or -1 with err saying what is wrong. */
 int state_update_decode (const void *data, size_t len, state_update_t *update, char *err);
+
+/* The hot-path decode: parses into `arena` (core/wire.h). update->root
+   stays NULL and the borrowed pointers point into the arena, valid until
+   the caller resets it; state_update_clear is then a no-op. */
+int state_update_decode_wire (wire_arena_t *arena, const void *data, size_t len,
+                              state_update_t *update, char *err);
 
 /* Decodes a snapshot reply ({"return_args": {"epoch", "seq", "state"}}).
    Returns 0 with `update` filled as a snapshot, or -1 with err. */

@@ -45,6 +45,7 @@ struct _state_in_t {
     const char *topic;          //  borrowed from the model; updates under another topic are not ours
     size_t topic_len;
     uint64_t faults [FAULT_COUNT];
+    wire_arena_t *arena;        //  each update is parsed into it, reset after
 };
 
 static void s_request_snapshot (state_in_t *self, const char *reason);
@@ -66,6 +67,7 @@ state_in_new (service_t *service, const model_t *model, const state_policy_t *po
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
     snprintf (self->req_endpoint, sizeof self->req_endpoint, "%s", req_endpoint);
     self->value = cJSON_CreateObject ();
+    self->arena = wire_arena_new ();
     self->sub = zsock_new (ZMQ_SUB);
     if (!self->sub || !self->value) {
         err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
@@ -183,8 +185,6 @@ s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
             else
                 snprintf (reason, sizeof reason, "%s seq %" PRIu64 " after %" PRIu64,
                           update->is_heartbeat? "heartbeat at": "update", update->seq, self->sync.seq);
-            if (!update->is_heartbeat)
-                s_queue_push (self, update);
             s_request_snapshot (self, reason);
             return false;
         }
@@ -210,9 +210,9 @@ s_apply_snapshot (state_in_t *self, state_update_t *snapshot)
     self->queue = NULL;
     self->queued = self->queue_size = 0;
     size_t i = 0;
-    for (; i < queued && self->phase == S_SYNCED; i++)
-        s_handle_synced (self, &queue [i], false);
-    for (; i < queued; i++)                 //  after a resync: keep the rest for the next snapshot
+    while (i < queued && s_handle_synced (self, &queue [i], false))
+        i++;
+    for (; i < queued; i++)                 //  a resync began at i: keep it and the rest for the next snapshot
         s_queue_push (self, &queue [i]);
     for (size_t j = 0; j < queued; j++)
         state_update_clear (&queue [j]);
@@ -307,6 +307,18 @@ s_request_snapshot (state_in_t *self, const char *reason)
     self->timer_id = zloop_timer (self->loop, self->timeout_ms, 1, s_on_snapshot_timeout, self);
 }
 
+//  Keeps an update for after the snapshot: parsed again into memory of its
+//  own, as the arena is reset after each message (only while syncing).
+static void
+s_keep (state_in_t *self, const void *data, size_t size)
+{
+    state_update_t owned;
+    char why [ERR_LEN];
+    if (state_update_decode (data, size, &owned, why) == 0 && !owned.is_heartbeat)
+        s_queue_push (self, &owned);
+    state_update_clear (&owned);
+}
+
 static void
 s_on_update (state_in_t *self, const void *data, size_t size)
 {
@@ -317,8 +329,9 @@ s_on_update (state_in_t *self, const void *data, size_t size)
         service_fault (self->model->name, self->faults, FAULT_TOO_LARGE, why);
         return;
     }
-    if (state_update_decode (data, size, &update, why)) {
+    if (state_update_decode_wire (self->arena, data, size, &update, why)) {
         service_fault (self->model->name, self->faults, FAULT_INVALID_ENVELOPE, why);
+        wire_arena_reset (self->arena);
         return;
     }
     switch (self->phase) {
@@ -327,13 +340,14 @@ s_on_update (state_in_t *self, const void *data, size_t size)
             __attribute__ ((fallthrough));      //  and keep it
         case S_REQUESTING:
             if (!update.is_heartbeat)
-                s_queue_push (self, &update);
+                s_keep (self, data, size);
             break;
         case S_SYNCED:
-            s_handle_synced (self, &update, true);
+            if (!s_handle_synced (self, &update, true) && !update.is_heartbeat)
+                s_keep (self, data, size);      //  it began a resync: keep it for after
             break;
     }
-    state_update_clear (&update);
+    wire_arena_reset (self->arena);
 }
 
 static int
@@ -408,6 +422,7 @@ state_in_destroy (state_in_t **self_p)
     s_queue_clear (self);
     free (self->queue);
     cJSON_Delete (self->value);
+    wire_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }

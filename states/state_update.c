@@ -1,5 +1,7 @@
 /*  state_update.c - encode and decode state updates, heartbeats and snapshot replies. */
+#include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "state.h"
 #include "envelope.h"
@@ -72,6 +74,43 @@ fail:
     return -1;
 }
 
+//  The fields of an update object (epoch, seq, flags, state, workflow_id).
+static int
+s_read_update (const cJSON *root, state_update_t *update, char *err)
+{
+    if (!cJSON_IsObject (root))
+        return err_set (err, "must be an object, got %s", json_type_name (root));
+    if (s_read_position (root, update, err))
+        return -1;
+    update->is_heartbeat = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (root, "is_heartbeat"));
+    update->is_snapshot = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (root, "is_snapshot"));
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (root, "workflow_id");
+    if (cJSON_IsString (wf) && *wf->valuestring && strlen (wf->valuestring) <= 200)
+        update->workflow_id = wf->valuestring;
+    if (update->is_heartbeat)
+        return 0;
+    update->state = cJSON_GetObjectItemCaseSensitive (root, "state");
+    if (!cJSON_IsObject (update->state))
+        return err_set (err, "'state' must be an object");
+    return 0;
+}
+
+int
+state_update_decode_wire (wire_arena_t *arena, const void *data, size_t len,
+                          state_update_t *update, char *err)
+{
+    memset (update, 0, sizeof *update);
+    char why [ERR_LEN];
+    const cJSON *root = wire_parse (arena, data, len, why);
+    if (!root)
+        return err_set (err, "not JSON (%s)", why);
+    if (s_read_update (root, update, err)) {
+        memset (update, 0, sizeof *update);
+        return -1;
+    }
+    return 0;
+}
+
 int
 state_update_decode_snapshot (const void *data, size_t len, state_update_t *update, char *err)
 {
@@ -109,48 +148,56 @@ state_update_clear (state_update_t *update)
     memset (update, 0, sizeof *update);
 }
 
-static cJSON *
-s_position (const char *epoch, uint64_t seq)
+//  A string literal and its length, for wire_append.
+#define S_LIT(text) text, sizeof text - 1
+
+//  Per-thread output buffer; encoders return a malloc'd copy (cJSON_free).
+static __thread wire_buffer_t s_out;
+
+static char *
+s_copy_out (void)
 {
-    cJSON *object = cJSON_CreateObject ();
-    cJSON_AddStringToObject (object, "epoch", epoch);
-    cJSON_AddNumberToObject (object, "seq", (double) seq);
-    return object;
+    char *copy = malloc (s_out.len + 1);
+    if (copy)
+        memcpy (copy, s_out.data, s_out.len + 1);
+    return copy;
+}
+
+//  "epoch":"…","seq":N
+static int
+s_write_position (const char *epoch, uint64_t seq)
+{
+    char number [32];
+    int n = snprintf (number, sizeof number, ",\"seq\":%" PRIu64, seq);
+    return wire_append (&s_out, S_LIT ("\"epoch\":")) || wire_write_string (&s_out, epoch)
+        || wire_append (&s_out, number, (size_t) n);
 }
 
 char *
 state_update_encode (const char *epoch, uint64_t seq, bool is_snapshot,
                      const cJSON *state, const char *workflow_id)
 {
-    cJSON *update = s_position (epoch, seq);
-    if (!update)
-        return NULL;
+    s_out.len = 0;
+    int rc = wire_append (&s_out, "{", 1) || s_write_position (epoch, seq);
     if (state) {
-        cJSON_AddBoolToObject (update, "is_snapshot", is_snapshot);
-        cJSON_AddItemReferenceToObject (update, "state", (cJSON *) state);
+        rc = rc || (is_snapshot? wire_append (&s_out, S_LIT (",\"is_snapshot\":true,\"state\":"))
+                                : wire_append (&s_out, S_LIT (",\"is_snapshot\":false,\"state\":")))
+                || wire_write (&s_out, state);
         if (workflow_id)
-            cJSON_AddStringToObject (update, "workflow_id", workflow_id);
+            rc = rc || wire_append (&s_out, S_LIT (",\"workflow_id\":")) || wire_write_string (&s_out, workflow_id);
     }
     else
-        cJSON_AddBoolToObject (update, "is_heartbeat", true);
-    char *text = cJSON_PrintUnformatted (update);
-    cJSON_Delete (update);              //  the state is a reference: not freed
-    return text;
+        rc = rc || wire_append (&s_out, S_LIT (",\"is_heartbeat\":true"));
+    rc = rc || wire_append (&s_out, "}", 1);
+    return rc? NULL: s_copy_out ();
 }
 
 char *
 state_update_encode_snapshot (const char *epoch, uint64_t seq, const cJSON *state)
 {
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON *ret = s_position (epoch, seq);
-    if (!reply || !ret) {
-        cJSON_Delete (reply);
-        cJSON_Delete (ret);
-        return NULL;
-    }
-    cJSON_AddItemReferenceToObject (ret, "state", (cJSON *) state);
-    cJSON_AddItemToObject (reply, "return_args", ret);
-    char *text = cJSON_PrintUnformatted (reply);
-    cJSON_Delete (reply);
-    return text;
+    s_out.len = 0;
+    int rc = wire_append (&s_out, S_LIT ("{\"return_args\":{")) || s_write_position (epoch, seq)
+          || wire_append (&s_out, S_LIT (",\"state\":")) || wire_write (&s_out, state)
+          || wire_append (&s_out, S_LIT ("}}"));
+    return rc? NULL: s_copy_out ();
 }

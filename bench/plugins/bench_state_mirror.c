@@ -42,6 +42,8 @@ on_book (svcfw_ctx *ctx, const cJSON *book, cJSON **return_args)
         svcfw_log (ctx, SVCFW_LOG_WARNING, "SYNCED keys=%d after %.1f ms", cJSON_GetArraySize (book),
                    (now - s_start) * 1000);
     }
+    if (!s_synced)
+        return 0;                   //  the empty value before the feed starts: not an update
     if (s_updates++ == 0)
         s_first = now;
     const cJSON *done = cJSON_GetObjectItem (book, "done");

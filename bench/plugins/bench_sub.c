@@ -1,11 +1,13 @@
 /*  bench_sub - subscriber for bench/run: counts what it handles.
 
-    On SIGTERM (svcfw_sigint) logs "RECEIVED n msgs, first→last S s (R msgs/s), max seq M".
+    Logs "ALL n" once it has handled config `count` messages, and on SIGTERM
+    (svcfw_sigint) "RECEIVED n msgs, first->last S s (R msgs/s), max seq M".
 */
 #include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
+    "config_model": {"optional": {"count": "int"}},
     "connection_models": {"in": {"ticks": {
         "connection_type": "subscriber",
         "required_creation_arguments": {"on_new_message": "on_tick"},
@@ -28,7 +30,6 @@ s_now (void)
 int
 on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
 {
-    (void) ctx;
     (void) return_args;
     double now = s_now ();
     if (s_received++ == 0)
@@ -37,6 +38,9 @@ on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     double seq = cJSON_GetObjectItem (args, "seq")->valuedouble;
     if (seq > s_max_seq)
         s_max_seq = seq;
+    const cJSON *count = cJSON_GetObjectItem (svcfw_config (ctx), "count");
+    if (count && s_received == count->valueint)
+        svcfw_log (ctx, SVCFW_LOG_WARNING, "ALL %ld", s_received);
     return 0;
 }
 
