@@ -8,13 +8,25 @@
     A stop (signal) seen while waiting does not abort the request at once:
     the reply gets a short grace period, without further attempts, so a
     shutdown lets in-flight work end but stays bounded.
+
+    Resilience (docs/resilience.md). Between attempts the requester waits a
+    full-jitter exponential backoff (`backoff_ms`, `backoff_max_ms`; none by
+    default). A circuit breaker (`breaker`) sees every attempt's outcome and,
+    once open, stops attempts before they start. A durable requester
+    (`durable`) does none of this on the caller's thread: it stores the
+    message in its outbox and returns; its sender actor (sender.c) delivers.
     @end
 */
 #include <czmq.h>
 #include "requester.h"
+#include "backoff.h"
+#include "breaker.h"
 #include "envelope.h"
 #include "log.h"
+#include "outbox.h"
+#include "sender.h"
 #include "types.h"
+#include "wire.h"
 
 #define S_STOP_GRACE_MS 1000    //  how long a reply is still awaited after a stop
 
@@ -26,7 +38,65 @@ struct _requester_t {
     int timeout_ms;
     int retries;                //  attempts in all
     size_t max_bytes;
+    backoff_t *backoff;         //  waits between attempts
+    breaker_t *breaker;         //  NULL without "breaker"
+    outbox_t *outbox;           //  durable: the caller's connection to the outbox
+    sender_t *sender;           //  durable: delivers what the outbox holds
+    wire_buffer_t args_text;    //  durable: the args printed for the outbox
 };
+
+#define S_DURABLE_BACKOFF_MS 100    //  a durable requester's first backoff ceiling, by default
+#define S_BACKOFF_MAX_MS 5000       //  the backoff cap, by default
+
+//  Sets up what the resilience options ask for: the backoff, the breaker,
+//  and for a durable requester the outbox and its sender (which then starts
+//  delivering whatever the outbox already holds).
+static int
+s_resilience_new (requester_t *self, char *err)
+{
+    const model_t *model = self->model;
+    bool durable = model_bool (model, "durable", false);
+    int backoff_ms = model_int (model, "backoff_ms", durable? S_DURABLE_BACKOFF_MS: 0);
+    int backoff_max_ms = model_int (model, "backoff_max_ms", S_BACKOFF_MAX_MS);
+    if (backoff_max_ms < backoff_ms)
+        backoff_max_ms = backoff_ms;
+    self->backoff = backoff_new (backoff_ms, backoff_max_ms, NULL, NULL);
+    if (!self->backoff)
+        return err_set (err, "%s: out of memory", model->where);
+
+    breaker_config_t config;
+    bool enabled;
+    char why [ERR_LEN];
+    if (breaker_config_parse (cJSON_GetObjectItemCaseSensitive (model->creation, "breaker"),
+                              &config, &enabled, why))
+        return err_set (err, "models: %s: creation arguments: %s", model->where, why);
+    if (enabled && !(self->breaker = breaker_new (model->name, &config, NULL, NULL)))
+        return err_set (err, "%s: out of memory", model->where);
+    if (!durable)
+        return 0;
+
+    char path [SERVICE_PATH_LEN];
+    if (service_store_path (self->service, model, "outbox", "outbox", path, sizeof path, err))
+        return -1;
+    self->outbox = outbox_open (path, true, err);
+    if (!self->outbox)
+        return -1;
+    sender_config_t sender = {
+        .name = model->name, .endpoint = self->endpoint, .outbox_path = path,
+        .timeout_ms = self->timeout_ms, .retries = self->retries,
+        .backoff_ms = backoff_ms, .backoff_max_ms = backoff_max_ms,
+        .batch = model_int (model, "outbox_batch", REQUESTER_OUTBOX_BATCH),
+        .max_bytes = self->max_bytes
+    };
+    self->sender = sender_new (&sender, err);
+    if (!self->sender)
+        return -1;
+    //  The sender has its own socket; this one only proved the endpoint.
+    zsock_destroy (&self->sock);
+    long pending = requester_pending (self);
+    log_info ("%s: durable, outbox %s (%ld pending)", model->name, path, pending);
+    return 0;
+}
 
 requester_t *
 requester_new (service_t *service, const model_t *model, const char *endpoint, char *err)
@@ -49,6 +119,10 @@ requester_new (service_t *service, const model_t *model, const char *endpoint, c
         return NULL;
     }
     zsock_set_linger (self->sock, 0);
+    if (s_resilience_new (self, err)) {
+        requester_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -92,13 +166,66 @@ s_receive (requester_t *self, cJSON **return_args, char *why)
     return rc;
 }
 
+//  Stores the message in the outbox (one transaction) and wakes the sender.
+static int
+s_enqueue (requester_t *self, const cJSON *args, const char *workflow_id, const char *message_id,
+           char *err)
+{
+    const char *name = self->model->name;
+    self->args_text.len = 0;
+    if (wire_write (&self->args_text, args))
+        return err_set (err, "%s: out of memory", name);
+    char why [ERR_LEN];
+    int rc = outbox_enqueue (self->outbox, message_id, workflow_id, self->args_text.data, why);
+    if (rc < 0)
+        return err_set (err, "%s: cannot store the message in the outbox: %s", name, why);
+    if (rc == 1) {
+        sender_wake (self->sender);
+        log_debug ("%s: stored message %s in the outbox", name, message_id);
+    }
+    else
+        log_debug ("%s: message %s is already in the outbox; not stored again", name, message_id);
+    return 0;
+}
+
+//  Waits the backoff after failed attempt `attempt`, unless a stop comes
+//  first (then sets *grace_end, and no further attempt is made).
+static void
+s_backoff_wait (requester_t *self, int attempt, int64_t *grace_end)
+{
+    int delay = backoff_delay (self->backoff, attempt);
+    int64_t end = zclock_mono () + delay;
+    while (delay > 0 && !*grace_end) {
+        int64_t left = end - zclock_mono ();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t items [] = {
+            { NULL, service_stop_fd (self->service), ZMQ_POLLIN, 0 },
+            { NULL, service_signal_fd (self->service), ZMQ_POLLIN, 0 },
+        };
+        if (zmq_poll (items, 2, left) < 0 && zmq_errno () != EINTR)
+            break;
+        if ((items [0].revents | items [1].revents) & ZMQ_POLLIN)
+            *grace_end = zclock_mono ();
+    }
+}
+
 int
 requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
-                   cJSON **return_args, char *err)
+                   const char *message_id, cJSON **return_args, char *err)
 {
     *return_args = NULL;
     const char *name = self->model->name;
-    char *text = envelope_request (args, workflow_id);
+    if (self->outbox)
+        return s_enqueue (self, args, workflow_id, message_id, err);
+    char *text = NULL;
+    if (message_id) {
+        self->args_text.len = 0;
+        if (wire_write (&self->args_text, args) == 0)
+            text = sender_envelope (self->args_text.data, workflow_id, message_id);
+    }
+    else
+        text = envelope_request (args, workflow_id);
     if (!text)
         return err_set (err, "%s: out of memory", name);
     size_t len = strlen (text);
@@ -108,8 +235,15 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
     int attempt = 0;
     int rc = -1;
     bool answered = false;
+    char open_why [ERR_LEN] = "";       //  the breaker's reason, once it refuses
 
     while (attempt < self->retries && !answered && !(grace_end && attempt > 0)) {
+        if (attempt > 0)
+            s_backoff_wait (self, attempt, &grace_end);
+        if (grace_end && attempt > 0)
+            break;
+        if (self->breaker && !breaker_allow (self->breaker, open_why))
+            break;
         attempt++;
         if (!self->sock) {
             self->sock = zsock_new (ZMQ_REQ);
@@ -117,6 +251,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot connect",
                                   used? "; ": "", attempt);
                 zsock_destroy (&self->sock);
+                if (self->breaker)
+                    breaker_record (self->breaker, false);
                 continue;
             }
             zsock_set_linger (self->sock, 0);
@@ -127,6 +263,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                               used? "; ": "", attempt, zmq_strerror (zmq_errno ()));
             zsock_destroy (&self->sock);
             if (used >= sizeof causes) used = sizeof causes - 1;
+            if (self->breaker)
+                breaker_record (self->breaker, false);
             continue;
         }
         int64_t deadline = zclock_mono () + self->timeout_ms;
@@ -160,6 +298,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
             rc = s_receive (self, return_args, why);
             if (rc)
                 err_set (err, "%s (%s): %s", name, self->endpoint, why);
+            if (self->breaker)
+                breaker_record (self->breaker, rc == 0);
             break;
         }
         used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s",
@@ -169,8 +309,15 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         log_warning ("%s: no reply from %s within %d ms (attempt %d of %d)", name, self->endpoint,
                      self->timeout_ms, attempt, self->retries);
         zsock_destroy (&self->sock);    //  a REQ that lost its reply cannot send again
+        if (self->breaker)
+            breaker_record (self->breaker, false);
     }
-    if (!answered)
+    if (!answered && *open_why && attempt == 0)
+        err_set (err, "%s (%s): %s", name, self->endpoint, open_why);
+    else if (!answered && *open_why)
+        err_set (err, "%s (%s): no reply after %d attempt%s: %s; attempt %d: not made: %s", name,
+                 self->endpoint, attempt, attempt == 1? "": "s", causes, attempt + 1, open_why);
+    else if (!answered)
         err_set (err, "%s (%s): no reply after %d attempt%s: %s", name, self->endpoint,
                  attempt, attempt == 1? "": "s", causes);
     cJSON_free (text);
@@ -184,6 +331,29 @@ requester_destroy (requester_t **self_p)
         return;
     requester_t *self = *self_p;
     zsock_destroy (&self->sock);
+    sender_destroy (&self->sender);     //  ends the send in flight (bounded), marks what was acknowledged
+    outbox_destroy (&self->outbox);
+    backoff_destroy (&self->backoff);
+    breaker_destroy (&self->breaker);
+    wire_buffer_free (&self->args_text);
     free (self);
     *self_p = NULL;
+}
+
+long
+requester_pending (requester_t *self)
+{
+    if (!self->outbox)
+        return -1;
+    long pending = -1;
+    char err [ERR_LEN];
+    if (outbox_counts (self->outbox, &pending, NULL, NULL, err))
+        log_error ("%s: %s", self->model->name, err);
+    return pending;
+}
+
+bool
+requester_durable (const requester_t *self)
+{
+    return self->outbox != NULL;
 }

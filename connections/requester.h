@@ -2,7 +2,9 @@
 
     Each request waits up to `timeout_ms` for its reply; on a timeout the
     socket is closed (dropping the lost request) and a fresh one sends again,
-    `retries` attempts in all. A stop request ends the wait early.
+    `retries` attempts in all, with an optional backoff between attempts and
+    an optional circuit breaker. A stop request ends the wait early.
+    A durable requester stores messages in an outbox instead (sender.h).
 */
 #ifndef REQUESTER_H_INCLUDED
 #define REQUESTER_H_INCLUDED
@@ -20,11 +22,27 @@ requester_t *requester_new (service_t *service, const model_t *model, const char
 /* Sends args (borrowed; already validated) and waits for the reply. Returns 0
    with *return_args a fresh object the caller owns (validated against the
    return model), or -1 with err naming the connection, the address and the
-   attempts, *return_args NULL. */
+   attempts (or that the circuit is open), *return_args NULL.
+   `message_id` (may be NULL) goes into the envelope as "message_id".
+   A durable requester instead stores the message (message_id required) in
+   its outbox and returns 0 at once with *return_args NULL; storing an id
+   the outbox already holds is a no-op that also returns 0. */
 int requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
-                       cJSON **return_args, char *err);
+                       const char *message_id, cJSON **return_args, char *err);
 
-/* Closes; accepts NULL and nulls the caller's pointer. */
+/* A durable requester's pending messages, or -1 (not durable, or the
+   outbox cannot be read: logged). */
+long requester_pending (requester_t *self);
+
+/* True for a durable requester. */
+bool requester_durable (const requester_t *self);
+
+/* Rows a durable requester's sender takes, and marks, per transaction, by
+   default ("outbox_batch"). */
+#define REQUESTER_OUTBOX_BATCH 64
+
+/* Closes; accepts NULL and nulls the caller's pointer. A durable
+   requester's sender is stopped first (see sender_destroy). */
 void requester_destroy (requester_t **self_p);
 
 #endif

@@ -48,6 +48,7 @@
 
 #define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
 #define S_WORKFLOW_ID_LEN 256   //  room for an incoming id (≤ 200) and its _n suffix
+#define S_MESSAGE_ID_MAX 200    //  the longest message id an envelope may carry
 
 //  One wired connection: its model and the one socket object its kind uses.
 typedef struct {
@@ -59,6 +60,8 @@ typedef struct {
     requester_t *requester;
     state_out_t *state_out;
     state_in_t *state_in;
+    svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
+    int fallback_streak;        //  calls the fallback answered in a row, for logging
 } s_conn_t;
 
 struct _svcfw_ctx {
@@ -70,6 +73,9 @@ struct _svcfw_ctx {
     char error [ERR_LEN];                   //  last error of a call on this ctx
     char fail [ERR_LEN];                    //  svcfw_fail text of the current handler
     bool failed;                            //  svcfw_fail was called
+    const char *msg_id_in;                  //  the handled message's "message_id", or NULL; borrowed
+    char msg_id_next [S_MESSAGE_ID_MAX + 1];    //  svcfw_set_message_id's id for the next send, or ""
+    char msg_id_sent [S_MESSAGE_ID_MAX + 1];    //  the message id of the last send, or ""
 };
 
 struct _service_t {
@@ -142,6 +148,9 @@ s_ctx_reset (svcfw_ctx *ctx, const char *message_id)
     ctx->error [0] = 0;
     ctx->fail [0] = 0;
     ctx->failed = false;
+    ctx->msg_id_in = NULL;
+    ctx->msg_id_next [0] = 0;
+    ctx->msg_id_sent [0] = 0;
 }
 
 //  The id for the next send on ctx: ID_n under an incoming message, else a
@@ -163,12 +172,20 @@ int
 service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
               const char *workflow_id, cJSON **return_args, char *err)
 {
+    return service_call_message (self, handler, args, workflow_id, NULL, return_args, err);
+}
+
+int
+service_call_message (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
+                      const char *workflow_id, const char *message_id, cJSON **return_args, char *err)
+{
     svcfw_ctx *ctx = &self->loop_ctx;
     if (!workflow_id) {
         service_uuid (ctx->message_id_buf);
         workflow_id = ctx->message_id_buf;
     }
     s_ctx_reset (ctx, workflow_id);
+    ctx->msg_id_in = message_id;
     log_set_workflow_id (workflow_id);
     *return_args = NULL;
     int rc = handler (ctx, args, return_args);
@@ -253,6 +270,98 @@ s_ctx_error (svcfw_ctx *ctx, const char *fmt, ...)
     return -1;
 }
 
+//  The message id of a requester send: the one svcfw_set_message_id gave
+//  (`given`, "" if none); else, under a message that has one, ID_n as for
+//  workflow ids (so a handler called again for a repeated message sends the
+//  same ids again); else a fresh UUID for a durable requester, and none for
+//  another. Writes it into ctx->msg_id_sent; returns it, or NULL for none.
+static const char *
+s_message_id_for (svcfw_ctx *ctx, const s_conn_t *conn, const char *given)
+{
+    char *out = ctx->msg_id_sent;
+    if (*given)
+        snprintf (out, sizeof ctx->msg_id_sent, "%s", given);
+    else
+    if (ctx->msg_id_in && strlen (ctx->msg_id_in) + 12 <= S_MESSAGE_ID_MAX)
+        snprintf (out, sizeof ctx->msg_id_sent, "%s_%d", ctx->msg_id_in, ctx->sends);
+    else
+    if (requester_durable (conn->requester))
+        service_uuid (out);
+    return *out? out: NULL;
+}
+
+//  Runs the requester's fallback for a call that failed with `cause`: its
+//  return args, validated, become the reply. Returns 0, or -1 with why
+//  naming the cause and what went wrong with the fallback. The caller's
+//  svcfw_fail state is kept: the fallback is not the caller's handler.
+static int
+s_fallback (svcfw_ctx *ctx, s_conn_t *conn, const cJSON *args, const char *cause,
+            cJSON **reply, char *why)
+{
+    const char *name = conn->model->name;
+    char saved_fail [ERR_LEN];
+    bool saved_failed = ctx->failed;
+    memcpy (saved_fail, ctx->fail, sizeof saved_fail);
+    ctx->failed = false;
+    ctx->fail [0] = 0;
+    cJSON *returned = NULL;
+    int rc = conn->fallback (ctx, args, &returned);
+    char detail [ERR_LEN];
+    if (rc != 0)
+        err_set (why, "%s; the fallback failed too: %s", cause,
+                 ctx->failed? ctx->fail: "it returned non-zero without a reason");
+    else {
+        if (!returned)
+            returned = cJSON_CreateObject ();
+        if (type_validate (conn->model->returns, returned, detail))
+            rc = err_set (why, "%s; the fallback returned invalid return args: %s", cause, detail);
+    }
+    ctx->failed = saved_failed;
+    memcpy (ctx->fail, saved_fail, sizeof saved_fail);
+    if (rc != 0) {
+        cJSON_Delete (returned);
+        return -1;
+    }
+    //  One WARNING per run of fallback answers; the rest at DEBUG.
+    if (conn->fallback_streak++ == 0)
+        log_warning ("%s: the fallback answered: %s", name, cause);
+    else
+        log_debug ("%s: the fallback answered (%d in a row): %s", name, conn->fallback_streak, cause);
+    if (reply)
+        *reply = returned;
+    else
+        cJSON_Delete (returned);
+    return 0;
+}
+
+//  A send to a requester: the request (or, durable, the outbox), then the
+//  fallback if it failed and the model names one.
+static int
+s_request (svcfw_ctx *ctx, s_conn_t *conn, const cJSON *args, const char *send_id,
+           const char *given_id, cJSON **reply, char *why)
+{
+    const char *message_id = s_message_id_for (ctx, conn, given_id);
+    cJSON *returned = NULL;
+    int rc = requester_request (conn->requester, args, send_id, message_id, &returned, why);
+    if (rc == 0) {
+        if (conn->fallback_streak) {
+            log_info ("%s: answered by %s again after %d fallback answers", conn->model->name,
+                      conn->model->name, conn->fallback_streak);
+            conn->fallback_streak = 0;
+        }
+        if (reply)
+            *reply = returned;
+        else
+            cJSON_Delete (returned);
+        return 0;
+    }
+    if (!conn->fallback)
+        return -1;
+    char cause [ERR_LEN];
+    memcpy (cause, why, sizeof cause);
+    return s_fallback (ctx, conn, args, cause, reply, why);
+}
+
 int
 svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
                const cJSON *args, cJSON **reply)
@@ -284,19 +393,18 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     const char *send_id = s_next_send_id (ctx);
     log_set_workflow_id (send_id);
     int rc;
+    //  svcfw_set_message_id's id is for this send, whatever it goes to.
+    char message_id [S_MESSAGE_ID_MAX + 1];
+    snprintf (message_id, sizeof message_id, "%s", ctx->msg_id_next);
+    ctx->msg_id_next [0] = 0;
+    ctx->msg_id_sent [0] = 0;
     if (conn->state_out)
         rc = state_out_send (conn->state_out, args, send_id, why);
     else
     if (conn->publisher)
         rc = publisher_send (conn->publisher, args, send_id, why);
-    else {
-        cJSON *returned = NULL;
-        rc = requester_request (conn->requester, args, send_id, &returned, why);
-        if (rc == 0 && reply)
-            *reply = returned;
-        else
-            cJSON_Delete (returned);
-    }
+    else
+        rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
     if (rc)
         s_ctx_error (ctx, "%s", why);
     else
@@ -380,6 +488,65 @@ svcfw_sleep (svcfw_ctx *ctx, int ms)
             return !service_stopping (self);
     }
     return false;
+}
+
+int
+svcfw_set_message_id (svcfw_ctx *ctx, const char *message_id)
+{
+    if (!ctx)
+        return -1;
+    ctx->error [0] = 0;
+    if (!message_id || !*message_id || strlen (message_id) > S_MESSAGE_ID_MAX) {
+        snprintf (ctx->error, sizeof ctx->error,
+                  "svcfw_set_message_id: a message id is a non-empty string of at most %d bytes",
+                  S_MESSAGE_ID_MAX);
+        return -1;
+    }
+    snprintf (ctx->msg_id_next, sizeof ctx->msg_id_next, "%s", message_id);
+    return 0;
+}
+
+const char *
+svcfw_message_id (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return "";
+    return ctx->msg_id_in? ctx->msg_id_in: ctx->msg_id_sent;
+}
+
+long
+svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection)
+{
+    if (!ctx || !connection)
+        return -1;
+    s_conn_t *conn = s_find (ctx->service, false, true, connection);
+    if (!conn || !conn->requester || !requester_durable (conn->requester)) {
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_pending: no durable requester named '%s'",
+                  connection);
+        return -1;
+    }
+    return requester_pending (conn->requester);
+}
+
+int
+service_store_path (service_t *self, const model_t *model, const char *key, const char *kind,
+                    char *path, size_t size, char *err)
+{
+    const char *given = model_string (model, key, NULL);
+    int len;
+    if (given)
+        len = snprintf (path, size, "%s", given);
+    else {
+        //  Beside the config file, else in the working directory.
+        const char *config = self->opts->config_path;
+        const char *slash = config? strrchr (config, '/'): NULL;
+        int dir_len = slash? (int) (slash - config) + 1: 0;
+        len = snprintf (path, size, "%.*s%s.%s.%s.db", dir_len, config? config: "",
+                        plugin_name (self->plugin), model->name, kind);
+    }
+    if (len < 0 || (size_t) len >= size)
+        return err_set (err, "%s: the %s path is longer than %zu bytes", model->where, kind, size - 1);
+    return 0;
 }
 
 //  ---------------------------------------------------------------------------
@@ -579,6 +746,8 @@ s_wire (service_t *self, char *err)
                                   model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
         const char *handler_name = model_string (model, handler_key, NULL);
         conn->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        const char *fallback_name = model_string (model, "fallback", NULL);
+        conn->fallback = fallback_name? plugin_handler (self->plugin, fallback_name): NULL;
         const char *first = endpoints [i][0], *second = endpoints [i][1];
         switch (model->kind) {
             case MODEL_REPLYER:

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "envelope.h"
+#include "models.h"
 #include "svcfw.h"
 
 typedef struct _service_t service_t;
@@ -31,6 +32,22 @@ int service_run (const cli_opts_t *opts);
    svcfw_fail text (or a default) in err. */
 int service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
                   const char *workflow_id, cJSON **return_args, char *err);
+
+/* service_call for a message that carries a "message_id" (NULL: none),
+   which the handler reads with svcfw_message_id and which names its
+   durable sends (ID_n). The same contract otherwise. */
+int service_call_message (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
+                          const char *workflow_id, const char *message_id,
+                          cJSON **return_args, char *err);
+
+/* The path of a connection's store file (kind "outbox" or "inbox"): the
+   creation argument `key` if given, else SERVICE.CONNECTION.KIND.db beside
+   the config file (-c), or in the working directory without one. Writes it
+   into path (`size` bytes). Returns 0, or -1 with err if it does not fit. */
+int service_store_path (service_t *self, const model_t *model, const char *key, const char *kind,
+                        char *path, size_t size, char *err);
+
+#define SERVICE_PATH_LEN 4096
 
 /* Writes a fresh workflow id (a version-4 UUID, 36 lowercase characters
    and a NUL) into out. Thread-safe. */

@@ -83,6 +83,39 @@ const char *svcfw_error (svcfw_ctx *ctx);
    as a stop was asked for (SIGINT/SIGTERM), true after a full sleep. */
 bool svcfw_sleep (svcfw_ctx *ctx, int ms);
 
+/* ---- Durable delivery and dedupe (docs/resilience.md) -------------------- */
+
+/* Sets the message id of the next svcfw_to_send on this ctx (whatever
+   output it goes to; the id is used by requesters only, which put it in
+   the envelope as "message_id"). `message_id` is copied; it must be a
+   non-empty string of at most 200 bytes. A durable requester's outbox
+   keeps each id once: sending an id it already holds (pending or
+   delivered) stores nothing and returns 0, so a producer restarted after a
+   crash may send its ids again from the start. A dedupe replyer answers a
+   repeated id from its inbox. Without this call a send gets, under a
+   message with a message id M, "M_n" for the handler's n-th send; else, to
+   a durable requester, a fresh UUID; else no message id.
+   Returns 0, or -1 with the reason in svcfw_error(ctx). */
+int svcfw_set_message_id (svcfw_ctx *ctx, const char *message_id);
+
+/* In a handler: the "message_id" of the message being handled, or "" if it
+   has none. Elsewhere (svcfw_init, svcfw_main): the message id of the last
+   svcfw_to_send on this ctx, or "". A handler with effects outside the
+   service (a file, a payment) should make them idempotent per message id:
+   the dedupe inbox answers a repeat without calling the handler, but a
+   crash between the handler's effect and the inbox's commit makes the
+   handler see that id again. Borrowed; valid until the call returns or the
+   next svcfw_to_send on this ctx. */
+const char *svcfw_message_id (svcfw_ctx *ctx);
+
+/* The messages a durable requester named `connection` holds, not yet
+   delivered (acknowledged rows are marked in batches, so this can lag the
+   deliveries by up to a batch). Valid from svcfw_init on: the outbox is
+   opened, and its sender started, before svcfw_init. Returns the count,
+   or -1 with the reason in svcfw_error(ctx) (no such durable requester,
+   or the outbox cannot be read). */
+long svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection);
+
 /* ---- What a plugin exports ---------------------------------------------- */
 
 /* Required:
