@@ -1,5 +1,6 @@
 /*  subscriber.c - a SUB socket that hands each published message to its handler. */
 #include "subscriber.h"
+#include "frames.h"
 #include "log.h"
 #include "types.h"
 
@@ -92,38 +93,25 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     void *handle = zsock_resolve (reader);
     for (int handled = 0; handled < S_BATCH; handled++) {
         //  Exactly [topic][envelope]; read every frame whatever the count.
-        zmq_msg_t topic, body;
-        zmq_msg_init (&topic);
-        if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&topic);
+        zmq_msg_t frames [2];
+        zmq_msg_init (&frames [0]);
+        zmq_msg_init (&frames [1]);
+        int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
+        if (count == 0) {
+            zmq_msg_close (&frames [0]);
+            zmq_msg_close (&frames [1]);
             break;
         }
-        int count = 1;
-        zmq_msg_init (&body);
-        if (zmq_msg_more (&topic) && zmq_msg_recv (&body, handle, 0) >= 0) {
-            count++;
-            bool more = zmq_msg_more (&body);
-            while (more) {
-                zmq_msg_t extra;
-                zmq_msg_init (&extra);
-                if (zmq_msg_recv (&extra, handle, 0) < 0)
-                    more = false;
-                else {
-                    more = zmq_msg_more (&extra);
-                    count++;
-                }
-                zmq_msg_close (&extra);
-            }
-        }
+        zmq_msg_t *body = &frames [1];
         if (count == 2)
-            s_handle (self, zmq_msg_data (&body), zmq_msg_size (&body));
+            s_handle (self, zmq_msg_data (body), zmq_msg_size (body));
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
             service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
         }
-        zmq_msg_close (&topic);
-        zmq_msg_close (&body);
+        zmq_msg_close (&frames [0]);
+        zmq_msg_close (&frames [1]);
         if (service_stopping (self->service))
             break;
     }

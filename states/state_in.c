@@ -15,6 +15,7 @@
     @end
 */
 #include "state_in.h"
+#include "frames.h"
 #include "log.h"
 #include "merge_patch.h"
 
@@ -256,14 +257,7 @@ s_on_snapshot_reply (zloop_t *loop, zsock_t *reader, void *arg)
     zmq_msg_t frames [2];
     zmq_msg_init (&frames [0]);
     zmq_msg_init (&frames [1]);
-    int count = 0;
-    while (count < 2) {
-        if (zmq_msg_recv (&frames [count], handle, ZMQ_DONTWAIT) < 0)
-            break;
-        count++;
-        if (!zmq_msg_more (&frames [count - 1]))
-            break;
-    }
+    int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
     if (count == 2 && self->phase == S_REQUESTING) {
         state_update_t snapshot;
         char why [ERR_LEN];
@@ -357,40 +351,32 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     state_in_t *self = arg;
     void *handle = zsock_resolve (reader);
     for (int n = 0; n < S_BATCH; n++) {
-        zmq_msg_t topic, body;
-        zmq_msg_init (&topic);
-        if (zmq_msg_recv (&topic, handle, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&topic);
+        zmq_msg_t frames [2];
+        zmq_msg_init (&frames [0]);
+        zmq_msg_init (&frames [1]);
+        int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
+        if (count == 0) {
+            zmq_msg_close (&frames [0]);
+            zmq_msg_close (&frames [1]);
             break;
         }
-        int count = 1;
-        zmq_msg_init (&body);
-        if (zmq_msg_more (&topic) && zmq_msg_recv (&body, handle, 0) >= 0) {
-            count++;
-            while (zmq_msg_more (&body)) {      //  drop extra frames
-                count++;
-                zmq_msg_close (&body);
-                zmq_msg_init (&body);
-                if (zmq_msg_recv (&body, handle, 0) < 0)
-                    break;
-            }
-        }
+        zmq_msg_t *topic = &frames [0], *body = &frames [1];
         //  SUB filters by prefix: "book" also hears "books", whose epoch and
         //  seq would look like a restart. Only our exact topic counts.
-        bool ours = zmq_msg_size (&topic) == self->topic_len
-                 && memcmp (zmq_msg_data (&topic), self->topic, self->topic_len) == 0;
+        bool ours = zmq_msg_size (topic) == self->topic_len
+                 && memcmp (zmq_msg_data (topic), self->topic, self->topic_len) == 0;
         if (count == 2 && ours)
-            s_on_update (self, zmq_msg_data (&body), zmq_msg_size (&body));
+            s_on_update (self, zmq_msg_data (body), zmq_msg_size (body));
         else if (count == 2)
             log_debug ("%s: skipped an update for topic \"%.*s\"", self->model->name,
-                       (int) zmq_msg_size (&topic), (const char *) zmq_msg_data (&topic));
+                       (int) zmq_msg_size (topic), (const char *) zmq_msg_data (topic));
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][update]", count, count == 1? "": "s");
             service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
         }
-        zmq_msg_close (&topic);
-        zmq_msg_close (&body);
+        zmq_msg_close (&frames [0]);
+        zmq_msg_close (&frames [1]);
     }
     return 0;
 }

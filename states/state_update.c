@@ -48,32 +48,6 @@ s_parse (const void *data, size_t len, state_update_t *update, char *err)
     return 0;
 }
 
-int
-state_update_decode (const void *data, size_t len, state_update_t *update, char *err)
-{
-    if (s_parse (data, len, update, err))
-        return -1;
-    const cJSON *root = update->root;
-    if (s_read_position (root, update, err))
-        goto fail;
-    update->is_heartbeat = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (root, "is_heartbeat"));
-    update->is_snapshot = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (root, "is_snapshot"));
-    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (root, "workflow_id");
-    if (cJSON_IsString (wf) && *wf->valuestring && strlen (wf->valuestring) <= 200)
-        update->workflow_id = wf->valuestring;
-    if (update->is_heartbeat)
-        return 0;
-    update->state = cJSON_GetObjectItemCaseSensitive (root, "state");
-    if (!cJSON_IsObject (update->state)) {
-        err_set (err, "'state' must be an object");
-        goto fail;
-    }
-    return 0;
-fail:
-    state_update_clear (update);
-    return -1;
-}
-
 //  The fields of an update object (epoch, seq, flags, state, workflow_id).
 static int
 s_read_update (const cJSON *root, state_update_t *update, char *err)
@@ -92,6 +66,18 @@ s_read_update (const cJSON *root, state_update_t *update, char *err)
     update->state = cJSON_GetObjectItemCaseSensitive (root, "state");
     if (!cJSON_IsObject (update->state))
         return err_set (err, "'state' must be an object");
+    return 0;
+}
+
+int
+state_update_decode (const void *data, size_t len, state_update_t *update, char *err)
+{
+    if (s_parse (data, len, update, err))
+        return -1;
+    if (s_read_update (update->root, update, err)) {
+        state_update_clear (update);
+        return -1;
+    }
     return 0;
 }
 
