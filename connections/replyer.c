@@ -1,5 +1,17 @@
-/*  replyer.c - a REP socket that answers every request, even a malformed one. */
+/*  replyer.c - a REP socket that answers every request, even a malformed one.
+
+    @discuss
+    Dedupe ("dedupe": true). A request that carries a "message_id" is looked
+    up in the inbox first: a repeat gets the reply stored for it and the
+    handler is not called. Otherwise the handler's reply is recorded in the
+    inbox (one commit) before it is sent, so any reply a requester saw is
+    remembered. A crash between the handler and that commit makes the
+    handler see the id again: handlers with outside effects check
+    svcfw_message_id (docs/resilience.md).
+    @end
+*/
 #include "replyer.h"
+#include "inbox.h"
 #include "log.h"
 #include "types.h"
 
@@ -12,9 +24,72 @@ struct _replyer_t {
     size_t max_bytes;           //  larger requests get too_large
     uint64_t faults [FAULT_COUNT];
     wire_arena_t *arena;        //  each message is parsed into it, reset after
+    inbox_t *inbox;             //  "dedupe": the ids answered, with their replies
+    uint64_t repeats;           //  requests the inbox answered
+    long since_prune;           //  ids recorded since the inbox was last pruned
 };
 
+#define S_PRUNE_EVERY 1000      //  recorded ids between prunes of the inbox
+
 #define S_BATCH 64              //  requests served per loop wake-up, for fairness
+
+static int
+s_inbox_open (replyer_t *self, char *err)
+{
+    char path [SERVICE_PATH_LEN];
+    if (service_store_path (self->service, self->model, "inbox", "inbox", path, sizeof path, err))
+        return -1;
+    self->inbox = inbox_open (path, false, err);
+    if (!self->inbox)
+        return -1;
+    char why [ERR_LEN];
+    log_info ("%s: dedupe, inbox %s (%ld ids remembered)", self->model->name, path,
+              inbox_count (self->inbox, why));
+    return 0;
+}
+
+//  A repeat: the reply stored for message_id, or NULL if it is not one (or
+//  the inbox cannot be read: then the handler answers, and that is logged).
+static char *
+s_inbox_reply (replyer_t *self, const char *message_id, const char *workflow_id)
+{
+    char *stored = NULL, why [ERR_LEN];
+    int found = inbox_lookup (self->inbox, message_id, &stored, why);
+    if (found < 0)
+        log_error ("%s: cannot read the inbox: %s", self->model->name, why);
+    if (found <= 0)
+        return NULL;
+    cJSON *returned = cJSON_Parse (stored);
+    free (stored);
+    char *reply = returned? envelope_reply (returned, workflow_id): NULL;
+    cJSON_Delete (returned);
+    if (reply && self->repeats++ == 0)
+        log_info ("%s: answered a repeat of message %s from the inbox (later repeats are logged at DEBUG)",
+                  self->model->name, message_id);
+    else if (reply)
+        log_debug ("%s: answered a repeat of message %s from the inbox (%" PRIu64 " so far)",
+                   self->model->name, message_id, self->repeats);
+    return reply;
+}
+
+//  Records the reply for message_id before it is sent.
+static void
+s_inbox_record (replyer_t *self, const char *message_id, const cJSON *returned)
+{
+    char why [ERR_LEN];
+    char *text = cJSON_PrintUnformatted (returned);
+    if (!text || inbox_record (self->inbox, message_id, text, why))
+        //  The reply still goes: the message was handled; only a repeat of
+        //  it would reach the handler again.
+        log_error ("%s: cannot record message %s in the inbox: %s", self->model->name, message_id,
+                   text? why: "out of memory");
+    cJSON_free (text);
+    if (++self->since_prune >= S_PRUNE_EVERY) {
+        self->since_prune = 0;
+        if (inbox_prune (self->inbox, INBOX_KEEP, why) < 0)
+            log_warning ("%s: cannot prune the inbox: %s", self->model->name, why);
+    }
+}
 
 replyer_t *
 replyer_new (service_t *service, const model_t *model, const char *endpoint,
@@ -45,6 +120,10 @@ replyer_new (service_t *service, const model_t *model, const char *endpoint,
         return NULL;
     }
     log_debug ("%s: replyer bound at %s", model->name, endpoint);
+    if (model_bool (model, "dedupe", false) && s_inbox_open (self, err)) {
+        replyer_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -89,7 +168,15 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
 
     cJSON *returned = NULL;
     char *reply;
-    if (service_call (self->service, self->handler, env.args, env.workflow_id, &returned, why)) {
+    bool dedupe = self->inbox && env.message_id;
+    if (dedupe && (reply = s_inbox_reply (self, env.message_id, env.workflow_id))) {
+        envelope_clear (&env);
+        wire_arena_reset (self->arena);
+        log_set_workflow_id (NULL);
+        return reply;
+    }
+    if (service_call_message (self->service, self->handler, env.args, env.workflow_id, env.message_id,
+                              &returned, why)) {
         self->faults [FAULT_HANDLER_FAILED]++;
         log_warning ("%s: handler failed: %s", name, why);
         reply = envelope_error (FAULT_HANDLER_FAILED, why, service_workflow_id (self->service));
@@ -105,6 +192,8 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
             reply = envelope_error (FAULT_INVALID_RETURN, why, service_workflow_id (self->service));
         }
         else {
+            if (dedupe)
+                s_inbox_record (self, env.message_id, returned);
             reply = envelope_reply (returned, service_workflow_id (self->service));
             log_debug ("%s: replied", name);
         }
@@ -173,6 +262,9 @@ replyer_destroy (replyer_t **self_p)
         zloop_reader_end (self->loop, self->sock);
     zsock_destroy (&self->sock);
     wire_arena_destroy (&self->arena);
+    if (self->inbox && self->repeats)
+        log_info ("%s: the inbox answered %" PRIu64 " repeats in this run", self->model->name, self->repeats);
+    inbox_destroy (&self->inbox);
     free (self);
     *self_p = NULL;
 }

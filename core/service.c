@@ -62,6 +62,7 @@ typedef struct {
     state_in_t *state_in;
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
     int fallback_streak;        //  calls the fallback answered in a row, for logging
+    bool fallback_open;         //  the last fallback answer was for an open circuit
 } s_conn_t;
 
 struct _svcfw_ctx {
@@ -322,11 +323,14 @@ s_fallback (svcfw_ctx *ctx, s_conn_t *conn, const cJSON *args, const char *cause
         cJSON_Delete (returned);
         return -1;
     }
-    //  One WARNING per run of fallback answers; the rest at DEBUG.
-    if (conn->fallback_streak++ == 0)
+    //  A WARNING when a run of fallback answers starts or its kind of cause
+    //  changes (the call failed / the circuit is open); the rest at DEBUG.
+    bool open = strstr (cause, ": circuit open") != NULL;
+    if (conn->fallback_streak++ == 0 || open != conn->fallback_open)
         log_warning ("%s: the fallback answered: %s", name, cause);
     else
         log_debug ("%s: the fallback answered (%d in a row): %s", name, conn->fallback_streak, cause);
+    conn->fallback_open = open;
     if (reply)
         *reply = returned;
     else
@@ -345,8 +349,8 @@ s_request (svcfw_ctx *ctx, s_conn_t *conn, const cJSON *args, const char *send_i
     int rc = requester_request (conn->requester, args, send_id, message_id, &returned, why);
     if (rc == 0) {
         if (conn->fallback_streak) {
-            log_info ("%s: answered by %s again after %d fallback answers", conn->model->name,
-                      conn->model->name, conn->fallback_streak);
+            log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
+                      conn->fallback_streak);
             conn->fallback_streak = 0;
         }
         if (reply)
