@@ -1,4 +1,5 @@
 /*  envelope.c - encode and decode the SPEC §6 envelopes, rejecting malformed input. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "envelope.h"
@@ -230,11 +231,34 @@ envelope_clear (envelope_t *env)
 //  The per-thread output buffer every envelope is written into.
 static __thread wire_buffer_t s_out;
 
+//  A thread that ends (main mode's svcfw_main thread) frees its buffer: a
+//  key whose destructor runs at thread exit, set on the thread's first use.
+static pthread_key_t s_out_key;
+static pthread_once_t s_out_once = PTHREAD_ONCE_INIT;
+static __thread bool s_out_keyed;
+
+static void
+s_out_free (void *buffer)
+{
+    wire_buffer_free (buffer);
+}
+
+static void
+s_out_key_make (void)
+{
+    pthread_key_create (&s_out_key, s_out_free);
+}
+
 //  Writes {KEY: value, "workflow_id": id} into s_out; value NULL is {}.
 static const char *
 s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *len)
 {
     static const cJSON empty = { .type = cJSON_Object };
+    if (!s_out_keyed) {
+        pthread_once (&s_out_once, s_out_key_make);
+        pthread_setspecific (s_out_key, &s_out);
+        s_out_keyed = true;
+    }
     s_out.len = 0;
     if (wire_append (&s_out, "{", 1)
     ||  wire_write_string (&s_out, key) || wire_append (&s_out, ":", 1)

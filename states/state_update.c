@@ -1,6 +1,7 @@
 /*  state_update.c - encode and decode state updates, heartbeats and snapshot replies. */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "state.h"
@@ -140,6 +141,36 @@ state_update_clear (state_update_t *update)
 //  Per-thread output buffer; encoders return a malloc'd copy (cJSON_free).
 static __thread wire_buffer_t s_out;
 
+//  A thread that ends (main mode's svcfw_main thread) frees its buffer: a
+//  key whose destructor runs at thread exit, set on the thread's first use.
+static pthread_key_t s_out_key;
+static pthread_once_t s_out_once = PTHREAD_ONCE_INIT;
+static __thread bool s_out_keyed;
+
+static void
+s_out_free (void *buffer)
+{
+    wire_buffer_free (buffer);
+}
+
+static void
+s_out_key_make (void)
+{
+    pthread_key_create (&s_out_key, s_out_free);
+}
+
+//  Empties s_out for a new message, keying it on the thread's first use.
+static void
+s_out_reset (void)
+{
+    if (!s_out_keyed) {
+        pthread_once (&s_out_once, s_out_key_make);
+        pthread_setspecific (s_out_key, &s_out);
+        s_out_keyed = true;
+    }
+    s_out.len = 0;
+}
+
 static char *
 s_copy_out (void)
 {
@@ -163,7 +194,7 @@ char *
 state_update_encode (const char *epoch, uint64_t seq, bool is_snapshot,
                      const cJSON *state, const char *workflow_id)
 {
-    s_out.len = 0;
+    s_out_reset ();
     int rc = wire_append (&s_out, "{", 1) || s_write_position (epoch, seq);
     if (state) {
         rc = rc || (is_snapshot? wire_append (&s_out, S_LIT (",\"is_snapshot\":true,\"state\":"))
@@ -181,7 +212,7 @@ state_update_encode (const char *epoch, uint64_t seq, bool is_snapshot,
 char *
 state_update_encode_snapshot (const char *epoch, uint64_t seq, const cJSON *state)
 {
-    s_out.len = 0;
+    s_out_reset ();
     int rc = wire_append (&s_out, S_LIT ("{\"return_args\":{")) || s_write_position (epoch, seq)
           || wire_append (&s_out, S_LIT (",\"state\":")) || wire_write (&s_out, state)
           || wire_append (&s_out, S_LIT ("}}"));
