@@ -35,7 +35,7 @@ subscriber_new (service_t *service, const model_t *model, const char *endpoint,
         err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
         return NULL;
     }
-    zsock_set_linger (self->sock, SERVICE_LINGER_MS);
+    zsock_set_linger (self->sock, 0);      //  a SUB only sends subscriptions: nothing to flush
     int64_t hard_max = (int64_t) self->max_bytes * 4 + 4096;
     zmq_setsockopt (zsock_resolve (self->sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));

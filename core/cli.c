@@ -207,8 +207,9 @@ cli_usage (void)
 "  2  usage error\n"
 "\n"
 "Examples:\n"
-"  svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -c config.json\n"
-"  svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -cl WARNING -l svc.log\n"
-"  svcfw -s examples/cancel_order/order_sender.so -a addresses.json -m --count 12\n"
+"  cd examples/cancel_order     (after the README's Quick start built into build/)\n"
+"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -c config.json\n"
+"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -cl WARNING -l svc.log\n"
+"  svcfw -s ../../build/examples/order_sender.so -a addresses.json -m --count 12\n"
 "      (main mode; config key count becomes the int 12, as config_model says)\n";
 }

@@ -1,5 +1,4 @@
 /*  envelope.c - encode and decode the SPEC §6 envelopes, rejecting malformed input. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "envelope.h"
@@ -228,50 +227,29 @@ envelope_clear (envelope_t *env)
     memset (env, 0, sizeof *env);
 }
 
-//  The per-thread output buffer every envelope is written into.
-static __thread wire_buffer_t s_out;
-
-//  A thread that ends (main mode's svcfw_main thread) frees its buffer: a
-//  key whose destructor runs at thread exit, set on the thread's first use.
-static pthread_key_t s_out_key;
-static pthread_once_t s_out_once = PTHREAD_ONCE_INIT;
-static __thread bool s_out_keyed;
-
-static void
-s_out_free (void *buffer)
-{
-    wire_buffer_free (buffer);
-}
-
-static void
-s_out_key_make (void)
-{
-    pthread_key_create (&s_out_key, s_out_free);
-}
-
-//  Writes {KEY: value, "workflow_id": id} into s_out; value NULL is {}.
+//  Writes {KEY: value, "workflow_id": id} into the thread's output buffer
+//  (core/wire.h); value NULL is {}. Returns the text, borrowed until the
+//  thread's next write.
 static const char *
 s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *len)
 {
     static const cJSON empty = { .type = cJSON_Object };
-    if (!s_out_keyed) {
-        pthread_once (&s_out_once, s_out_key_make);
-        pthread_setspecific (s_out_key, &s_out);
-        s_out_keyed = true;
-    }
-    s_out.len = 0;
-    if (wire_append (&s_out, "{", 1)
-    ||  wire_write_string (&s_out, key) || wire_append (&s_out, ":", 1)
-    ||  wire_write (&s_out, value? value: &empty))
+    wire_buffer_t *out = wire_thread_buffer ();
+    if (!out)
+        return NULL;
+    out->len = 0;
+    if (wire_append (out, "{", 1)
+    ||  wire_write_string (out, key) || wire_append (out, ":", 1)
+    ||  wire_write (out, value? value: &empty))
         return NULL;
     if (workflow_id
-    &&  (wire_append (&s_out, ",\"workflow_id\":", sizeof ",\"workflow_id\":" - 1)
-    ||   wire_write_string (&s_out, workflow_id)))
+    &&  (wire_append (out, ",\"workflow_id\":", sizeof ",\"workflow_id\":" - 1)
+    ||   wire_write_string (out, workflow_id)))
         return NULL;
-    if (wire_append (&s_out, "}", 1))
+    if (wire_append (out, "}", 1))
         return NULL;
-    *len = s_out.len;
-    return s_out.data;
+    *len = out->len;
+    return out->data;
 }
 
 //  A fresh copy of s_write's text, for callers that keep it.

@@ -1,5 +1,6 @@
 /*  wire.c - JSON for the message hot path: a strict parser into an arena, a fast writer. */
 #include <limits.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,21 @@
 
 #define S_CHUNK 65536           //  arena chunk size
 #define S_MAX_DEPTH 1000        //  as cJSON's CJSON_NESTING_LIMIT
+
+//  Eight bytes at a time: whether a word holds a byte that needs a closer
+//  look (the classic "has zero byte / has byte less than n" bit tricks).
+#define S_ONES  0x0101010101010101ULL
+#define S_HIGHS 0x8080808080808080ULL
+#define S_HAS_LESS(w, n) (((w) - S_ONES * (n)) & ~(w) & S_HIGHS)
+#define S_HAS_BYTE(w, b) S_HAS_LESS ((w) ^ (S_ONES * (b)), 1)
+
+static inline uint64_t
+s_load (const unsigned char *p)
+{
+    uint64_t word;
+    memcpy (&word, p, sizeof word);
+    return word;
+}
 
 //  ---------------------------------------------------------------------------
 //  Arena
@@ -182,14 +198,22 @@ static char *
 s_parse_string (s_parser_t *self)
 {
     const unsigned char *p = ++self->p;
+    //  Find the closing quote: the first one not escaped, i.e. not after an
+    //  odd number of backslashes.
     const unsigned char *close = p;
-    //  Find the closing quote (skipping escaped characters).
-    while (close < self->end && *close != '"') {
-        if (*close == '\\')
-            close++;
+    while (true) {
+        close = memchr (close, '"', (size_t) (self->end - close));
+        if (!close)
+            break;
+        size_t slashes = 0;
+        while (close - slashes > p && close [-1 - (ptrdiff_t) slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            break;
         close++;
     }
-    if (close >= self->end) {
+    if (!close) {
+        close = self->end;
         s_fail (self, "unterminated string");
         return NULL;
     }
@@ -202,8 +226,20 @@ s_parse_string (s_parser_t *self)
     while (p < close) {
         unsigned char c = *p;
         if (c >= 0x20 && c < 0x80 && c != '\\') {
-            out [o++] = (char) c;
-            p++;
+            //  A run of plain ASCII is copied whole, a word at a time while
+            //  whole words are plain.
+            const unsigned char *run = p + 1;
+            while (close - run >= 8) {
+                uint64_t w = s_load (run);
+                if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '\\') | (w & S_HIGHS))
+                    break;
+                run += 8;
+            }
+            while (run < close && *run >= 0x20 && *run < 0x80 && *run != '\\')
+                run++;
+            memcpy (out + o, p, (size_t) (run - p));
+            o += (size_t) (run - p);
+            p = run;
         }
         else if (c >= 0x80) {
             size_t n = s_utf8_sequence (p, self->end);
@@ -533,11 +569,25 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
     if (s_reserve (buffer, len * 6 + 2))
         return -1;
     char *out = buffer->data + buffer->len;
+    const unsigned char *end = (const unsigned char *) text + len;
     *out++ = '"';
     for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
         unsigned char c = *p;
         if (c >= 0x20 && c != '"' && c != '\\') {
-            *out++ = (char) c;
+            //  A run that needs no escape is copied whole, a word at a time
+            //  while whole words (within the string) need none.
+            const unsigned char *run = p + 1;
+            while (end - run >= 8) {
+                uint64_t w = s_load (run);
+                if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))
+                    break;
+                run += 8;
+            }
+            while (*run >= 0x20 && *run != '"' && *run != '\\')
+                run++;
+            memcpy (out, p, (size_t) (run - p));
+            out += run - p;
+            p = run - 1;
             continue;
         }
         *out++ = '\\';
@@ -665,6 +715,39 @@ wire_write (wire_buffer_t *buffer, const cJSON *item)
         default:
             return wire_append (buffer, "null", 4);
     }
+}
+
+//  One output buffer per thread, freed by a key destructor when the thread
+//  exits (svcfw_main's thread ends before the process does).
+static pthread_key_t s_buffer_key;
+static pthread_once_t s_buffer_once = PTHREAD_ONCE_INIT;
+
+static void
+s_buffer_release (void *buffer)
+{
+    wire_buffer_free (buffer);
+    free (buffer);
+}
+
+static void
+s_buffer_key_create (void)
+{
+    pthread_key_create (&s_buffer_key, s_buffer_release);
+}
+
+wire_buffer_t *
+wire_thread_buffer (void)
+{
+    pthread_once (&s_buffer_once, s_buffer_key_create);
+    wire_buffer_t *buffer = pthread_getspecific (s_buffer_key);
+    if (!buffer) {
+        buffer = calloc (1, sizeof *buffer);
+        if (buffer && pthread_setspecific (s_buffer_key, buffer)) {
+            free (buffer);
+            buffer = NULL;
+        }
+    }
+    return buffer;
 }
 
 void

@@ -51,6 +51,11 @@ int wire_write (wire_buffer_t *buffer, const cJSON *item);
 int wire_append (wire_buffer_t *buffer, const char *bytes, size_t len);
 int wire_write_string (wire_buffer_t *buffer, const char *text);
 
+/* The calling thread's own buffer for writing messages (emptied by the
+   caller before use). Borrowed; freed when the thread exits. NULL on
+   allocation failure. */
+wire_buffer_t *wire_thread_buffer (void);
+
 /* Frees the buffer's memory and empties it. */
 void wire_buffer_free (wire_buffer_t *buffer);
 

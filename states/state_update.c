@@ -1,7 +1,6 @@
 /*  state_update.c - encode and decode state updates, heartbeats and snapshot replies. */
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "state.h"
@@ -138,83 +137,65 @@ state_update_clear (state_update_t *update)
 //  A string literal and its length, for wire_append.
 #define S_LIT(text) text, sizeof text - 1
 
-//  Per-thread output buffer; encoders return a malloc'd copy (cJSON_free).
-static __thread wire_buffer_t s_out;
-
-//  A thread that ends (main mode's svcfw_main thread) frees its buffer: a
-//  key whose destructor runs at thread exit, set on the thread's first use.
-static pthread_key_t s_out_key;
-static pthread_once_t s_out_once = PTHREAD_ONCE_INIT;
-static __thread bool s_out_keyed;
-
-static void
-s_out_free (void *buffer)
-{
-    wire_buffer_free (buffer);
-}
-
-static void
-s_out_key_make (void)
-{
-    pthread_key_create (&s_out_key, s_out_free);
-}
-
-//  Empties s_out for a new message, keying it on the thread's first use.
-static void
+//  Encoders write into the thread's output buffer (core/wire.h) and return
+//  a malloc'd copy (cJSON_free).
+static wire_buffer_t *
 s_out_reset (void)
 {
-    if (!s_out_keyed) {
-        pthread_once (&s_out_once, s_out_key_make);
-        pthread_setspecific (s_out_key, &s_out);
-        s_out_keyed = true;
-    }
-    s_out.len = 0;
+    wire_buffer_t *out = wire_thread_buffer ();
+    if (out)
+        out->len = 0;
+    return out;
 }
 
 static char *
-s_copy_out (void)
+s_copy_out (const wire_buffer_t *out)
 {
-    char *copy = malloc (s_out.len + 1);
+    char *copy = malloc (out->len + 1);
     if (copy)
-        memcpy (copy, s_out.data, s_out.len + 1);
+        memcpy (copy, out->data, out->len + 1);
     return copy;
 }
 
 //  "epoch":"…","seq":N
 static int
-s_write_position (const char *epoch, uint64_t seq)
+s_write_position (wire_buffer_t *out, const char *epoch, uint64_t seq)
 {
     char number [32];
     int n = snprintf (number, sizeof number, ",\"seq\":%" PRIu64, seq);
-    return wire_append (&s_out, S_LIT ("\"epoch\":")) || wire_write_string (&s_out, epoch)
-        || wire_append (&s_out, number, (size_t) n);
+    return wire_append (out, S_LIT ("\"epoch\":")) || wire_write_string (out, epoch)
+        || wire_append (out, number, (size_t) n);
 }
 
 char *
 state_update_encode (const char *epoch, uint64_t seq, bool is_snapshot,
                      const cJSON *state, const char *workflow_id)
 {
-    s_out_reset ();
-    int rc = wire_append (&s_out, "{", 1) || s_write_position (epoch, seq);
+    wire_buffer_t *out = s_out_reset ();
+    if (!out)
+        return NULL;
+    int rc = wire_append (out, "{", 1) || s_write_position (out, epoch, seq);
     if (state) {
-        rc = rc || (is_snapshot? wire_append (&s_out, S_LIT (",\"is_snapshot\":true,\"state\":"))
-                                : wire_append (&s_out, S_LIT (",\"is_snapshot\":false,\"state\":")))
-                || wire_write (&s_out, state);
+        rc = rc || (is_snapshot? wire_append (out, S_LIT (",\"is_snapshot\":true,\"state\":"))
+                                : wire_append (out, S_LIT (",\"is_snapshot\":false,\"state\":")))
+                || wire_write (out, state);
         if (workflow_id)
-            rc = rc || wire_append (&s_out, S_LIT (",\"workflow_id\":")) || wire_write_string (&s_out, workflow_id);
+            rc = rc || wire_append (out, S_LIT (",\"workflow_id\":")) || wire_write_string (out, workflow_id);
     }
     else
-        rc = rc || wire_append (&s_out, S_LIT (",\"is_heartbeat\":true"));
-    rc = rc || wire_append (&s_out, "}", 1);
-    return rc? NULL: s_copy_out ();
+        rc = rc || wire_append (out, S_LIT (",\"is_heartbeat\":true"));
+    rc = rc || wire_append (out, "}", 1);
+    return rc? NULL: s_copy_out (out);
 }
 
 char *
 state_update_encode_snapshot (const char *epoch, uint64_t seq, const cJSON *state)
 {
-    s_out_reset ();
-    int rc = wire_append (&s_out, S_LIT ("{\"return_args\":{")) || s_write_position (epoch, seq)
-          || wire_append (&s_out, S_LIT (",\"state\":")) || wire_write (&s_out, state)
-          || wire_append (&s_out, S_LIT ("}}"));
-    return rc? NULL: s_copy_out ();
+    wire_buffer_t *out = s_out_reset ();
+    if (!out)
+        return NULL;
+    int rc = wire_append (out, S_LIT ("{\"return_args\":{")) || s_write_position (out, epoch, seq)
+          || wire_append (out, S_LIT (",\"state\":")) || wire_write (out, state)
+          || wire_append (out, S_LIT ("}}"));
+    return rc? NULL: s_copy_out (out);
 }

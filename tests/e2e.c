@@ -561,12 +561,14 @@ e2e_dump (e2e_proc_t *self)
     if (!self)
         return;
     char *out = s_slurp (self->out_path, NULL);
-    print_error ("---- pid %d, %s%s ----\n%s", (int) self->pid, self->out_path,
-                 s_reap (self) ? " (exited)" : " (running)", out ? out : "(unreadable)\n");
+    //  fprintf, not cmocka's print_error, which cuts long output (a whole
+    //  sanitizer report must survive).
+    fprintf (stderr, "---- pid %d, %s%s ----\n%s", (int) self->pid, self->out_path,
+             s_reap (self) ? " (exited)" : " (running)", out ? out : "(unreadable)\n");
     free (out);
     if (strcmp (self->err_path, self->out_path) != 0) {
         char *err = s_slurp (self->err_path, NULL);
-        print_error ("---- %s ----\n%s", self->err_path, err ? err : "(unreadable)\n");
+        fprintf (stderr, "---- %s ----\n%s", self->err_path, err ? err : "(unreadable)\n");
         free (err);
     }
 }

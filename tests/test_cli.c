@@ -248,7 +248,7 @@ test_usage_text (void **state)
         "-s SERVICE.so", "-a ADDRESSES.json", "-c CONFIG.json", "  -m ", "-cl LEVEL",
         "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--KEY VALUE", "--KEY=VALUE",
         "DEBUG", "INFO", "WARNING", "ERROR", "config_model", "Exit status", "  0 ", "  1 ", "  2 ",
-        "Examples:", "svcfw -s examples/cancel_order/cancel_order.so -a addresses.json -c config.json",
+        "Examples:", "svcfw -s ../../build/examples/cancel_order.so -a addresses.json -c config.json",
         "-a addresses.json -m", "--count 12"
     };
     for (size_t index = 0; index < sizeof needed / sizeof needed [0]; index++)
