@@ -10,7 +10,9 @@
     in order; the outbox has every message delivered; the inbox answered
     the repeats itself; and both SQLite files pass an integrity check.
     A second test stops a producer with SIGTERM while its downstream is
-    dead: exit 0, nothing marked, everything still pending.
+    dead: exit 0, nothing marked, everything still pending. A third
+    SIGKILLs a producer at five points of a delivery and SIGTERMs it once
+    mid-delivery, checking its outbox's integrity after each.
 */
 #include "e2e.h"
 
@@ -262,12 +264,74 @@ test_sigterm_with_downstream_dead (void **state)
     assert_int_equal (s_query (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 }
 
+//  The producer is SIGKILLed at five successive points of a delivery and
+//  then stopped with SIGTERM while delivering: after each, its outbox
+//  passes an integrity check and still holds every message (none lost, none
+//  twice); the SIGTERM exits 0; a last run delivers the rest, each id once.
+static void
+test_kills_and_sigterm_mid_delivery (void **state)
+{
+    s_run_t run = { .dir = *state };
+    int port = e2e_tcp_port ();
+    const int count = 3000;
+    run.ids = e2e_fmt ("%s/ids.txt", run.dir);
+    run.outbox = e2e_fmt ("%s/durable_source.events.outbox.db", run.dir);
+    run.sink_addresses = e2e_fmt ("{\"connections\": {\"in\": {\"events\": {\"replyer\": \"%s\"}}, \"out\": {}}}",
+                                  e2e_addr (port));
+    run.source_addresses = e2e_fmt ("{\"connections\": {\"in\": {}, \"out\": {\"events\": {\"requester\": \"%s\"}}}}",
+                                    e2e_addr (port));
+    run.sink_config = e2e_fmt ("{\"out_file\": \"%s\"}", run.ids);
+    run.source_config = e2e_fmt ("{\"count\": %d, \"window\": 300, \"batch\": 16}", count);
+    e2e_proc_t *sink = s_start_sink (&run);
+    const char *integrity = "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'";
+    for (int kill_at = 300; kill_at <= 1500; kill_at += 300) {
+        //  s_run_t keeps two producer runs; older ones are still the harness's.
+        run.source_runs = 0;
+        e2e_proc_t *source = s_start_source (&run);
+        s_wait_lines (&run, kill_at);
+        int status;
+        e2e_stop (source, kill_at < 1500? SIGKILL: SIGTERM, 3000, &status);
+        if (kill_at < 1500)
+            assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+        else
+        if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+            s_dump_all (&run);
+            fail_msg ("SIGTERM during delivery: expected exit 0, status %d", status);
+        }
+        assert_int_equal (s_query (run.outbox, integrity), 1);
+        long rows = s_query (run.outbox, "SELECT count(*) FROM outbox");
+        long distinct = s_query (run.outbox, "SELECT count(DISTINCT message_id) FROM outbox");
+        assert_int_equal (rows, distinct);
+        assert_true (rows >= e2e_lines (run.ids));
+    }
+    run.source_runs = 0;
+    e2e_proc_t *source = s_start_source (&run);
+    int status;
+    if (!e2e_wait_exit (source, RUN_MS, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        s_dump_all (&run);
+        fail_msg ("the last producer run did not finish (status %d)", status);
+    }
+    assert_true (e2e_stop (sink, SIGTERM, 5000, &status));
+    assert_int_equal (e2e_lines (run.ids), count);
+    char *ids = e2e_read_file (run.ids);
+    char *line = ids;
+    for (int i = 1; i <= count; i++) {
+        char want [16];
+        int len = snprintf (want, sizeof want, "m%05d\n", i);
+        if (strncmp (line, want, (size_t) len) != 0)
+            fail_msg ("line %d of %s is not m%05d", i, run.ids, i);
+        line += len;
+    }
+    assert_int_equal (s_query (run.outbox, "SELECT count(*) FROM outbox WHERE state = 1"), count);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_nothing_lost_nothing_twice, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_sigterm_with_downstream_dead, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_kills_and_sigterm_mid_delivery, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
