@@ -18,6 +18,7 @@
     @end
 */
 #include <czmq.h>
+#include <unistd.h>
 #include "requester.h"
 #include "backoff.h"
 #include "breaker.h"
@@ -41,6 +42,7 @@ struct _requester_t {
     backoff_t *backoff;         //  waits between attempts
     breaker_t *breaker;         //  NULL without "breaker"
     outbox_t *outbox;           //  durable: the caller's connection to the outbox
+    int outbox_lock;            //  durable: the outbox's lock (one sending process per file), or -1
     sender_t *sender;           //  durable: delivers what the outbox holds
     wire_buffer_t args_text;    //  durable: the args printed for the outbox
 };
@@ -78,6 +80,9 @@ s_resilience_new (requester_t *self, char *err)
     char path [SERVICE_PATH_LEN];
     if (service_store_path (self->service, model, "outbox", "outbox", path, sizeof path, err))
         return -1;
+    self->outbox_lock = outbox_lock (path, err);
+    if (self->outbox_lock < 0)
+        return -1;
     self->outbox = outbox_open (path, true, err);
     if (!self->outbox)
         return -1;
@@ -106,6 +111,7 @@ requester_new (service_t *service, const model_t *model, const char *endpoint, c
         return NULL;
     self->service = service;
     self->model = model;
+    self->outbox_lock = -1;
     snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->timeout_ms = model_int (model, "timeout_ms", 2500);
     self->retries = model_int (model, "retries", 3);
@@ -333,6 +339,8 @@ requester_destroy (requester_t **self_p)
     zsock_destroy (&self->sock);
     sender_destroy (&self->sender);     //  ends the send in flight (bounded), marks what was acknowledged
     outbox_destroy (&self->outbox);
+    if (self->outbox_lock >= 0)
+        close (self->outbox_lock);
     backoff_destroy (&self->backoff);
     breaker_destroy (&self->breaker);
     wire_buffer_free (&self->args_text);

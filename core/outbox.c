@@ -1,6 +1,11 @@
 /*  outbox.c - a durable queue of outbound messages in an SQLite file (store and forward). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "outbox.h"
 #include "store.h"
 
@@ -226,4 +231,25 @@ outbox_prune (outbox_t *self, long keep, char *err)
     if (rc != SQLITE_DONE)
         return s_db_error (self, err);
     return (long) sqlite3_changes (self->db);
+}
+
+int
+outbox_lock (const char *path, char *err)
+{
+    //  A file of its own: SQLite holds POSIX locks on the database, which a
+    //  second descriptor to it, closed, would drop.
+    char lock_path [4200];
+    if (snprintf (lock_path, sizeof lock_path, "%s-lock", path) >= (int) sizeof lock_path)
+        return err_set (err, "%s: the path is too long", path);
+    int fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_set (err, "%s: cannot open the outbox: %s: %s", path, lock_path, strerror (errno));
+    if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+        int error = errno;
+        close (fd);
+        if (error == EWOULDBLOCK)
+            return err_set (err, "%s: the outbox is in use by another process", path);
+        return err_set (err, "%s: cannot lock the outbox: %s", path, strerror (error));
+    }
+    return fd;
 }

@@ -72,6 +72,13 @@ int outbox_counts (outbox_t *self, long *pending, long *delivered, long *failed,
    number deleted, or -1 with err. */
 long outbox_prune (outbox_t *self, long keep, char *err);
 
+/* Takes the outbox file's lock: an flock on PATH-lock, so that one process
+   at a time sends from an outbox (two senders would break its order). The
+   kernel drops the lock when the process ends, however it ends. Returns the
+   lock's file descriptor (close it to let go), or -1 with err =
+   "PATH: the outbox is in use by another process" or why it cannot be taken. */
+int outbox_lock (const char *path, char *err);
+
 /* The file's path. Borrowed. */
 const char *outbox_path (const outbox_t *self);
 

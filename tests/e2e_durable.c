@@ -10,7 +10,8 @@
     in order; the outbox has every message delivered; the inbox answered
     the repeats itself; and both SQLite files pass an integrity check.
     A second test stops a producer with SIGTERM while its downstream is
-    dead: exit 0, nothing marked, everything still pending. A third
+    dead: exit 0, nothing marked, everything still pending (and a second
+    producer on the same outbox meanwhile is refused at startup). A third
     SIGKILLs a producer at five points of a delivery and SIGTERMs it once
     mid-delivery, checking its outbox's integrity after each.
 */
@@ -251,6 +252,14 @@ test_sigterm_with_downstream_dead (void **state)
     E2E_ASSERT_READY (source);
     E2E_ASSERT_LOG (source, "enqueued 50", E2E_LOG_MS);
     E2E_ASSERT_LOG (source, "is down", E2E_LOG_MS);
+    //  A second producer on the same outbox is refused: one sender per file.
+    const char *addresses = e2e_write_file (dir, "second.addresses.json", e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"events\": {\"requester\": \"%s\"}}}}", e2e_addr (port)));
+    const char *config = e2e_write_file (dir, "second.config.json", "{\"count\": 50}");
+    e2e_proc_t *second = e2e_svcfw_run (dir, "second", "-s", e2e_plugin ("durable_source"), "-a", addresses,
+                                        "-c", config, "-m", NULL);
+    e2e_assert_one_line (second, 1, E2E_ERROR_RE, "durable_source.events.outbox.db",
+                         "the outbox is in use by another process", NULL);
     int status;
     long long start = e2e_now_ms ();
     bool in_time = e2e_stop (source, SIGTERM, 3000, &status);

@@ -30,8 +30,8 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    const char *suffixes [] = { "", "-wal", "-shm" };
-    for (int i = 0; i < 3; i++) {
+    const char *suffixes [] = { "", "-wal", "-shm", "-lock" };
+    for (int i = 0; i < 4; i++) {
         char path [160];
         snprintf (path, sizeof path, "%s%s", s_path, suffixes [i]);
         unlink (path);
@@ -261,6 +261,26 @@ test_open_errors (void **state)
     unlink (s_path);
 }
 
+//  One process at a time sends from an outbox file.
+static void
+test_lock_is_exclusive (void **state)
+{
+    (void) state;
+    char err [ERR_LEN] = "";
+    int fd = outbox_lock (s_path, err);
+    assert_true (fd >= 0);
+    //  flock locks belong to the open file: a second one is refused even here.
+    assert_int_equal (outbox_lock (s_path, err), -1);
+    assert_non_null (strstr (err, "the outbox is in use by another process"));
+    close (fd);
+    fd = outbox_lock (s_path, err);
+    assert_true (fd >= 0);
+    close (fd);
+    char lock_path [160];
+    snprintf (lock_path, sizeof lock_path, "%s-lock", s_path);
+    unlink (lock_path);
+}
+
 int
 main (void)
 {
@@ -271,6 +291,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batches_across_connections, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_keeps_newest_delivered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_lock_is_exclusive, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
