@@ -203,8 +203,10 @@ s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
         zsock_set_linger (self->sock, 0);
     }
     char *text = sender_envelope (row->args, row->workflow_id, row->message_id);
-    if (!text)
-        return err_set (why, "out of memory"), S_NO_REPLY;
+    if (!text) {
+        err_set (why, "out of memory");
+        return S_NO_REPLY;
+    }
     void *handle = zsock_resolve (self->sock);
     int rc = zmq_send (handle, text, strlen (text), ZMQ_DONTWAIT);
     free (text);

@@ -376,6 +376,11 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     ctx->error [0] = 0;
     if (reply)
         *reply = NULL;
+    //  svcfw_set_message_id's id is for this call, whatever becomes of it.
+    char message_id [S_MESSAGE_ID_MAX + 1];
+    snprintf (message_id, sizeof message_id, "%s", ctx->msg_id_next);
+    ctx->msg_id_next [0] = 0;
+    ctx->msg_id_sent [0] = 0;
     if (!output_type || !output_name)
         return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
     bool is_state = strcmp (output_type, "state") == 0;
@@ -397,11 +402,6 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     const char *send_id = s_next_send_id (ctx);
     log_set_workflow_id (send_id);
     int rc;
-    //  svcfw_set_message_id's id is for this send, whatever it goes to.
-    char message_id [S_MESSAGE_ID_MAX + 1];
-    snprintf (message_id, sizeof message_id, "%s", ctx->msg_id_next);
-    ctx->msg_id_next [0] = 0;
-    ctx->msg_id_sent [0] = 0;
     if (conn->state_out)
         rc = state_out_send (conn->state_out, args, send_id, why);
     else
@@ -529,7 +529,11 @@ svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection)
                   connection);
         return -1;
     }
-    return requester_pending (conn->requester);
+    long pending = requester_pending (conn->requester);
+    if (pending < 0)
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_pending: cannot read the outbox of '%s' "
+                  "(the log says why)", connection);
+    return pending;
 }
 
 int

@@ -85,9 +85,9 @@ bool svcfw_sleep (svcfw_ctx *ctx, int ms);
 
 /* ---- Durable delivery and dedupe (docs/resilience.md) -------------------- */
 
-/* Sets the message id of the next svcfw_to_send on this ctx (whatever
-   output it goes to; the id is used by requesters only, which put it in
-   the envelope as "message_id"). `message_id` is copied; it must be a
+/* Sets the message id of the next svcfw_to_send on this ctx (that call
+   takes it, whatever output it goes to and whether or not it succeeds;
+   requesters put it in the envelope as "message_id", other outputs ignore it). `message_id` is copied; it must be a
    non-empty string of at most 200 bytes. A durable requester's outbox
    keeps each id once: sending an id it already holds (pending or
    delivered) stores nothing and returns 0, so a producer restarted after a
