@@ -9,6 +9,10 @@
     replyer takes over, a trial succeeds and the circuit closes: calls are
     answered by the replyer again. The client's log is read in order, so
     each call is judged by the state the breaker was in.
+    Also here: retries with backoff against a dead address (the causes of
+    every attempt, in order, and the time the backoff adds), a fallback
+    answering a plain failure, a message id on a plain request, and the
+    startup errors of bad options.
 */
 #include "e2e.h"
 
@@ -112,6 +116,78 @@ test_open_half_open_closed (void **state)
     assert_non_null (e2e_grep (e2e_proc_out (client), "circuit open (for "));
 }
 
+//  Runs resilience_options once in main mode with `creation` against
+//  `port` and returns its output file after it exited 0.
+static const char *
+s_send_once (const char *dir, int port, const char *creation, const char *more_config)
+{
+    e2e_proc_t *client = e2e_svcfw (dir, e2e_plugin ("resilience_options"), e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"quotes\": {\"requester\": \"%s\"}}}}", e2e_addr (port)),
+        e2e_fmt ("{\"send\": true, \"creation\": %s%s}", creation, more_config), "-m", NULL);
+    assert_non_null (client);
+    int status;
+    if (!e2e_wait_exit (client, 10000, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (client);
+        fail_msg ("resilience_options did not exit 0 (status %d)", status);
+    }
+    return e2e_proc_out (client);
+}
+
+//  Three attempts of 100 ms against a dead address, with a backoff of up
+//  to 200 ms before each retry: the error lists the three causes in order;
+//  the call takes 300 ms plus at most 400 ms of backoff.
+static void
+test_retries_with_backoff (void **state)
+{
+    int port = e2e_tcp_port ();             //  nothing listens here
+    const char *out = s_send_once (*state, port,
+        "{\"timeout_ms\": 100, \"retries\": 3, \"backoff_ms\": 200, \"backoff_max_ms\": 200}", "");
+    char *line = e2e_grep (out, "send failed after ");
+    assert_non_null (line);
+    long long took = atoll (strstr (line, "send failed after ") + 18);
+    if (took < 300 || took > 300 + 400 + 300)
+        fail_msg ("3 attempts of 100 ms with up to 2 x 200 ms of backoff took %lld ms", took);
+    if (!e2e_match (line, "no reply after 3 attempts: attempt 1: no reply within 100 ms; "
+                          "attempt 2: no reply within 100 ms; attempt 3: no reply within 100 ms"))
+        fail_msg ("the error should list the three attempts in order: %s", line);
+}
+
+//  Without a breaker, a fallback answers a call that failed after its
+//  attempts; svcfw_to_send returns 0 with the fallback's reply.
+static void
+test_fallback_answers_a_failed_call (void **state)
+{
+    int port = e2e_tcp_port ();
+    const char *out = s_send_once (*state, port,
+        "{\"timeout_ms\": 100, \"retries\": 2, \"fallback\": \"cached_quote\"}", "");
+    assert_non_null (e2e_grep (out, "price=0"));
+    char *warning = e2e_grep (out, "quotes: the fallback answered: quotes (");
+    assert_non_null (warning);
+    assert_non_null (strstr (warning, " WARNING "));
+    assert_non_null (strstr (warning, "no reply after 2 attempts"));
+}
+
+//  svcfw_set_message_id's id travels in a plain request's envelope too
+//  (a dedupe replyer can then answer its retries from the inbox).
+static void
+test_message_id_on_a_plain_request (void **state)
+{
+    int port = e2e_tcp_port ();
+    zsock_t *rep = e2e_rep (e2e_endpoint (port));
+    assert_non_null (rep);
+    e2e_proc_t *client = e2e_svcfw (*state, e2e_plugin ("resilience_options"), e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"quotes\": {\"requester\": \"%s\"}}}}", e2e_addr (port)),
+        "{\"send\": true, \"message_id\": \"quote-7\", \"creation\": {}}", "-m", NULL);
+    assert_non_null (client);
+    zmsg_t *msg = e2e_recv (rep);
+    assert_non_null (msg);
+    cJSON *request = e2e_keep_json (cJSON_Parse (e2e_frame_text (msg, 0)));
+    assert_non_null (request);
+    assert_string_equal (cJSON_GetObjectItem (request, "message_id")->valuestring, "quote-7");
+    assert_true (zstr_send (rep, "{\"return_args\": {\"price\": 42}}") == 0);
+    E2E_ASSERT_LOG (client, "price=42 message_id=quote-7", E2E_LOG_MS);
+}
+
 //  Resilience options are checked at startup: one line naming the entry
 //  and the key, exit 1.
 static void
@@ -158,6 +234,9 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_open_half_open_closed, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_retries_with_backoff, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_fallback_answers_a_failed_call, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_message_id_on_a_plain_request, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_startup_errors, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
