@@ -198,7 +198,8 @@ s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
         if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
             zsock_destroy (&self->sock);
             err_set (why, "cannot connect: %s", zmq_strerror (zmq_errno ()));
-            return S_NO_REPLY;
+            //  As long as a reply would have been awaited: no busy loop.
+            return s_wait (self, wait_ms)? S_NO_REPLY: S_STOPPED;
         }
         zsock_set_linger (self->sock, 0);
     }
@@ -213,7 +214,7 @@ s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
     if (rc < 0) {
         err_set (why, "cannot send: %s", zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->sock);
-        return S_NO_REPLY;
+        return s_wait (self, wait_ms)? S_NO_REPLY: S_STOPPED;
     }
     int64_t deadline = zclock_mono () + wait_ms;
     while (true) {
