@@ -2,7 +2,8 @@
 
     `dump` (replyer) answers {} with {"book": …, "snap": …}: the current
     values, so a test can compare them with the owner's. `on_update` for
-    book counts the updates it was told about.
+    book counts the updates it was told about. Snapshot requests wait up to
+    5 s (timeout_ms), so a starved test machine does not ask twice.
 */
 #include "svcfw.h"
 
@@ -14,9 +15,9 @@ SVCFW_PLUGIN ({
     }},
     "state_models": {"in": {
         "book": {"state_type": "delta_update_in",
-                 "optional_creation_arguments": {"on_update": "on_book", "topic": "book"}},
+                 "optional_creation_arguments": {"on_update": "on_book", "topic": "book", "timeout_ms": 5000}},
         "snap": {"state_type": "full_update_in",
-                 "optional_creation_arguments": {"topic": "snap"}}
+                 "optional_creation_arguments": {"topic": "snap", "timeout_ms": 5000}}
     }}
 });
 
