@@ -188,6 +188,74 @@ test_arena_values_are_cjson (void **state)
     wire_arena_destroy (&arena);
 }
 
+//  Mutated documents: the parser never crashes or reads out of bounds
+//  (run under ASan in CI), and whatever it accepts, cJSON accepts too, as
+//  the same tree (it is the stricter of the two).
+static void
+test_mutations_against_cjson (void **state)
+{
+    (void) state;
+    static const char *const seeds [] = {
+        "{\"args\":{\"symbol\":\"AAPL\",\"price\":100.25,\"seq\":7,\"tags\":[\"a\",\"b\"]},\"workflow_id\":\"w_1\"}",
+        "{\"epoch\":\"e\",\"seq\":12,\"is_snapshot\":false,\"state\":{\"k1\":{\"v\":3,\"w\":null},\"k2\":-1.5e-3}}",
+        "[1,-2.5,3e10,true,false,null,\"\\u00e9\\n\",{\"\":[]}]",
+        "{\"s\":\"h\xc3\xa9llo \\\"q\\\" \\\\ \\ud83d\\ude00\"}",
+    };
+    wire_arena_t *arena = wire_arena_new ();
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    char text [512];
+    int accepted = 0;
+    for (int round = 0; round < 100000; round++) {
+        const char *seed = seeds [round % 4];
+        size_t len = strlen (seed);
+        memcpy (text, seed, len);
+        int mutations = 1 + round % 3;
+        for (int m = 0; m < mutations && len > 1; m++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            size_t at = x % len;
+            unsigned char byte = (unsigned char) (x >> 32);
+            switch ((x >> 40) % 4) {
+                case 0: text [at] = (char) byte; break;                                 //  replace
+                case 1: if (len < sizeof text - 1) {                                      //  insert
+                            memmove (text + at + 1, text + at, len - at);
+                            text [at] = (char) byte;
+                            len++;
+                        }
+                        break;
+                case 2: memmove (text + at, text + at + 1, len - at - 1); len--; break;  //  delete
+                default: len = at + 1;                                                    //  truncate
+            }
+        }
+        //  Exactly `len` bytes, in their own allocation, so ASan sees a read past them.
+        char *exact = malloc (len);
+        memcpy (exact, text, len);
+        char err [ERR_LEN];
+        const cJSON *ours = wire_parse (arena, exact, len, err);
+        if (ours) {
+            accepted++;
+            cJSON *theirs = cJSON_ParseWithLength (exact, len);
+            if (!theirs)
+                fail_msg ("accepted what cJSON rejects: %.*s", (int) len, exact);
+            //  cJSON_Compare cannot compare objects with a repeated key.
+            if (!cJSON_Compare (ours, theirs, true)) {
+                char *a = cJSON_PrintUnformatted (ours), *b = cJSON_PrintUnformatted (theirs);
+                if (strcmp (a, b))
+                    fail_msg ("%.*s parsed as %s, cJSON has %s", (int) len, exact, a, b);
+                free (a);
+                free (b);
+            }
+            cJSON_Delete (theirs);
+        }
+        else
+            assert_non_null (strstr (err, " at byte "));
+        free (exact);
+        wire_arena_reset (arena);
+    }
+    print_message ("%d of 100000 mutated documents were still valid JSON\n", accepted);
+    assert_true (accepted > 1000);
+    wire_arena_destroy (&arena);
+}
+
 int
 main (void)
 {
@@ -197,6 +265,7 @@ main (void)
         cmocka_unit_test (test_numbers_read_back_exactly),
         cmocka_unit_test (test_strings_escaped),
         cmocka_unit_test (test_arena_values_are_cjson),
+        cmocka_unit_test (test_mutations_against_cjson),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
