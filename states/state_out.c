@@ -6,6 +6,7 @@
 
 #define S_SNDHWM 100000         //  updates queued per subscriber before ZeroMQ drops (the in side resyncs)
 #define S_PIPE_HWM 10000        //  updates in flight from svcfw_main to the loop
+#define S_PIPE_TIMEOUT_MS 1000  //  longest wait for room in that pipe
 
 struct _state_out_t {
     service_t *service;
@@ -81,6 +82,10 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
     }
     zsock_set_rcvhwm (self->pipe_recv, S_PIPE_HWM);
     zsock_set_sndhwm (self->pipe_send, S_PIPE_HWM);
+    //  A full pipe means the loop is not draining it (it is stopping, or
+    //  stuck): svcfw_main's send fails after this long instead of waiting
+    //  for ever, so a stop stays bounded.
+    zsock_set_sndtimeo (self->pipe_send, S_PIPE_TIMEOUT_MS);
     if (zsock_bind (self->pipe_recv, "inproc://svcfw-state-%p", (void *) self) < 0
     ||  zsock_connect (self->pipe_send, "inproc://svcfw-state-%p", (void *) self) < 0) {
         err_set (err, "%s: cannot connect the send pipe", model->where);
