@@ -45,106 +45,63 @@ envelope_utf8_valid (const void *data, size_t len)
     return true;
 }
 
-//  JSON (RFC 8259) allows no raw control character inside a string, and
-//  only space, tab, CR and LF between tokens; cJSON accepts them all (and
-//  cuts a string at a NUL), so look before it parses. Returns the offset of
-//  the first offending byte, or -1.
-static long
-s_control_char (const unsigned char *s, size_t len)
+//  A string field of at most 200 bytes, or absent/null. Returns 0 with
+//  *out set (or left NULL), or -1 with err.
+static int
+s_id_field (const cJSON *item, const char *name, const char **out, char *err)
 {
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s [i];
-        if (in_string) {
-            if (c == '\\')
-                i++;                        //  the escaped byte is checked by cJSON
-            else if (c == '"')
-                in_string = false;
-            else if (c < 0x20)
-                return (long) i;
-        }
-        else if (c == '"')
-            in_string = true;
-        else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            return (long) i;
-    }
-    return -1;
+    if (!item || cJSON_IsNull (item))
+        return 0;
+    if (!cJSON_IsString (item) || !*item->valuestring || strlen (item->valuestring) > 200)
+        return err_set (err, "%s must be a non-empty string of at most 200 bytes", name);
+    *out = item->valuestring;
+    return 0;
 }
 
-//  Takes an envelope's optional "message_id" (the sender's id for durable
-//  delivery and dedupe) into env; on a bad one empties env.
+//  Reads an envelope's fields from `root` into env (one walk over its keys):
+//  workflow_id and message_id (optional), and the object under `body` (for a
+//  reply, body NULL: the caller reads it). env->root is the caller's.
 static fault_t
-s_message_id (envelope_t *env, const cJSON *id, char *err)
+s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err)
 {
-    if (!id || cJSON_IsNull (id))
-        return FAULT_NONE;
-    if (!cJSON_IsString (id) || !*id->valuestring || strlen (id->valuestring) > 200) {
-        envelope_clear (env);
-        err_set (err, "message_id must be a non-empty string of at most 200 bytes");
+    if (!cJSON_IsObject (root)) {
+        err_set (err, "envelope must be an object, got %s", json_type_name (root));
         return FAULT_INVALID_ENVELOPE;
     }
-    env->message_id = id->valuestring;
+    const cJSON *wf = NULL, *mid = NULL;
+    for (const cJSON *item = root->child; item; item = item->next) {
+        if (body && !env->args && strcmp (item->string, body) == 0)
+            env->args = item;
+        else if (!wf && strcmp (item->string, "workflow_id") == 0)
+            wf = item;
+        else if (!mid && strcmp (item->string, "message_id") == 0)
+            mid = item;
+    }
+    if (s_id_field (wf, "workflow_id", &env->workflow_id, err)
+    ||  s_id_field (mid, "message_id", &env->message_id, err))
+        return FAULT_INVALID_ENVELOPE;
+    if (body && !cJSON_IsObject (env->args)) {
+        err_set (err, env->args? "'%s' must be an object, got %s": "missing '%s'", body,
+                 json_type_name (env->args));
+        return FAULT_INVALID_ENVELOPE;
+    }
     return FAULT_NONE;
-}
-
-static fault_t
-s_parse (const void *data, size_t len, envelope_t *env, char *err)
-{
-    memset (env, 0, sizeof *env);
-    if (!envelope_utf8_valid (data, len)) {
-        err_set (err, "not valid UTF-8");
-        return FAULT_INVALID_JSON;
-    }
-    long bad = s_control_char (data, len);
-    if (bad >= 0) {
-        err_set (err, "not JSON (raw control character 0x%02x at byte %ld)",
-                 ((const unsigned char *) data) [bad], bad);
-        return FAULT_INVALID_JSON;
-    }
-    const char *end = NULL;
-    env->root = cJSON_ParseWithLengthOpts (data, len, &end, false);
-    if (!env->root) {
-        err_set (err, "not JSON (at byte %zu)", end? (size_t) (end - (const char *) data): (size_t) 0);
-        return FAULT_INVALID_JSON;
-    }
-    //  Only white space may follow the value.
-    for (const char *p = end; p && p < (const char *) data + len; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            envelope_clear (env);
-            err_set (err, "not JSON (trailing data at byte %zu)", (size_t) (p - (const char *) data));
-            return FAULT_INVALID_JSON;
-        }
-    if (!cJSON_IsObject (env->root)) {
-        err_set (err, "envelope must be an object, got %s", json_type_name (env->root));
-        envelope_clear (env);
-        return FAULT_INVALID_ENVELOPE;
-    }
-    const cJSON *wf = cJSON_GetObjectItemCaseSensitive (env->root, "workflow_id");
-    if (wf && !cJSON_IsNull (wf)) {
-        if (!cJSON_IsString (wf) || !*wf->valuestring || strlen (wf->valuestring) > 200) {
-            envelope_clear (env);
-            err_set (err, "workflow_id must be a non-empty string of at most 200 bytes");
-            return FAULT_INVALID_ENVELOPE;
-        }
-        env->workflow_id = wf->valuestring;
-    }
-    return s_message_id (env, cJSON_GetObjectItemCaseSensitive (env->root, "message_id"), err);
 }
 
 fault_t
 envelope_decode (const void *data, size_t len, envelope_t *env, char *err)
 {
-    fault_t fault = s_parse (data, len, env, err);
-    if (fault)
-        return fault;
-    env->args = cJSON_GetObjectItemCaseSensitive (env->root, "args");
-    if (!cJSON_IsObject (env->args)) {
-        err_set (err, env->args? "'args' must be an object, got %s": "missing 'args'",
-                 json_type_name (env->args));
-        envelope_clear (env);
-        return FAULT_INVALID_ENVELOPE;
+    memset (env, 0, sizeof *env);
+    char why [ERR_LEN];
+    env->root = wire_parse_copy (data, len, why);
+    if (!env->root) {
+        err_set (err, "not JSON (%s)", why);
+        return FAULT_INVALID_JSON;
     }
-    return FAULT_NONE;
+    fault_t fault = s_read_envelope (env->root, "args", env, err);
+    if (fault)
+        envelope_clear (env);
+    return fault;
 }
 
 fault_t
@@ -157,45 +114,24 @@ envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelop
         err_set (err, "not JSON (%s)", why);
         return FAULT_INVALID_JSON;
     }
-    if (!cJSON_IsObject (root)) {
-        err_set (err, "envelope must be an object, got %s", json_type_name (root));
-        return FAULT_INVALID_ENVELOPE;
-    }
-    //  One walk over the envelope's keys instead of a lookup per key.
-    const cJSON *wf = NULL, *mid = NULL;
-    for (const cJSON *item = root->child; item; item = item->next) {
-        if (!env->args && strcmp (item->string, "args") == 0)
-            env->args = item;
-        else if (!wf && strcmp (item->string, "workflow_id") == 0)
-            wf = item;
-        else if (!mid && strcmp (item->string, "message_id") == 0)
-            mid = item;
-    }
-    if (wf && !cJSON_IsNull (wf)) {
-        if (!cJSON_IsString (wf) || !*wf->valuestring || strlen (wf->valuestring) > 200) {
-            memset (env, 0, sizeof *env);
-            err_set (err, "workflow_id must be a non-empty string of at most 200 bytes");
-            return FAULT_INVALID_ENVELOPE;
-        }
-        env->workflow_id = wf->valuestring;
-    }
-    if (s_message_id (env, mid, err))
-        return FAULT_INVALID_ENVELOPE;
-    if (!cJSON_IsObject (env->args)) {
-        err_set (err, env->args? "'args' must be an object, got %s": "missing 'args'",
-                 json_type_name (env->args));
-        memset (env, 0, sizeof *env);
-        return FAULT_INVALID_ENVELOPE;
-    }
-    return FAULT_NONE;
+    fault_t fault = s_read_envelope (root, "args", env, err);
+    if (fault)
+        envelope_clear (env);
+    return fault;
 }
 
 int
 envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
 {
+    memset (env, 0, sizeof *env);
     char why [ERR_LEN];
-    if (s_parse (data, len, env, why))
+    env->root = wire_parse_copy (data, len, why);
+    if (!env->root)
+        return err_set (err, "malformed reply: not JSON (%s)", why);
+    if (s_read_envelope (env->root, NULL, env, why)) {
+        envelope_clear (env);
         return err_set (err, "malformed reply: %s", why);
+    }
     const cJSON *error = cJSON_GetObjectItemCaseSensitive (env->root, "error");
     if (error) {
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive (error, "kind");

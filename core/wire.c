@@ -522,7 +522,7 @@ wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err)
         s_skip_space (&parser);
         if (parser.p < parser.end) {
             value = NULL;
-            s_fail (&parser, "data after the value");
+            s_fail (&parser, "trailing data after the value");
         }
     }
     if (!value)
@@ -717,37 +717,72 @@ wire_write (wire_buffer_t *buffer, const cJSON *item)
     }
 }
 
-//  One output buffer per thread, freed by a key destructor when the thread
-//  exits (svcfw_main's thread ends before the process does).
-static pthread_key_t s_buffer_key;
-static pthread_once_t s_buffer_once = PTHREAD_ONCE_INIT;
+//  One output buffer and one scratch arena per thread, freed by a key
+//  destructor when the thread exits (svcfw_main's thread ends before the
+//  process does).
+typedef struct {
+    wire_buffer_t buffer;
+    wire_arena_t *arena;
+} s_thread_t;
+
+static pthread_key_t s_thread_key;
+static pthread_once_t s_thread_once = PTHREAD_ONCE_INIT;
 
 static void
-s_buffer_release (void *buffer)
+s_thread_release (void *data)
 {
-    wire_buffer_free (buffer);
-    free (buffer);
+    s_thread_t *thread = data;
+    wire_buffer_free (&thread->buffer);
+    wire_arena_destroy (&thread->arena);
+    free (thread);
 }
 
 static void
-s_buffer_key_create (void)
+s_thread_key_create (void)
 {
-    pthread_key_create (&s_buffer_key, s_buffer_release);
+    pthread_key_create (&s_thread_key, s_thread_release);
+}
+
+static s_thread_t *
+s_thread (void)
+{
+    pthread_once (&s_thread_once, s_thread_key_create);
+    s_thread_t *thread = pthread_getspecific (s_thread_key);
+    if (!thread) {
+        thread = calloc (1, sizeof *thread);
+        if (thread && !(thread->arena = wire_arena_new ())) {
+            free (thread);
+            thread = NULL;
+        }
+        if (thread && pthread_setspecific (s_thread_key, thread)) {
+            s_thread_release (thread);
+            thread = NULL;
+        }
+    }
+    return thread;
 }
 
 wire_buffer_t *
 wire_thread_buffer (void)
 {
-    pthread_once (&s_buffer_once, s_buffer_key_create);
-    wire_buffer_t *buffer = pthread_getspecific (s_buffer_key);
-    if (!buffer) {
-        buffer = calloc (1, sizeof *buffer);
-        if (buffer && pthread_setspecific (s_buffer_key, buffer)) {
-            free (buffer);
-            buffer = NULL;
-        }
+    s_thread_t *thread = s_thread ();
+    return thread? &thread->buffer: NULL;
+}
+
+cJSON *
+wire_parse_copy (const void *data, size_t len, char *err)
+{
+    s_thread_t *thread = s_thread ();
+    if (!thread) {
+        err_set (err, "out of memory");
+        return NULL;
     }
-    return buffer;
+    const cJSON *value = wire_parse (thread->arena, data, len, err);
+    cJSON *copy = value? cJSON_Duplicate (value, true): NULL;
+    if (value && !copy)
+        err_set (err, "out of memory");
+    wire_arena_reset (thread->arena);
+    return copy;
 }
 
 void

@@ -36,6 +36,11 @@ void wire_arena_destroy (wire_arena_t **self_p);
    On failure returns NULL with err = "WHAT at byte N". */
 const cJSON *wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err);
 
+/* wire_parse with the same checks, for a value the caller keeps: parsed in
+   a per-thread scratch arena and copied out. Returns a fresh tree the caller
+   owns (cJSON_Delete), or NULL with err as wire_parse. */
+cJSON *wire_parse_copy (const void *data, size_t len, char *err);
+
 /* A growable output buffer. */
 typedef struct {
     char *data;                 //  owned; NUL-terminated after each write

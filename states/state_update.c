@@ -35,16 +35,10 @@ static int
 s_parse (const void *data, size_t len, state_update_t *update, char *err)
 {
     memset (update, 0, sizeof *update);
-    if (!envelope_utf8_valid (data, len))
-        return err_set (err, "not valid UTF-8");
-    update->root = cJSON_ParseWithLength (data, len);
+    char why [ERR_LEN];
+    update->root = wire_parse_copy (data, len, why);
     if (!update->root)
-        return err_set (err, "not JSON");
-    if (!cJSON_IsObject (update->root)) {
-        err_set (err, "must be an object, got %s", json_type_name (update->root));
-        state_update_clear (update);
-        return -1;
-    }
+        return err_set (err, "not JSON (%s)", why);
     return 0;
 }
 
