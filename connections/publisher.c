@@ -19,6 +19,7 @@
 #include "publisher.h"
 #include "envelope.h"
 #include "log.h"
+#include "sock.h"
 #include "service.h"
 
 #define S_HWM 10000             //  messages queued per subscriber before back-pressure
@@ -46,22 +47,17 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     self->topic_len = strlen (self->topic);
     self->drop = strcmp (model_string (model, "on_full", "block"), "drop") == 0;
     self->send_timeout_ms = model_int (model, "send_timeout_ms", 10000);
-    self->sock = zsock_new (ZMQ_XPUB);
+    bool connects = model_bool (model, "is_x_pub", false);
+    self->sock = sock_new (model, ZMQ_XPUB, SERVICE_LINGER_MS, err);
     if (!self->sock) {
         free (self);
-        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
         return NULL;
     }
     self->handle = zsock_resolve (self->sock);
-    zsock_set_linger (self->sock, SERVICE_LINGER_MS);
     zsock_set_sndhwm (self->sock, S_HWM);
     zsock_set_xpub_nodrop (self->sock, 1);
     zsock_set_sndtimeo (self->sock, self->drop? 0: self->send_timeout_ms);
-    bool connects = model_bool (model, "is_x_pub", false);
-    int rc = connects? zsock_connect (self->sock, "%s", endpoint): zsock_bind (self->sock, "%s", endpoint);
-    if (rc < 0) {
-        err_set (err, "%s: cannot %s %s: %s", model->where, connects? "connect": "bind", endpoint,
-                 zmq_strerror (zmq_errno ()));
+    if (sock_attach (model, self->sock, endpoint, !connects, err)) {
         publisher_destroy (&self);
         return NULL;
     }

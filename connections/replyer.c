@@ -13,6 +13,7 @@
 #include "replyer.h"
 #include "inbox.h"
 #include "log.h"
+#include "sock.h"
 #include "types.h"
 
 struct _replyer_t {
@@ -103,22 +104,14 @@ replyer_new (service_t *service, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = zsock_new (ZMQ_REP);
-    if (!self->sock) {
-        free (self);
-        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
-        return NULL;
-    }
-    zsock_set_linger (self->sock, SERVICE_LINGER_MS);
-    //  Far over the limit, ZeroMQ drops the peer instead of buffering it all;
-    //  up to 4x the limit we read it and answer too_large.
-    int64_t hard_max = (int64_t) self->max_bytes * 4 + 4096;
-    zmq_setsockopt (zsock_resolve (self->sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
-    if (zsock_bind (self->sock, "%s", endpoint) < 0) {
-        err_set (err, "%s: cannot bind %s: %s", model->where, endpoint, zmq_strerror (zmq_errno ()));
+    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SERVICE_LINGER_MS, err);
+    if (!self->arena || !self->sock) {
+        if (!self->arena)
+            err_set (err, "%s: out of memory", model->where);
         replyer_destroy (&self);
         return NULL;
     }
+    sock_limit (self->sock, self->max_bytes);
     log_debug ("%s: replyer bound at %s", model->name, endpoint);
     if (model_bool (model, "dedupe", false) && s_inbox_open (self, err)) {
         replyer_destroy (&self);

@@ -24,6 +24,7 @@
 #include "breaker.h"
 #include "envelope.h"
 #include "log.h"
+#include "sock.h"
 #include "outbox.h"
 #include "sender.h"
 #include "types.h"
@@ -118,13 +119,11 @@ requester_new (service_t *service, const model_t *model, const char *endpoint, c
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     //  Connect now, so the first request does not wait for the handshake
     //  and a bad endpoint is a startup error.
-    self->sock = zsock_new (ZMQ_REQ);
-    if (!self->sock || zsock_connect (self->sock, "%s", endpoint) < 0) {
-        err_set (err, "%s: cannot connect %s: %s", model->where, endpoint, zmq_strerror (zmq_errno ()));
+    self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, err);
+    if (!self->sock) {
         requester_destroy (&self);
         return NULL;
     }
-    zsock_set_linger (self->sock, 0);
     if (s_resilience_new (self, err)) {
         requester_destroy (&self);
         return NULL;
@@ -252,16 +251,15 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
             break;
         attempt++;
         if (!self->sock) {
-            self->sock = zsock_new (ZMQ_REQ);
-            if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
+            char why [ERR_LEN];
+            self->sock = sock_open (self->model, ZMQ_REQ, self->endpoint, false, 0, why);
+            if (!self->sock) {
                 used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot connect",
                                   used? "; ": "", attempt);
-                zsock_destroy (&self->sock);
                 if (self->breaker)
                     breaker_record (self->breaker, false);
                 continue;
             }
-            zsock_set_linger (self->sock, 0);
         }
         void *handle = zsock_resolve (self->sock);
         if (zmq_send (handle, text, len, ZMQ_DONTWAIT) < 0) {

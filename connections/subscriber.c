@@ -2,6 +2,7 @@
 #include "subscriber.h"
 #include "frames.h"
 #include "log.h"
+#include "sock.h"
 #include "types.h"
 
 struct _subscriber_t {
@@ -29,21 +30,18 @@ subscriber_new (service_t *service, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = zsock_new (ZMQ_SUB);
-    if (!self->sock) {
-        free (self);
-        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
+    bool binds = model_bool (model, "is_binder", false);
+    //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
+    self->sock = sock_new (model, ZMQ_SUB, 0, err);
+    if (!self->arena || !self->sock) {
+        if (!self->arena)
+            err_set (err, "%s: out of memory", model->where);
+        subscriber_destroy (&self);
         return NULL;
     }
-    zsock_set_linger (self->sock, 0);      //  a SUB only sends subscriptions: nothing to flush
-    int64_t hard_max = (int64_t) self->max_bytes * 4 + 4096;
-    zmq_setsockopt (zsock_resolve (self->sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
+    sock_limit (self->sock, self->max_bytes);
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
-    bool binds = model_bool (model, "is_binder", false);
-    int rc = binds? zsock_bind (self->sock, "%s", endpoint): zsock_connect (self->sock, "%s", endpoint);
-    if (rc < 0) {
-        err_set (err, "%s: cannot %s %s: %s", model->where, binds? "bind": "connect", endpoint,
-                 zmq_strerror (zmq_errno ()));
+    if (sock_attach (model, self->sock, endpoint, binds, err)) {
         subscriber_destroy (&self);
         return NULL;
     }

@@ -17,6 +17,7 @@
 #include "state_in.h"
 #include "frames.h"
 #include "log.h"
+#include "sock.h"
 #include "merge_patch.h"
 
 #define S_QUEUE_MAX 100000      //  updates kept while syncing; past this they are dropped (and resynced)
@@ -69,22 +70,21 @@ state_in_new (service_t *service, const model_t *model, const state_policy_t *po
     snprintf (self->req_endpoint, sizeof self->req_endpoint, "%s", req_endpoint);
     self->value = cJSON_CreateObject ();
     self->arena = wire_arena_new ();
-    self->sub = zsock_new (ZMQ_SUB);
-    if (!self->sub || !self->value) {
-        err_set (err, "%s: cannot create a socket: %s", model->where, zmq_strerror (zmq_errno ()));
+    if (!self->value || !self->arena) {
+        err_set (err, "%s: out of memory", model->where);
         goto fail;
     }
-    zsock_set_linger (self->sub, 0);
+    self->sub = sock_new (model, ZMQ_SUB, 0, err);
+    if (!self->sub)
+        goto fail;
     zsock_set_rcvhwm (self->sub, 100000);
     int64_t hard_max = (int64_t) self->max_bytes + 4096;
     zmq_setsockopt (zsock_resolve (self->sub), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
     self->topic = model_string (model, "topic", "");
     self->topic_len = strlen (self->topic);
     zsock_set_subscribe (self->sub, self->topic);
-    if (zsock_connect (self->sub, "%s", sub_endpoint) < 0) {
-        err_set (err, "%s: cannot connect %s: %s", model->where, sub_endpoint, zmq_strerror (zmq_errno ()));
+    if (sock_attach (model, self->sub, sub_endpoint, false, err))
         goto fail;
-    }
     log_debug ("%s: state %s subscribed to %s, snapshots from %s", model->name, policy->name,
                sub_endpoint, req_endpoint);
     return self;
@@ -281,15 +281,12 @@ s_request_snapshot (state_in_t *self, const char *reason)
     self->phase = S_REQUESTING;
     s_end_timer (self);
     if (!self->dealer) {
-        self->dealer = zsock_new (ZMQ_DEALER);
-        if (!self->dealer || zsock_connect (self->dealer, "%s", self->req_endpoint) < 0) {
-            log_error ("%s: cannot connect %s", self->model->name, self->req_endpoint);
-            zsock_destroy (&self->dealer);
-        }
-        else {
-            zsock_set_linger (self->dealer, 0);
+        char why [ERR_LEN];
+        self->dealer = sock_open (self->model, ZMQ_DEALER, self->req_endpoint, false, 0, why);
+        if (!self->dealer)
+            log_error ("%s", why);          //  the timeout below tries again
+        else
             zloop_reader (self->loop, self->dealer, s_on_snapshot_reply, self);
-        }
     }
     self->snapshots++;
     log_info ("%s: requesting snapshot #%" PRIu64 " (%s)", self->model->name, self->snapshots, reason);

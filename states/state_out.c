@@ -3,6 +3,7 @@
 #include "state_out.h"
 #include "envelope.h"
 #include "log.h"
+#include "sock.h"
 
 #define S_SNDHWM 100000         //  updates queued per subscriber before ZeroMQ drops (the in side resyncs)
 #define S_PIPE_HWM 10000        //  updates in flight from svcfw_main to the loop
@@ -52,28 +53,20 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
     self->heartbeat_ms = model_int (model, "heartbeat_ms", 1000);
 
     bool connects = model_bool (model, "is_x_pub", false);
-    self->pub = zsock_new (ZMQ_XPUB);
-    self->rep = zsock_new (ZMQ_REP);
-    if (!self->pub || !self->rep || !self->value) {
-        err_set (err, "%s: cannot create sockets: %s", model->where, zmq_strerror (zmq_errno ()));
+    if (!self->value) {
+        err_set (err, "%s: out of memory", model->where);
         goto fail;
     }
-    zsock_set_linger (self->pub, SERVICE_LINGER_MS);
-    zsock_set_linger (self->rep, SERVICE_LINGER_MS);
+    self->pub = sock_new (model, ZMQ_XPUB, SERVICE_LINGER_MS, err);
+    if (!self->pub)
+        goto fail;
     zsock_set_sndhwm (self->pub, S_SNDHWM);
     //  Every subscription reaches us, also a second one to the same topic,
     //  so each joining in side gets its heartbeat at once.
     zsock_set_xpub_verbose (self->pub, 1);
-    int rc = connects? zsock_connect (self->pub, "%s", pub_endpoint): zsock_bind (self->pub, "%s", pub_endpoint);
-    if (rc < 0) {
-        err_set (err, "%s: cannot %s %s: %s", model->where, connects? "connect": "bind", pub_endpoint,
-                 zmq_strerror (zmq_errno ()));
+    if (sock_attach (model, self->pub, pub_endpoint, !connects, err)
+    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SERVICE_LINGER_MS, err)))
         goto fail;
-    }
-    if (zsock_bind (self->rep, "%s", rep_endpoint) < 0) {
-        err_set (err, "%s: cannot bind %s: %s", model->where, rep_endpoint, zmq_strerror (zmq_errno ()));
-        goto fail;
-    }
     self->pipe_recv = zsock_new (ZMQ_PAIR);
     self->pipe_send = zsock_new (ZMQ_PAIR);
     if (!self->pipe_recv || !self->pipe_send) {
