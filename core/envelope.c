@@ -18,31 +18,7 @@ fault_name (fault_t fault)
 bool
 envelope_utf8_valid (const void *data, size_t len)
 {
-    const unsigned char *s = data, *end = s + len;
-    while (s < end) {
-        if (*s < 0x80) {            //  ASCII fast path
-            s++;
-            continue;
-        }
-        int extra;
-        unsigned int cp;
-        if ((*s & 0xE0) == 0xC0)      { extra = 1; cp = *s & 0x1F; }
-        else if ((*s & 0xF0) == 0xE0) { extra = 2; cp = *s & 0x0F; }
-        else if ((*s & 0xF8) == 0xF0) { extra = 3; cp = *s & 0x07; }
-        else return false;
-        if (end - s <= extra)
-            return false;
-        for (int i = 1; i <= extra; i++) {
-            if ((s [i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s [i] & 0x3F);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
-        ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        s += extra + 1;
-    }
-    return true;
+    return wire_utf8_valid (data, len);
 }
 
 //  A string field of at most 200 bytes, or absent/null. Returns 0 with

@@ -191,6 +191,23 @@ s_utf8_sequence (const unsigned char *p, const unsigned char *end)
     return extra + 1;
 }
 
+bool
+wire_utf8_valid (const void *data, size_t len)
+{
+    const unsigned char *p = data, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = s_utf8_sequence (p, end);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 //  A string at p (on the opening quote) into arena memory. The decoded text
 //  is never longer than the raw text, so one allocation of the raw length
 //  holds it.

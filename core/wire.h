@@ -36,6 +36,10 @@ void wire_arena_destroy (wire_arena_t **self_p);
    On failure returns NULL with err = "WHAT at byte N". */
 const cJSON *wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err);
 
+/* True if the bytes are valid UTF-8 (no overlongs, no surrogates, nothing
+   past U+10FFFF): the check wire_parse makes inside strings. */
+bool wire_utf8_valid (const void *data, size_t len);
+
 /* wire_parse with the same checks, for a value the caller keeps: parsed in
    a per-thread scratch arena and copied out. Returns a fresh tree the caller
    owns (cJSON_Delete), or NULL with err as wire_parse. */
