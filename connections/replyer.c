@@ -12,6 +12,7 @@
 */
 #include "replyer.h"
 #include "inbox.h"
+#include "frames.h"
 #include "log.h"
 #include "sock.h"
 #include "types.h"
@@ -205,24 +206,15 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     replyer_t *self = arg;
     void *handle = zsock_resolve (reader);
     for (int served = 0; served < S_BATCH; served++) {
+        //  A REP socket must answer once per request, whatever its frames.
         zmq_msg_t msg;
         zmq_msg_init (&msg);
-        if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) < 0) {
+        int frames = frames_recv (handle, &msg, 1, ZMQ_DONTWAIT);
+        if (frames == 0) {
             zmq_msg_close (&msg);
             break;
         }
-        //  A REP socket must answer once per request, whatever its frames.
-        bool multi_frame = zmq_msg_more (&msg);
-        while (zmq_msg_more (&msg)) {
-            zmq_msg_close (&msg);
-            zmq_msg_init (&msg);
-            if (zmq_msg_recv (&msg, handle, 0) < 0)
-                break;
-        }
-        if (multi_frame) {
-            zmq_msg_close (&msg);
-            zmq_msg_init (&msg);
-        }
+        bool multi_frame = frames > 1;
         char *reply = s_answer (self, zmq_msg_data (&msg), zmq_msg_size (&msg), multi_frame);
         zmq_msg_close (&msg);
         if (!reply)

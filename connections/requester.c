@@ -23,6 +23,7 @@
 #include "backoff.h"
 #include "breaker.h"
 #include "envelope.h"
+#include "frames.h"
 #include "log.h"
 #include "sock.h"
 #include "outbox.h"
@@ -138,20 +139,14 @@ s_receive (requester_t *self, cJSON **return_args, char *why)
     void *handle = zsock_resolve (self->sock);
     zmq_msg_t msg;
     zmq_msg_init (&msg);
-    if (zmq_msg_recv (&msg, handle, 0) < 0) {
+    int frames = frames_recv (handle, &msg, 1, 0);
+    if (frames == 0) {
         zmq_msg_close (&msg);
         return err_set (why, "cannot receive: %s", zmq_strerror (zmq_errno ()));
     }
     int rc = 0;
-    if (zmq_msg_more (&msg)) {
-        while (zmq_msg_more (&msg)) {
-            zmq_msg_close (&msg);
-            zmq_msg_init (&msg);
-            if (zmq_msg_recv (&msg, handle, 0) < 0)
-                break;
-        }
-        rc = err_set (why, "malformed reply: more than one frame");
-    }
+    if (frames > 1)
+        rc = err_set (why, "malformed reply: %d frames, expected one", frames);
     else if (zmq_msg_size (&msg) > self->max_bytes)
         rc = err_set (why, "reply of %zu bytes is over max_message_bytes %zu",
                       zmq_msg_size (&msg), self->max_bytes);

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include "state_out.h"
 #include "envelope.h"
+#include "frames.h"
 #include "log.h"
 #include "sock.h"
 
@@ -204,17 +205,12 @@ s_on_snapshot_request (zloop_t *loop, zsock_t *reader, void *arg)
     void *handle = zsock_resolve (reader);
     zmq_msg_t msg;
     zmq_msg_init (&msg);
-    if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) < 0) {
+    int frames = frames_recv (handle, &msg, 1, ZMQ_DONTWAIT);
+    if (frames == 0) {
         zmq_msg_close (&msg);
         return 0;
     }
-    bool multi_frame = zmq_msg_more (&msg);
-    while (zmq_msg_more (&msg)) {
-        zmq_msg_close (&msg);
-        zmq_msg_init (&msg);
-        if (zmq_msg_recv (&msg, handle, 0) < 0)
-            break;
-    }
+    bool multi_frame = frames > 1;
     char why [ERR_LEN];
     envelope_t env = { 0 };
     fault_t fault = multi_frame? FAULT_BAD_FRAMES: envelope_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &env, why);
