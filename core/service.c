@@ -377,8 +377,8 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     if (reply)
         *reply = NULL;
     //  svcfw_set_message_id's id is for this call, whatever becomes of it.
-    char message_id [S_MESSAGE_ID_MAX + 1];
-    snprintf (message_id, sizeof message_id, "%s", ctx->msg_id_next);
+    char message_id [sizeof ctx->msg_id_next];
+    strcpy (message_id, ctx->msg_id_next);         //  same size, always terminated
     ctx->msg_id_next [0] = 0;
     ctx->msg_id_sent [0] = 0;
     if (!output_type || !output_name)
