@@ -4,7 +4,7 @@
     synchronous=FULL and with NORMAL, then marks them delivered with 1, 16,
     64 and 256 rows per transaction (the sender's outbox_batch). Prints one
     line per figure. Built and run by bench/durable_bench.sh:
-      cc -O2 -Icore bench/bench_outbox.c core/outbox.c core/store.c -lsqlite3 -o bench_outbox
+      cc -O2 -Ibase -Istores bench/bench_outbox.c stores/outbox.c stores/store.c -lsqlite3 -o bench_outbox
       ./bench_outbox DIR [N]
 */
 #include <stdio.h>

@@ -71,7 +71,7 @@ start_source () {
 }
 
 echo "== 1. one outbox transaction (bench/bench_outbox.c, $count messages)"
-cc -O2 -I"$root/core" "$root/bench/bench_outbox.c" "$root/core/outbox.c" "$root/core/store.c" -lsqlite3 \
+cc -O2 -I"$root/base" -I"$root/stores" "$root/bench/bench_outbox.c" "$root/stores/outbox.c" "$root/stores/store.c" -lsqlite3 \
    -o "$work/bench_outbox"
 "$work/bench_outbox" "$work" "$count"
 

@@ -39,7 +39,7 @@ typedef struct {
    (free with state_update_clear), or -1 with err saying what is wrong. */
 int state_update_decode (const void *data, size_t len, state_update_t *update, char *err);
 
-/* The hot-path decode: parses into `arena` (core/wire.h). update->root
+/* The hot-path decode: parses into `arena` (wire/wire.h). update->root
    stays NULL and the borrowed pointers point into the arena, valid until
    the caller resets it; state_update_clear is then a no-op. */
 int state_update_decode_wire (wire_arena_t *arena, const void *data, size_t len,

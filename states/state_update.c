@@ -131,7 +131,7 @@ state_update_clear (state_update_t *update)
 //  A string literal and its length, for wire_append.
 #define S_LIT(text) text, sizeof text - 1
 
-//  Encoders write into the thread's output buffer (core/wire.h) and return
+//  Encoders write into the thread's output buffer (wire/wire.h) and return
 //  a malloc'd copy (cJSON_free).
 static wire_buffer_t *
 s_out_reset (void)

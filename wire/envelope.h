@@ -43,7 +43,7 @@ typedef struct {
    in err; env is then empty. */
 fault_t envelope_decode (const void *data, size_t len, envelope_t *env, char *err);
 
-/* The hot-path decode: parses into `arena` (core/wire.h) with the same
+/* The hot-path decode: parses into `arena` (wire/wire.h) with the same
    checks and faults as envelope_decode. env->root stays NULL; env->args and
    env->workflow_id point into the arena and stay valid until the caller
    resets it (envelope_clear is then a no-op, and still safe to call). */

@@ -140,7 +140,7 @@ envelope_clear (envelope_t *env)
 }
 
 //  Writes {KEY: value, "workflow_id": id} into the thread's output buffer
-//  (core/wire.h); value NULL is {}. Returns the text, borrowed until the
+//  (wire/wire.h); value NULL is {}. Returns the text, borrowed until the
 //  thread's next write.
 static const char *
 s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *len)
