@@ -1,4 +1,5 @@
-/*  service.h - one running service: startup sequence, event loop, dispatch.
+/*  service.h - one running service: service_run, and (dispatch.c) what
+    connections and states call back.
 
     service_run is the whole life of the process after the command line:
     load the plugin, check and compile its models, build the config, resolve

@@ -309,6 +309,34 @@ test_init_hook_fails (void **state)
     e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "svcfw_init", NULL);
 }
 
+//  A leading edge (it exports svcfw_main, nothing inbound) started without
+//  -m says so at startup, naming -m, instead of sitting idle without a hint;
+//  a plugin with an inbound connection does not get the warning.
+static void
+test_main_plugin_without_m_warns (void **state)
+{
+    const char *dir = *state;
+    e2e_proc_t *proc = e2e_svcfw (dir, e2e_plugin ("producer"), e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+        e2e_addr (e2e_tcp_port ())), NULL, NULL);
+    assert_non_null (proc);
+    assert_true (e2e_wait_ready (proc));
+    char *line = e2e_grep (e2e_proc_out (proc), "WARNING");
+    if (!line)
+        e2e_dump (proc);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "svcfw_main"));
+    assert_non_null (strstr (line, "-m"));
+    assert_true (e2e_stop (proc, SIGTERM, 5000, NULL));
+
+    e2e_proc_t *replyer = e2e_svcfw (dir, e2e_plugin ("echo_replyer"), e2e_fmt (
+        "{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}, \"out\": {}}}",
+        e2e_addr (e2e_tcp_port ())), NULL, NULL);
+    assert_non_null (replyer);
+    assert_true (e2e_wait_ready (replyer));
+    assert_int_equal (e2e_file_count (e2e_proc_out (replyer), "WARNING"), 0);
+}
+
 /* ---- Usage, --help, --version -------------------------------------------- */
 
 static void
@@ -402,6 +430,7 @@ main (void)
         T (test_main_mode_refuses_inbound_state),
         T (test_main_mode_without_main),
         T (test_init_hook_fails),
+        T (test_main_plugin_without_m_warns),
         T (test_usage_no_arguments),
         T (test_usage_option_without_value),
         T (test_usage_bad_log_level),

@@ -1,0 +1,328 @@
+/*  api.c - the plugin API behind svcfw.h: svcfw_to_send and the calls a
+    handler or hook makes on its ctx.
+
+    A ctx belongs to one thread: the loop's ctx to the handlers it calls,
+    the main ctx to svcfw_init, svcfw_main and svcfw_sigint. A wired entry
+    is reached only through its entry_ops_t (runtime.h).
+*/
+#include <czmq.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+
+#include "runtime.h"
+#include "log.h"
+#include "types.h"
+
+void
+api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
+{
+    ctx->message_id = message_id;
+    ctx->sends = 0;
+    ctx->send_id [0] = 0;
+    ctx->error [0] = 0;
+    ctx->fail [0] = 0;
+    ctx->failed = false;
+    ctx->msg_id_in = NULL;
+    ctx->msg_id_next [0] = 0;
+    ctx->msg_id_sent [0] = 0;
+}
+
+//  The id for the next send on ctx: ID_n under an incoming message, else a
+//  fresh id (a new leading edge).
+static const char *
+s_next_send_id (svcfw_ctx *ctx)
+{
+    if (ctx->message_id)
+        snprintf (ctx->send_id, sizeof ctx->send_id, "%s_%d", ctx->message_id, ++ctx->sends);
+    else
+        service_uuid (ctx->send_id);
+    return ctx->send_id;
+}
+
+//  The wired entry of that family with that name: an outbound one when
+//  `outbound`, else either side.
+static entry_t *
+s_find (service_t *self, bool is_state, bool outbound, const char *name)
+{
+    for (int i = 0; i < self->entry_count; i++) {
+        const model_t *model = self->entries [i].model;
+        if (model->is_state == is_state && (!outbound || !model->is_in) && strcmp (model->name, name) == 0)
+            return &self->entries [i];
+    }
+    return NULL;
+}
+
+static int
+s_ctx_error (svcfw_ctx *ctx, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (ctx->error, sizeof ctx->error, fmt, args);
+    va_end (args);
+    log_debug ("svcfw_to_send: %s", ctx->error);
+    return -1;
+}
+
+//  The message id of a requester send: the one svcfw_set_message_id gave
+//  (`given`, "" if none); else, under a message that has one, ID_n as for
+//  workflow ids (so a handler called again for a repeated message sends the
+//  same ids again); else a fresh UUID for a durable requester, and none for
+//  another. Writes it into ctx->msg_id_sent; returns it, or NULL for none.
+static const char *
+s_message_id_for (svcfw_ctx *ctx, const entry_t *conn, const char *given)
+{
+    char *out = ctx->msg_id_sent;
+    if (*given)
+        snprintf (out, sizeof ctx->msg_id_sent, "%s", given);
+    else
+    if (ctx->msg_id_in && strlen (ctx->msg_id_in) + 12 <= RUNTIME_MESSAGE_ID_MAX)
+        snprintf (out, sizeof ctx->msg_id_sent, "%s_%d", ctx->msg_id_in, ctx->sends);
+    else
+    if (conn->durable)
+        service_uuid (out);
+    return *out? out: NULL;
+}
+
+//  Runs the requester's fallback for a call that failed with `cause`: its
+//  return args, validated, become the reply. Returns 0, or -1 with why
+//  naming the cause and what went wrong with the fallback. The caller's
+//  svcfw_fail state is kept: the fallback is not the caller's handler.
+static int
+s_fallback (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *cause,
+            cJSON **reply, char *why)
+{
+    const char *name = conn->model->name;
+    char saved_fail [ERR_LEN];
+    bool saved_failed = ctx->failed;
+    memcpy (saved_fail, ctx->fail, sizeof saved_fail);
+    ctx->failed = false;
+    ctx->fail [0] = 0;
+    cJSON *returned = NULL;
+    int rc = conn->fallback (ctx, args, &returned);
+    char detail [ERR_LEN];
+    if (rc != 0)
+        err_set (why, "%s; the fallback failed too: %s", cause,
+                 ctx->failed? ctx->fail: "it returned non-zero without a reason");
+    else {
+        if (!returned)
+            returned = cJSON_CreateObject ();
+        if (type_validate (conn->model->returns, returned, detail))
+            rc = err_set (why, "%s; the fallback returned invalid return args: %s", cause, detail);
+    }
+    ctx->failed = saved_failed;
+    memcpy (ctx->fail, saved_fail, sizeof saved_fail);
+    if (rc != 0) {
+        cJSON_Delete (returned);
+        return -1;
+    }
+    //  A WARNING when a run of fallback answers starts or its kind of cause
+    //  changes (the call failed / the circuit is open); the rest at DEBUG.
+    bool open = strstr (cause, ": circuit open") != NULL;
+    if (conn->fallback_streak++ == 0 || open != conn->fallback_open)
+        log_warning ("%s: the fallback answered: %s", name, cause);
+    else
+        log_debug ("%s: the fallback answered (%d in a row): %s", name, conn->fallback_streak, cause);
+    conn->fallback_open = open;
+    if (reply)
+        *reply = returned;
+    else
+        cJSON_Delete (returned);
+    return 0;
+}
+
+//  A send to a requester: the request (or, durable, the outbox), then the
+//  fallback if it failed and the model names one.
+static int
+s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id,
+           const char *given_id, cJSON **reply, char *why)
+{
+    const char *message_id = s_message_id_for (ctx, conn, given_id);
+    cJSON *returned = NULL;
+    int rc = conn->ops->send (conn->obj, args, send_id, message_id, &returned, why);
+    if (rc == 0) {
+        if (conn->fallback_streak) {
+            log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
+                      conn->fallback_streak);
+            conn->fallback_streak = 0;
+        }
+        if (reply)
+            *reply = returned;
+        else
+            cJSON_Delete (returned);
+        return 0;
+    }
+    if (!conn->fallback)
+        return -1;
+    char cause [ERR_LEN];
+    memcpy (cause, why, sizeof cause);
+    return s_fallback (ctx, conn, args, cause, reply, why);
+}
+
+int
+svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
+               const cJSON *args, cJSON **reply)
+{
+    if (!ctx)
+        return -1;
+    service_t *self = ctx->service;
+    ctx->error [0] = 0;
+    if (reply)
+        *reply = NULL;
+    //  svcfw_set_message_id's id is for this call, whatever becomes of it.
+    char message_id [sizeof ctx->msg_id_next];
+    strcpy (message_id, ctx->msg_id_next);         //  same size, always terminated
+    ctx->msg_id_next [0] = 0;
+    ctx->msg_id_sent [0] = 0;
+    if (!output_type || !output_name)
+        return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
+    bool is_state = strcmp (output_type, "state") == 0;
+    if (!is_state && strcmp (output_type, "connection") != 0)
+        return s_ctx_error (ctx, "output type \"%s\" is neither \"connection\" nor \"state\"", output_type);
+    entry_t *conn = s_find (self, is_state, true, output_name);
+    if (!conn)
+        return s_ctx_error (ctx, "no outbound %s named '%s' in %s_models.out", output_type, output_name, output_type);
+    if (!cJSON_IsObject (args))
+        return s_ctx_error (ctx, "%s: args must be a JSON object", output_name);
+    char why [ERR_LEN];
+    //  A state's policy checks its own sends (a patch is not a whole value).
+    if (!is_state && type_validate (conn->model->args, args, why))
+        return s_ctx_error (ctx, "%s: invalid args: %s", output_name, why);
+
+    //  The framework's lines about this send carry the send's id; the
+    //  handler's own lines go back to its message's id afterwards.
+    const char *previous = log_workflow_id ();
+    const char *send_id = s_next_send_id (ctx);
+    log_set_workflow_id (send_id);
+    int rc;
+    if (conn->is_requester)
+        rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
+    else
+        rc = conn->ops->send (conn->obj, args, send_id, NULL, NULL, why);
+    if (rc)
+        s_ctx_error (ctx, "%s", why);
+    else
+        log_debug ("sent to %s", output_name);
+    log_set_workflow_id (ctx->message_id? previous: send_id);
+    return rc;
+}
+
+const cJSON *
+svcfw_config (svcfw_ctx *ctx)
+{
+    return ctx? ctx->service->config: NULL;
+}
+
+const cJSON *
+svcfw_state (svcfw_ctx *ctx, const char *name)
+{
+    if (!ctx || !name)
+        return NULL;
+    entry_t *conn = s_find (ctx->service, true, false, name);
+    if (!conn)
+        return NULL;
+    return conn->ops->value? conn->ops->value (conn->obj): NULL;
+}
+
+const char *
+svcfw_workflow_id (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return "";
+    if (ctx->message_id)
+        return ctx->message_id;
+    return ctx->send_id;
+}
+
+void
+svcfw_log (svcfw_ctx *ctx, int level, const char *fmt, ...)
+{
+    (void) ctx;             //  the thread's current id is the ctx's
+    if (!log_enabled (level))
+        return;
+    va_list args;
+    va_start (args, fmt);
+    log_vwrite (level, fmt, args);
+    va_end (args);
+}
+
+int
+svcfw_fail (svcfw_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx)
+        return -1;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (ctx->fail, sizeof ctx->fail, fmt, args);
+    va_end (args);
+    ctx->failed = true;
+    return -1;
+}
+
+const char *
+svcfw_error (svcfw_ctx *ctx)
+{
+    return ctx? ctx->error: "";
+}
+
+bool
+svcfw_sleep (svcfw_ctx *ctx, int ms)
+{
+    if (!ctx)
+        return false;
+    service_t *self = ctx->service;
+    struct pollfd item = { .fd = self->stop_fd, .events = POLLIN };
+    int64_t deadline = zclock_mono () + (ms > 0? ms: 0);
+    while (!atomic_load (&self->stopping)) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return true;
+        int rc = poll (&item, 1, (int) left);
+        if (rc < 0 && errno != EINTR)
+            return !atomic_load (&self->stopping);
+    }
+    return false;
+}
+
+int
+svcfw_set_message_id (svcfw_ctx *ctx, const char *message_id)
+{
+    if (!ctx)
+        return -1;
+    ctx->error [0] = 0;
+    if (!message_id || !*message_id || strlen (message_id) > RUNTIME_MESSAGE_ID_MAX) {
+        snprintf (ctx->error, sizeof ctx->error,
+                  "svcfw_set_message_id: a message id is a non-empty string of at most %d bytes",
+                  RUNTIME_MESSAGE_ID_MAX);
+        return -1;
+    }
+    snprintf (ctx->msg_id_next, sizeof ctx->msg_id_next, "%s", message_id);
+    return 0;
+}
+
+const char *
+svcfw_message_id (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return "";
+    return ctx->msg_id_in? ctx->msg_id_in: ctx->msg_id_sent;
+}
+
+long
+svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection)
+{
+    if (!ctx || !connection)
+        return -1;
+    entry_t *conn = s_find (ctx->service, false, true, connection);
+    if (!conn || !conn->durable || !conn->ops->pending) {
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_pending: no durable requester named '%s'",
+                  connection);
+        return -1;
+    }
+    long pending = conn->ops->pending (conn->obj);
+    if (pending < 0)
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_pending: cannot read the outbox of '%s' "
+                  "(the log says why)", connection);
+    return pending;
+}
+

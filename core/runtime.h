@@ -1,0 +1,118 @@
+/*  runtime.h - what the files of core/ share: the service's state, the
+    wired entries, the handler context, and the calls between them.
+
+    Only core/ includes this header. The four files of the runtime:
+      service.c   the life of the process: loop, signals, main mode, stop
+      wiring.c    startup: plugin, models, config, addresses, sockets; the
+                  one place that knows every connection and state type
+      dispatch.c  what connections and states call back (handler calls,
+                  faults, store paths, stop descriptors)
+      api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
+
+    api.c reaches a wired connection or state only through its entry_ops_t,
+    which wiring.c fills in, so no file but wiring.c includes a
+    connection's or state's header.
+*/
+#ifndef RUNTIME_H_INCLUDED
+#define RUNTIME_H_INCLUDED
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <cjson/cJSON.h>
+#include "cli.h"
+#include "err.h"
+#include "loader.h"
+#include "models.h"
+#include "service.h"
+#include "svcfw.h"
+
+#define RUNTIME_WORKFLOW_ID_LEN 256    //  room for an incoming id (≤ 200) and its _n suffix
+#define RUNTIME_MESSAGE_ID_MAX 200     //  the longest message id an envelope may carry
+
+//  What the plugin API may do with a wired entry; NULL where a kind cannot.
+//  `obj` is the entry's connection or state object.
+typedef struct {
+    //  Sends args (an outbound entry). message_id and reply apply to a
+    //  requester only. Returns 0, or -1 with why.
+    int (*send) (void *obj, const cJSON *args, const char *send_id, const char *message_id,
+                 cJSON **reply, char *why);
+    //  The current value of a state (in or out). Borrowed.
+    const cJSON *(*value) (void *obj);
+    //  A durable requester's undelivered messages, or -1 if unreadable.
+    long (*pending) (void *obj);
+    //  Destroys obj; accepts NULL.
+    void (*destroy) (void *obj);
+} entry_ops_t;
+
+//  One wired connection or state: its model and its object.
+typedef struct {
+    const model_t *model;       //  borrowed from service->models
+    const entry_ops_t *ops;     //  static, from wiring.c
+    void *obj;                  //  the connection or state object; owned
+    svcfw_handler_fn *handler;  //  inbound: the handler its creation args name
+    bool is_requester;          //  sends carry message ids, and may fall back
+    bool durable;               //  a requester with an outbox
+    svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
+    int fallback_streak;        //  calls the fallback answered in a row, for logging
+    bool fallback_open;         //  the last fallback answer was for an open circuit
+} entry_t;
+
+struct _svcfw_ctx {
+    service_t *service;
+    const char *message_id;                 //  id of the message being handled; NULL at a leading edge
+    char message_id_buf [40];               //  an id made for a message that came without one
+    int sends;                              //  sends made while handling it
+    char send_id [RUNTIME_WORKFLOW_ID_LEN]; //  the id of the last send
+    char error [ERR_LEN];                   //  last error of a call on this ctx
+    char fail [ERR_LEN];                    //  svcfw_fail text of the current handler
+    bool failed;                            //  svcfw_fail was called
+    const char *msg_id_in;                  //  the handled message's "message_id", or NULL; borrowed
+    char msg_id_next [RUNTIME_MESSAGE_ID_MAX + 1];  //  svcfw_set_message_id's id for the next send, or ""
+    char msg_id_sent [RUNTIME_MESSAGE_ID_MAX + 1];  //  the message id of the last send, or ""
+};
+
+struct _service_t {
+    const cli_opts_t *opts;
+    plugin_t *plugin;
+    cJSON *models_doc;          //  the models document, after the setup hooks
+    models_t *models;
+    cJSON *config;
+    cJSON *addresses;
+    const char *addresses_name; //  the addresses file, for messages
+    entry_t *entries;
+    int entry_count;
+    int state_count;
+    zloop_t *loop;
+    int signal_fd;              //  SIGINT/SIGTERM, read by the loop
+    int stop_fd;                //  eventfd, readable once a stop was asked for
+    int main_done_fd;           //  eventfd, readable once svcfw_main returned
+    atomic_bool stopping;
+    svcfw_ctx loop_ctx;         //  handlers on the loop thread
+    svcfw_ctx main_ctx;         //  svcfw_init, svcfw_main, svcfw_sigint
+    pthread_t main_thread;
+    bool main_started;
+    int stop_signal;            //  the signal that stopped the loop, 0 if none
+};
+
+//  wiring.c. Loads the plugin, opens the log, checks the models, builds
+//  the config and reads the addresses: everything that needs no socket.
+//  Returns 0, or -1 with err (one line naming the file, entry or key).
+int wiring_load (service_t *self, char *err);
+
+//  wiring.c. Opens every connection's and state's sockets and registers
+//  them with self->loop; every address is resolved before the first socket
+//  opens. Returns 0, or -1 with err.
+int wiring_wire (service_t *self, char *err);
+
+//  wiring.c. Closes every wired entry; safe after a failed wiring_wire.
+void wiring_unwire (service_t *self);
+
+//  api.c. Readies ctx for a new handler or hook call under message_id
+//  (NULL: a leading edge).
+void api_ctx_reset (svcfw_ctx *ctx, const char *message_id);
+
+//  service.c. Asks for a stop: sets `stopping` and wakes stop_fd. Any thread.
+void runtime_request_stop (service_t *self);
+
+#endif

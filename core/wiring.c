@@ -1,0 +1,364 @@
+/*  wiring.c - startup: the plugin, its models, the config, the addresses,
+    then every connection's and state's sockets.
+
+    @discuss
+    Startup checks everything it can before any socket opens: the plugin and
+    its ABI, the models as a whole (types, connection types, handler names),
+    the config (file, hook, command-line overrides, validation), the
+    addresses of every connection. Each failure is one line naming the file,
+    entry or key.
+
+    This is the one file of core/ that includes the connection and state
+    headers: it creates each object and gives the plugin API its
+    entry_ops_t (runtime.h).
+    @end
+*/
+#include <czmq.h>
+
+#include "runtime.h"
+#include "addresses.h"
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "types.h"
+#include "replyer.h"
+#include "requester.h"
+#include "publisher.h"
+#include "subscriber.h"
+#include "state_in.h"
+#include "state_out.h"
+
+//  Parses the plugin's models text into the document and compiled models.
+static int
+s_load_models (service_t *self, char *err)
+{
+    const char *text = plugin_models_text (self->plugin);
+    char name [300];
+    snprintf (name, sizeof name, "%s: svcfw_models", self->opts->service_path);
+    self->models_doc = json_parse (text, strlen (text), name, err);
+    if (!self->models_doc)
+        return -1;
+    self->models = models_parse (self->models_doc, err);
+    return self->models? 0: -1;
+}
+
+//  Resolves every handler the models name, and checks main mode's rules.
+static int
+s_check_handlers (service_t *self, char *err)
+{
+    for (int i = 0; i < models_count (self->models); i++) {
+        const model_t *model = models_at (self->models, i);
+        for (const char *const *key = models_handler_keys; *key; key++) {
+            const char *name = model_string (model, *key, NULL);
+            if (name && !plugin_handler (self->plugin, name))
+                return err_set (err, "models: %s: %s names handler \"%s\", which %s does not export",
+                                model->where, *key, name, self->opts->service_path);
+        }
+        if (self->opts->main_mode && model->is_in)
+            return err_set (err, "models: %s: main mode (-m) takes no inbound %s (it is a leading edge)",
+                            model->where, model->is_state? "states": "connections");
+    }
+    if (self->opts->main_mode && !plugin_hooks (self->plugin)->main)
+        return err_set (err, "%s: main mode (-m) needs the plugin to export svcfw_main",
+                        self->opts->service_path);
+    return 0;
+}
+
+static int
+s_build_config (service_t *self, char *err)
+{
+    self->config = config_load (self->opts->config_path, err);
+    if (!self->config)
+        return -1;
+    if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
+        return -1;
+    svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
+    if (hook) {
+        int rc = hook (self->config);
+        if (rc)
+            return err_set (err, "%s: svcfw_setup_config failed (returned %d)", self->opts->service_path, rc);
+        if (!cJSON_IsObject (self->config))
+            return err_set (err, "%s: svcfw_setup_config left a config that is not an object",
+                            self->opts->service_path);
+    }
+    return config_validate (self->config, models_config (self->models), err);
+}
+
+//  Runs svcfw_setup_connections / svcfw_setup_states and recompiles.
+static int
+s_apply_setup_hooks (service_t *self, char *err)
+{
+    const plugin_hooks_t *hooks = plugin_hooks (self->plugin);
+    svcfw_setup_models_fn *fns [2] = { hooks->setup_connections, hooks->setup_states };
+    bool merged = false;
+    for (int i = 0; i < 2; i++) {
+        if (!fns [i])
+            continue;
+        cJSON *extra = fns [i] (self->config);
+        if (!extra)
+            continue;
+        char why [ERR_LEN];
+        int rc = models_merge (self->models_doc, extra, i == 1, why);
+        cJSON_Delete (extra);
+        if (rc)
+            return err_set (err, "%s: %s", self->opts->service_path, why);
+        merged = true;
+    }
+    if (!merged)
+        return 0;
+    models_destroy (&self->models);
+    self->models = models_parse (self->models_doc, err);
+    if (!self->models)
+        return -1;
+    return s_check_handlers (self, err);
+}
+
+static int
+s_load_addresses (service_t *self, char *err)
+{
+    self->addresses_name = self->opts->addresses_path? self->opts->addresses_path: "addresses";
+    if (self->opts->addresses_path) {
+        self->addresses = json_load_file (self->opts->addresses_path, err);
+        if (!self->addresses)
+            return -1;
+    }
+    else
+        self->addresses = cJSON_CreateObject ();
+    if (addresses_check (self->addresses, self->addresses_name, err))
+        return -1;
+    svcfw_setup_addresses_fn *hook = plugin_hooks (self->plugin)->setup_addresses;
+    if (hook) {
+        int rc = hook (self->addresses, self->config);
+        if (rc)
+            return err_set (err, "%s: svcfw_setup_addresses failed (returned %d)", self->opts->service_path, rc);
+        if (addresses_check (self->addresses, "addresses after svcfw_setup_addresses", err))
+            return -1;
+    }
+    return 0;
+}
+
+//  The sockets of each kind (SPEC §3), with whether each binds.
+typedef struct {
+    const char *name;
+    bool binds;
+} s_socket_t;
+
+static int
+s_sockets (const model_t *model, s_socket_t sockets [2])
+{
+    bool x_pub = model_bool (model, "is_x_pub", false);
+    switch (model->kind) {
+        case MODEL_REPLYER:
+            sockets [0] = (s_socket_t) { "replyer", true };
+            return 1;
+        case MODEL_REQUESTER:
+            sockets [0] = (s_socket_t) { "requester", false };
+            return 1;
+        case MODEL_SUBSCRIBER:
+            sockets [0] = (s_socket_t) { "subscriber", model_bool (model, "is_binder", false) };
+            return 1;
+        case MODEL_PUBLISHER:
+            sockets [0] = (s_socket_t) { "publisher", !x_pub };
+            return 1;
+        case MODEL_DELTA_UPDATE_OUT:
+        case MODEL_FULL_UPDATE_OUT:
+            sockets [0] = (s_socket_t) { "publisher", !x_pub };
+            sockets [1] = (s_socket_t) { "replyer", true };
+            return 2;
+        case MODEL_DELTA_UPDATE_IN:
+        case MODEL_FULL_UPDATE_IN:
+            sockets [0] = (s_socket_t) { "subscriber", false };
+            sockets [1] = (s_socket_t) { "requester", false };
+            return 2;
+    }
+    return 0;
+}
+
+static const state_policy_t *
+s_policy (model_kind_t kind)
+{
+    return kind == MODEL_DELTA_UPDATE_OUT || kind == MODEL_DELTA_UPDATE_IN
+         ? &delta_update_policy: &full_update_policy;
+}
+
+//  The entry_ops_t of each kind: thin adapters from the plugin API's calls
+//  to each module's own.
+
+static int
+s_publisher_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
+                  cJSON **reply, char *why)
+{
+    (void) message_id;
+    (void) reply;
+    return publisher_send (obj, args, send_id, why);
+}
+
+static int
+s_requester_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
+                  cJSON **reply, char *why)
+{
+    return requester_request (obj, args, send_id, message_id, reply, why);
+}
+
+static long
+s_requester_pending (void *obj)
+{
+    return requester_pending (obj);
+}
+
+static int
+s_state_out_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
+                  cJSON **reply, char *why)
+{
+    (void) message_id;
+    (void) reply;
+    return state_out_send (obj, args, send_id, why);
+}
+
+static const cJSON *
+s_state_out_value (void *obj)
+{
+    return state_out_value (obj);
+}
+
+static const cJSON *
+s_state_in_value (void *obj)
+{
+    return state_in_value (obj);
+}
+
+#define S_DESTROY(type) \
+    static void s_##type##_destroy (void *obj) { type##_t *p = obj; type##_destroy (&p); }
+S_DESTROY (replyer)
+S_DESTROY (subscriber)
+S_DESTROY (publisher)
+S_DESTROY (requester)
+S_DESTROY (state_out)
+S_DESTROY (state_in)
+
+static const entry_ops_t s_replyer_ops    = { .destroy = s_replyer_destroy };
+static const entry_ops_t s_subscriber_ops = { .destroy = s_subscriber_destroy };
+static const entry_ops_t s_publisher_ops  = { .send = s_publisher_send, .destroy = s_publisher_destroy };
+static const entry_ops_t s_requester_ops  = { .send = s_requester_send, .pending = s_requester_pending,
+                                              .destroy = s_requester_destroy };
+static const entry_ops_t s_state_out_ops  = { .send = s_state_out_send, .value = s_state_out_value,
+                                              .destroy = s_state_out_destroy };
+static const entry_ops_t s_state_in_ops   = { .value = s_state_in_value, .destroy = s_state_in_destroy };
+
+//  Creates the object of one entry and registers its sockets with the
+//  loop. Returns 0, or -1 with err.
+static int
+s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *second, char *err)
+{
+    const model_t *model = entry->model;
+    switch (model->kind) {
+        case MODEL_REPLYER: {
+            replyer_t *replyer = replyer_new (self, model, first, entry->handler, err);
+            entry->ops = &s_replyer_ops;
+            entry->obj = replyer;
+            return replyer? replyer_attach (replyer, self->loop): -1;
+        }
+        case MODEL_SUBSCRIBER: {
+            subscriber_t *subscriber = subscriber_new (self, model, first, entry->handler, err);
+            entry->ops = &s_subscriber_ops;
+            entry->obj = subscriber;
+            return subscriber? subscriber_attach (subscriber, self->loop): -1;
+        }
+        case MODEL_PUBLISHER:
+            entry->ops = &s_publisher_ops;
+            entry->obj = publisher_new (model, first, err);
+            return entry->obj? 0: -1;
+        case MODEL_REQUESTER: {
+            requester_t *requester = requester_new (self, model, first, err);
+            entry->ops = &s_requester_ops;
+            entry->obj = requester;
+            entry->is_requester = true;
+            entry->durable = requester && requester_durable (requester);
+            return requester? 0: -1;
+        }
+        case MODEL_DELTA_UPDATE_OUT:
+        case MODEL_FULL_UPDATE_OUT: {
+            state_out_t *state = state_out_new (self, model, s_policy (model->kind), first, second, err);
+            entry->ops = &s_state_out_ops;
+            entry->obj = state;
+            self->state_count++;
+            return state? state_out_attach (state, self->loop): -1;
+        }
+        case MODEL_DELTA_UPDATE_IN:
+        case MODEL_FULL_UPDATE_IN: {
+            state_in_t *state = state_in_new (self, model, s_policy (model->kind), first, second,
+                                              entry->handler, err);
+            entry->ops = &s_state_in_ops;
+            entry->obj = state;
+            self->state_count++;
+            return state? state_in_attach (state, self->loop): -1;
+        }
+    }
+    return err_set (err, "%s: unknown kind of entry", model->where);
+}
+
+int
+wiring_wire (service_t *self, char *err)
+{
+    //  Every address first, so a missing one fails before any socket opens.
+    int count = models_count (self->models);
+    char (*endpoints) [2][ENDPOINT_LEN] = calloc (count? count: 1, sizeof *endpoints);
+    self->entries = calloc (count? count: 1, sizeof (entry_t));
+    if (!endpoints || !self->entries) {
+        free (endpoints);
+        return err_set (err, "out of memory");
+    }
+    int rc = 0;
+    for (int i = 0; i < count && rc == 0; i++) {
+        const model_t *model = models_at (self->models, i);
+        s_socket_t sockets [2];
+        int socket_count = s_sockets (model, sockets);
+        for (int k = 0; k < socket_count && rc == 0; k++)
+            rc = addresses_endpoint (self->addresses, self->addresses_name, model,
+                                     sockets [k].name, sockets [k].binds, endpoints [i][k], err);
+    }
+    for (int i = 0; i < count && rc == 0; i++) {
+        const model_t *model = models_at (self->models, i);
+        entry_t *entry = &self->entries [self->entry_count++];
+        entry->model = model;
+        const char *handler_key = model->kind == MODEL_REPLYER? "on_new_request":
+                                  model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
+        const char *handler_name = model_string (model, handler_key, NULL);
+        entry->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        const char *fallback_name = model_string (model, "fallback", NULL);
+        entry->fallback = fallback_name? plugin_handler (self->plugin, fallback_name): NULL;
+        rc = s_wire_entry (self, entry, endpoints [i][0], endpoints [i][1], err);
+        if (rc == -1 && !*err)
+            err_set (err, "%s: cannot register with the event loop", model->where);
+    }
+    free (endpoints);
+    return rc;
+}
+
+void
+wiring_unwire (service_t *self)
+{
+    for (int i = 0; i < self->entry_count; i++) {
+        entry_t *entry = &self->entries [i];
+        if (entry->ops)
+            entry->ops->destroy (entry->obj);
+        entry->obj = NULL;
+    }
+    free (self->entries);
+    self->entries = NULL;
+    self->entry_count = 0;
+}
+
+int
+wiring_load (service_t *self, char *err)
+{
+    self->plugin = plugin_load (self->opts->service_path, err);
+    if (!self->plugin)
+        return -1;
+    if (log_open (plugin_name (self->plugin), self->opts->console_level, self->opts->log_path,
+                  self->opts->file_level, err))
+        return -1;
+    return s_load_models (self, err) || s_check_handlers (self, err)
+        || s_build_config (self, err) || s_apply_setup_hooks (self, err)
+        || s_load_addresses (self, err)? -1: 0;
+}
