@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "service.h"
+#include "svcfw.h"
 
 int
 main (int argc, char **argv)

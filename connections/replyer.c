@@ -11,6 +11,8 @@
     @end
 */
 #include "replyer.h"
+#include "envelope.h"
+#include "uuid.h"
 #include "inbox.h"
 #include "frames.h"
 #include "log.h"
@@ -18,7 +20,7 @@
 #include "types.h"
 
 struct _replyer_t {
-    service_t *service;         //  for handler calls
+    const host_t *host;         //  for handler calls
     const model_t *model;       //  borrowed
     svcfw_handler_fn *handler;
     zsock_t *sock;
@@ -38,8 +40,8 @@ struct _replyer_t {
 static int
 s_inbox_open (replyer_t *self, char *err)
 {
-    char path [SERVICE_PATH_LEN];
-    if (service_store_path (self->service, self->model, "inbox", "inbox", path, sizeof path, err))
+    char path [HOST_PATH_LEN];
+    if (host_store_path (self->host, self->model, "inbox", "inbox", path, sizeof path, err))
         return -1;
     self->inbox = inbox_open (path, false, err);
     if (!self->inbox)
@@ -94,18 +96,18 @@ s_inbox_record (replyer_t *self, const char *message_id, const cJSON *returned)
 }
 
 replyer_t *
-replyer_new (service_t *service, const model_t *model, const char *endpoint,
+replyer_new (const host_t *host, const model_t *model, const char *endpoint,
              svcfw_handler_fn *handler, char *err)
 {
     replyer_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->service = service;
+    self->host = host;
     self->model = model;
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SERVICE_LINGER_MS, err);
+    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SOCK_LINGER_MS, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
@@ -148,11 +150,11 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         char made [40];
         const char *workflow_id = env.workflow_id;
         if (!workflow_id) {
-            service_uuid (made);
+            uuid_make (made);
             workflow_id = made;
         }
         log_set_workflow_id (workflow_id);
-        service_fault (name, self->faults, fault, why);
+        fault_log (name, self->faults, fault, why);
         char *reply = envelope_error (fault, why, workflow_id);
         envelope_clear (&env);
         wire_arena_reset (self->arena);
@@ -169,11 +171,11 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         log_set_workflow_id (NULL);
         return reply;
     }
-    if (service_call_message (self->service, self->handler, env.args, env.workflow_id, env.message_id,
+    if (host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id,
                               &returned, why)) {
         self->faults [FAULT_HANDLER_FAILED]++;
         log_warning ("%s: handler failed: %s", name, why);
-        reply = envelope_error (FAULT_HANDLER_FAILED, why, service_workflow_id (self->service));
+        reply = envelope_error (FAULT_HANDLER_FAILED, why, host_workflow_id (self->host));
     }
     else {
         if (!returned)
@@ -183,12 +185,12 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
             self->faults [FAULT_INVALID_RETURN]++;
             snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
             log_error ("%s: %s", name, why);
-            reply = envelope_error (FAULT_INVALID_RETURN, why, service_workflow_id (self->service));
+            reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
         }
         else {
             if (dedupe)
                 s_inbox_record (self, env.message_id, returned);
-            reply = envelope_reply (returned, service_workflow_id (self->service));
+            reply = envelope_reply (returned, host_workflow_id (self->host));
             log_debug ("%s: replied", name);
         }
     }
@@ -222,7 +224,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         if (!reply || zmq_send (handle, reply, strlen (reply), 0) < 0)
             log_error ("%s: cannot send the reply: %s", self->model->name, zmq_strerror (zmq_errno ()));
         cJSON_free (reply);
-        if (service_stopping (self->service))
+        if (host_stopping (self->host))
             break;
     }
     return 0;

@@ -10,14 +10,14 @@
 
 #include <czmq.h>
 #include "models.h"
-#include "service.h"
+#include "host.h"
 
 typedef struct _replyer_t replyer_t;
 
 /* Binds a replyer at `endpoint` for `model` (both borrowed; they outlive it).
    Returns a fresh replyer the caller owns (replyer_destroy), or NULL with
    err = "connection_models.in.orders: cannot bind tcp://…: REASON". */
-replyer_t *replyer_new (service_t *service, const model_t *model, const char *endpoint,
+replyer_t *replyer_new (const host_t *host, const model_t *model, const char *endpoint,
                         svcfw_handler_fn *handler, char *err);
 
 /* Registers the socket with the loop. Returns 0 or -1. */

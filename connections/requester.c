@@ -34,7 +34,7 @@
 #define S_STOP_GRACE_MS 1000    //  how long a reply is still awaited after a stop
 
 struct _requester_t {
-    service_t *service;
+    const host_t *host;
     const model_t *model;       //  borrowed
     char endpoint [256];
     zsock_t *sock;              //  NULL until the first request, and after a timeout
@@ -79,8 +79,8 @@ s_resilience_new (requester_t *self, char *err)
     if (!durable)
         return 0;
 
-    char path [SERVICE_PATH_LEN];
-    if (service_store_path (self->service, model, "outbox", "outbox", path, sizeof path, err))
+    char path [HOST_PATH_LEN];
+    if (host_store_path (self->host, model, "outbox", "outbox", path, sizeof path, err))
         return -1;
     self->outbox_lock = outbox_lock (path, err);
     if (self->outbox_lock < 0)
@@ -106,12 +106,12 @@ s_resilience_new (requester_t *self, char *err)
 }
 
 requester_t *
-requester_new (service_t *service, const model_t *model, const char *endpoint, char *err)
+requester_new (const host_t *host, const model_t *model, const char *endpoint, char *err)
 {
     requester_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->service = service;
+    self->host = host;
     self->model = model;
     self->outbox_lock = -1;
     snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
@@ -200,8 +200,8 @@ s_backoff_wait (requester_t *self, int attempt, int64_t *grace_end)
         if (left <= 0)
             break;
         zmq_pollitem_t items [] = {
-            { NULL, service_stop_fd (self->service), ZMQ_POLLIN, 0 },
-            { NULL, service_signal_fd (self->service), ZMQ_POLLIN, 0 },
+            { NULL, self->host->stop_fd, ZMQ_POLLIN, 0 },
+            { NULL, self->host->signal_fd, ZMQ_POLLIN, 0 },
         };
         if (zmq_poll (items, 2, left) < 0 && zmq_errno () != EINTR)
             break;
@@ -275,8 +275,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 break;
             zmq_pollitem_t items [] = {
                 { handle, 0, ZMQ_POLLIN, 0 },
-                { NULL, service_stop_fd (self->service), ZMQ_POLLIN, 0 },
-                { NULL, service_signal_fd (self->service), ZMQ_POLLIN, 0 },
+                { NULL, self->host->stop_fd, ZMQ_POLLIN, 0 },
+                { NULL, self->host->signal_fd, ZMQ_POLLIN, 0 },
             };
             //  Once the stop is seen, stop polling its (still readable) fds.
             int count = grace_end? 1: 3;

@@ -11,13 +11,13 @@
 
 #include <cjson/cJSON.h>
 #include "models.h"
-#include "service.h"
+#include "host.h"
 
 typedef struct _requester_t requester_t;
 
 /* Makes a requester for `model` at `endpoint` (both borrowed). Returns a
    fresh requester the caller owns (requester_destroy), or NULL with err. */
-requester_t *requester_new (service_t *service, const model_t *model, const char *endpoint, char *err);
+requester_t *requester_new (const host_t *host, const model_t *model, const char *endpoint, char *err);
 
 /* Sends args (borrowed; already validated) and waits for the reply. Returns 0
    with *return_args a fresh object the caller owns (validated against the

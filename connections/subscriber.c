@@ -1,12 +1,13 @@
 /*  subscriber.c - a SUB socket that hands each published message to its handler. */
 #include "subscriber.h"
+#include "envelope.h"
 #include "frames.h"
 #include "log.h"
 #include "sock.h"
 #include "types.h"
 
 struct _subscriber_t {
-    service_t *service;
+    const host_t *host;
     const model_t *model;       //  borrowed
     svcfw_handler_fn *handler;
     zsock_t *sock;
@@ -19,13 +20,13 @@ struct _subscriber_t {
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 
 subscriber_t *
-subscriber_new (service_t *service, const model_t *model, const char *endpoint,
+subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
                 svcfw_handler_fn *handler, char *err)
 {
     subscriber_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->service = service;
+    self->host = host;
     self->model = model;
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
@@ -66,14 +67,14 @@ s_handle (subscriber_t *self, const void *data, size_t size)
         fault = FAULT_INVALID_ARGS;
     if (fault) {
         log_set_workflow_id (env.workflow_id);
-        service_fault (self->model->name, self->faults, fault, why);
+        fault_log (self->model->name, self->faults, fault, why);
         envelope_clear (&env);
         wire_arena_reset (self->arena);
         log_set_workflow_id (NULL);
         return;
     }
     cJSON *returned = NULL;
-    if (service_call (self->service, self->handler, env.args, env.workflow_id, &returned, why)) {
+    if (host_call (self->host, self->handler, env.args, env.workflow_id, NULL, &returned, why)) {
         self->faults [FAULT_HANDLER_FAILED]++;
         log_warning ("%s: handler failed: %s", self->model->name, why);
     }
@@ -106,11 +107,11 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
-            service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
         }
         zmq_msg_close (&frames [0]);
         zmq_msg_close (&frames [1]);
-        if (service_stopping (self->service))
+        if (host_stopping (self->host))
             break;
     }
     return 0;

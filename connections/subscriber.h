@@ -10,13 +10,13 @@
 
 #include <czmq.h>
 #include "models.h"
-#include "service.h"
+#include "host.h"
 
 typedef struct _subscriber_t subscriber_t;
 
 /* Opens a subscriber for `model` at `endpoint` (both borrowed). Returns a
    fresh subscriber the caller owns (subscriber_destroy), or NULL with err. */
-subscriber_t *subscriber_new (service_t *service, const model_t *model, const char *endpoint,
+subscriber_t *subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
                               svcfw_handler_fn *handler, char *err);
 
 /* Registers the socket with the loop. Returns 0 or -1. */

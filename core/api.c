@@ -13,6 +13,7 @@
 #include "runtime.h"
 #include "log.h"
 #include "types.h"
+#include "uuid.h"
 
 void
 api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
@@ -36,7 +37,7 @@ s_next_send_id (svcfw_ctx *ctx)
     if (ctx->message_id)
         snprintf (ctx->send_id, sizeof ctx->send_id, "%s_%d", ctx->message_id, ++ctx->sends);
     else
-        service_uuid (ctx->send_id);
+        uuid_make (ctx->send_id);
     return ctx->send_id;
 }
 
@@ -80,7 +81,7 @@ s_message_id_for (svcfw_ctx *ctx, const entry_t *conn, const char *given)
         snprintf (out, sizeof ctx->msg_id_sent, "%s_%d", ctx->msg_id_in, ctx->sends);
     else
     if (conn->durable)
-        service_uuid (out);
+        uuid_make (out);
     return *out? out: NULL;
 }
 

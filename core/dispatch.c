@@ -1,67 +1,24 @@
-/*  dispatch.c - what connections and states call back: a handler call for
-    an inbound message, a fault counted and logged, a store file's path,
-    the stop descriptors.
+/*  dispatch.c - the host side of connections/host.h: what connections and
+    states call back (a handler call for an inbound message, the workflow id
+    being handled, a store file's path, whether a stop began).
 
     Handlers are called on the loop thread, one at a time, with the loop's
     ctx (runtime.h).
 */
 #include <czmq.h>
-#include <inttypes.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "runtime.h"
 #include "log.h"
+#include "uuid.h"
 
-//  A version-4 UUID from a per-thread xorshift generator seeded by the
-//  kernel: leading edges may make one per message, and a syscall each would
-//  cost more than the message.
-void
-service_uuid (char *out)
+static int
+s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
+        const char *message_id, cJSON **return_args, char *err)
 {
-    static __thread uint64_t state [2];
-    if (!state [0] && !state [1]) {
-        if (getrandom (state, sizeof state, 0) != sizeof state)
-            state [0] = (uint64_t) time (NULL) ^ (uint64_t) (uintptr_t) &state;
-        state [1] |= 1;
-    }
-    unsigned char bytes [16];
-    for (int half = 0; half < 2; half++) {
-        uint64_t s1 = state [0];
-        const uint64_t s0 = state [1];
-        state [0] = s0;
-        s1 ^= s1 << 23;
-        state [1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-        uint64_t value = state [1] + s0;
-        memcpy (bytes + 8 * half, &value, 8);
-    }
-    bytes [6] = (bytes [6] & 0x0F) | 0x40;
-    bytes [8] = (bytes [8] & 0x3F) | 0x80;
-    static const char hex [] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out [o++] = '-';
-        out [o++] = hex [bytes [i] >> 4];
-        out [o++] = hex [bytes [i] & 15];
-    }
-    out [o] = 0;
-}
-
-int
-service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
-              const char *workflow_id, cJSON **return_args, char *err)
-{
-    return service_call_message (self, handler, args, workflow_id, NULL, return_args, err);
-}
-
-int
-service_call_message (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
-                      const char *workflow_id, const char *message_id, cJSON **return_args, char *err)
-{
+    service_t *self = arg;
     svcfw_ctx *ctx = &self->loop_ctx;
     if (!workflow_id) {
-        service_uuid (ctx->message_id_buf);
+        uuid_make (ctx->message_id_buf);
         workflow_id = ctx->message_id_buf;
     }
     api_ctx_reset (ctx, workflow_id);
@@ -78,45 +35,25 @@ service_call_message (service_t *self, svcfw_handler_fn *handler, const cJSON *a
     return 0;
 }
 
-const char *
-service_workflow_id (service_t *self)
+static const char *
+s_workflow_id (void *arg)
 {
+    service_t *self = arg;
     return self->loop_ctx.message_id;
 }
 
-void
-service_fault (const char *name, uint64_t *counts, fault_t fault, const char *detail)
+static bool
+s_stopping (void *arg)
 {
-    uint64_t count = ++counts [fault];
-    if (count == 1)
-        log_warning ("%s: dropped %s: %s (first of its kind; later ones are logged at DEBUG)",
-                     name, fault_name (fault), detail);
-    else
-        log_debug ("%s: dropped %s (%" PRIu64 " so far): %s", name, fault_name (fault), count, detail);
-}
-
-int
-service_stop_fd (service_t *self)
-{
-    return self->stop_fd;
-}
-
-int
-service_signal_fd (service_t *self)
-{
-    return self->signal_fd;
-}
-
-bool
-service_stopping (service_t *self)
-{
+    service_t *self = arg;
     return atomic_load (&self->stopping);
 }
 
-int
-service_store_path (service_t *self, const model_t *model, const char *key, const char *kind,
-                    char *path, size_t size, char *err)
+static int
+s_store_path (void *arg, const model_t *model, const char *key, const char *kind,
+              char *path, size_t size, char *err)
 {
+    service_t *self = arg;
     const char *given = model_string (model, key, NULL);
     int len;
     if (given)
@@ -132,4 +69,18 @@ service_store_path (service_t *self, const model_t *model, const char *key, cons
     if (len < 0 || (size_t) len >= size)
         return err_set (err, "%s: the %s path is longer than %zu bytes", model->where, kind, size - 1);
     return 0;
+}
+
+void
+dispatch_host_init (service_t *self)
+{
+    self->host = (host_t) {
+        .arg = self,
+        .call = s_call,
+        .workflow_id = s_workflow_id,
+        .store_path = s_store_path,
+        .stopping = s_stopping,
+        .stop_fd = self->stop_fd,
+        .signal_fd = self->signal_fd,
+    };
 }

@@ -5,8 +5,8 @@
       service.c   the life of the process: loop, signals, main mode, stop
       wiring.c    startup: plugin, models, config, addresses, sockets; the
                   one place that knows every connection and state type
-      dispatch.c  what connections and states call back (handler calls,
-                  faults, store paths, stop descriptors)
+      dispatch.c  the host_t that connections and states call back
+                  through (connections/host.h): handler calls, store paths
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
 
     api.c reaches a wired connection or state only through its entry_ops_t,
@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
+#include "host.h"
 #include "err.h"
 #include "loader.h"
 #include "models.h"
@@ -88,6 +89,7 @@ struct _service_t {
     int stop_fd;                //  eventfd, readable once a stop was asked for
     int main_done_fd;           //  eventfd, readable once svcfw_main returned
     atomic_bool stopping;
+    host_t host;                //  what connections and states call (dispatch.c)
     svcfw_ctx loop_ctx;         //  handlers on the loop thread
     svcfw_ctx main_ctx;         //  svcfw_init, svcfw_main, svcfw_sigint
     pthread_t main_thread;
@@ -107,6 +109,9 @@ int wiring_wire (service_t *self, char *err);
 
 //  wiring.c. Closes every wired entry; safe after a failed wiring_wire.
 void wiring_unwire (service_t *self);
+
+//  dispatch.c. Fills in self->host; after the loop's descriptors exist.
+void dispatch_host_init (service_t *self);
 
 //  api.c. Readies ctx for a new handler or hook call under message_id
 //  (NULL: a leading edge).

@@ -15,6 +15,7 @@
     @end
 */
 #include "state_in.h"
+#include "envelope.h"
 #include "frames.h"
 #include "log.h"
 #include "sock.h"
@@ -26,7 +27,7 @@
 typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
 
 struct _state_in_t {
-    service_t *service;
+    const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
     svcfw_handler_fn *on_update;    //  or NULL
@@ -53,14 +54,14 @@ struct _state_in_t {
 static void s_request_snapshot (state_in_t *self, const char *reason);
 
 state_in_t *
-state_in_new (service_t *service, const model_t *model, const state_policy_t *policy,
+state_in_new (const host_t *host, const model_t *model, const state_policy_t *policy,
               const char *sub_endpoint, const char *req_endpoint,
               svcfw_handler_fn *on_update, char *err)
 {
     state_in_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->service = service;
+    self->host = host;
     self->model = model;
     self->policy = policy;
     self->on_update = on_update;
@@ -143,7 +144,7 @@ s_notify (state_in_t *self, const char *workflow_id)
         return;
     cJSON *returned = NULL;
     char why [ERR_LEN];
-    if (service_call (self->service, self->on_update, self->value, workflow_id, &returned, why))
+    if (host_call (self->host, self->on_update, self->value, workflow_id, NULL, &returned, why))
         log_warning ("%s: on_update failed: %s", self->model->name, why);
     cJSON_Delete (returned);
     log_set_workflow_id (NULL);
@@ -317,11 +318,11 @@ s_on_update (state_in_t *self, const void *data, size_t size)
     char why [ERR_LEN];
     if (size > self->max_bytes) {
         snprintf (why, sizeof why, "update of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
-        service_fault (self->model->name, self->faults, FAULT_TOO_LARGE, why);
+        fault_log (self->model->name, self->faults, FAULT_TOO_LARGE, why);
         return;
     }
     if (state_update_decode_wire (self->arena, data, size, &update, why)) {
-        service_fault (self->model->name, self->faults, FAULT_INVALID_ENVELOPE, why);
+        fault_log (self->model->name, self->faults, FAULT_INVALID_ENVELOPE, why);
         wire_arena_reset (self->arena);
         return;
     }
@@ -370,7 +371,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][update]", count, count == 1? "": "s");
-            service_fault (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
         }
         zmq_msg_close (&frames [0]);
         zmq_msg_close (&frames [1]);

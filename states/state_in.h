@@ -15,14 +15,14 @@
 
 #include <czmq.h>
 #include "models.h"
-#include "service.h"
+#include "host.h"
 #include "state.h"
 
 typedef struct _state_in_t state_in_t;
 
 /* Creates the replica; `on_update` may be NULL. Returns a fresh state the
    caller owns (state_in_destroy), or NULL with err. */
-state_in_t *state_in_new (service_t *service, const model_t *model, const state_policy_t *policy,
+state_in_t *state_in_new (const host_t *host, const model_t *model, const state_policy_t *policy,
                           const char *sub_endpoint, const char *req_endpoint,
                           svcfw_handler_fn *on_update, char *err);
 

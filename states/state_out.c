@@ -1,6 +1,7 @@
 /*  state_out.c - the owner of a replicated state: value, epoch, seq, publisher, snapshots. */
 #include <pthread.h>
 #include "state_out.h"
+#include "uuid.h"
 #include "envelope.h"
 #include "frames.h"
 #include "log.h"
@@ -11,7 +12,7 @@
 #define S_PIPE_TIMEOUT_MS 1000  //  longest wait for room in that pipe
 
 struct _state_out_t {
-    service_t *service;
+    const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
     const type_t *check;        //  the model's arguments, NULL when it declares none
@@ -34,13 +35,13 @@ struct _state_out_t {
 };
 
 state_out_t *
-state_out_new (service_t *service, const model_t *model, const state_policy_t *policy,
+state_out_new (const host_t *host, const model_t *model, const state_policy_t *policy,
                const char *pub_endpoint, const char *rep_endpoint, char *err)
 {
     state_out_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->service = service;
+    self->host = host;
     self->model = model;
     self->policy = policy;
     self->check = model->has_args? model->args: NULL;
@@ -48,7 +49,7 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
     self->owner = pthread_self ();
     pthread_mutex_init (&self->lock, NULL);
     self->value = cJSON_CreateObject ();
-    service_uuid (self->epoch);
+    uuid_make (self->epoch);
     self->topic = model_string (model, "topic", "");
     self->topic_len = strlen (self->topic);
     self->heartbeat_ms = model_int (model, "heartbeat_ms", 1000);
@@ -58,7 +59,7 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
         err_set (err, "%s: out of memory", model->where);
         goto fail;
     }
-    self->pub = sock_new (model, ZMQ_XPUB, SERVICE_LINGER_MS, err);
+    self->pub = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, err);
     if (!self->pub)
         goto fail;
     zsock_set_sndhwm (self->pub, S_SNDHWM);
@@ -66,7 +67,7 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
     //  so each joining in side gets its heartbeat at once.
     zsock_set_xpub_verbose (self->pub, 1);
     if (sock_attach (model, self->pub, pub_endpoint, !connects, err)
-    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SERVICE_LINGER_MS, err)))
+    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SOCK_LINGER_MS, err)))
         goto fail;
     self->pipe_recv = zsock_new (ZMQ_PAIR);
     self->pipe_send = zsock_new (ZMQ_PAIR);
@@ -219,7 +220,7 @@ s_on_snapshot_request (zloop_t *loop, zsock_t *reader, void *arg)
     zmq_msg_close (&msg);
     char *reply;
     if (fault) {
-        service_fault (self->model->name, self->faults, fault, why);
+        fault_log (self->model->name, self->faults, fault, why);
         reply = envelope_error (fault, why, env.workflow_id);
     }
     else {

@@ -15,7 +15,7 @@
 
 #include <czmq.h>
 #include "models.h"
-#include "service.h"
+#include "host.h"
 #include "state.h"
 
 typedef struct _state_out_t state_out_t;
@@ -23,7 +23,7 @@ typedef struct _state_out_t state_out_t;
 /* Opens the state's sockets at the two endpoints (borrowed). Must be called
    on the loop thread. Returns a fresh state the caller owns
    (state_out_destroy), or NULL with err naming the entry and endpoint. */
-state_out_t *state_out_new (service_t *service, const model_t *model, const state_policy_t *policy,
+state_out_t *state_out_new (const host_t *host, const model_t *model, const state_policy_t *policy,
                             const char *pub_endpoint, const char *rep_endpoint, char *err);
 
 /* Registers the sockets and the heartbeat timer with the loop. 0 or -1. */

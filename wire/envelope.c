@@ -1,7 +1,10 @@
 /*  envelope.c - encode and decode the SPEC §6 envelopes, rejecting malformed input. */
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+
 #include "envelope.h"
+#include "log.h"
 #include "json.h"
 
 static const char *const s_fault_names [FAULT_COUNT] = {
@@ -203,4 +206,15 @@ envelope_error (fault_t kind, const char *message, const char *workflow_id)
     char *text = s_encode ("error", error, workflow_id);
     cJSON_Delete (error);
     return text;
+}
+
+void
+fault_log (const char *name, uint64_t *counts, fault_t fault, const char *detail)
+{
+    uint64_t count = ++counts [fault];
+    if (count == 1)
+        log_warning ("%s: dropped %s: %s (first of its kind; later ones are logged at DEBUG)",
+                     name, fault_name (fault), detail);
+    else
+        log_debug ("%s: dropped %s (%" PRIu64 " so far): %s", name, fault_name (fault), count, detail);
 }

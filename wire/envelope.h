@@ -30,6 +30,11 @@ typedef enum {
 /* The kind's wire name, e.g. "invalid_json". Static string. */
 const char *fault_name (fault_t fault);
 
+/* Counts an inbound fault on entry `name` (counts has FAULT_COUNT slots) and
+   logs it: the first of each cause at WARNING, the rest at DEBUG. The
+   thread that owns `counts`. */
+void fault_log (const char *name, uint64_t *counts, fault_t fault, const char *detail);
+
 /* A decoded envelope. */
 typedef struct {
     cJSON *root;                //  the parsed message; owned

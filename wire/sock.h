@@ -13,6 +13,9 @@
 #include "err.h"
 #include "models.h"
 
+/* Linger on every socket at shutdown, so a stop is bounded. */
+#define SOCK_LINGER_MS 1000
+
 /* A new socket of `type` for `model` (borrowed, for messages) with
    `linger_ms`. Set options that shape its pipes (high-water marks) now,
    before sock_attach: libzmq applies them only to pipes made later, and a

@@ -1,0 +1,80 @@
+/*  host.h - what a connection or state needs from the service that runs it.
+
+    Connections and states never include a header of core/: the service
+    hands each one a host_t, a table of calls and the argument to pass them
+    (as nng's protocols reach the core only through an ops table), filled
+    in by core/dispatch.c. The host outlives every connection and state it
+    was given to.
+
+    Threads: the calls are made on the loop thread (host_call runs the
+    handler there); stop_fd and signal_fd may be polled from any thread.
+*/
+#ifndef HOST_H_INCLUDED
+#define HOST_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "models.h"
+#include "svcfw.h"
+
+#define HOST_PATH_LEN 4096      //  room for a store file's path
+
+typedef struct {
+    void *arg;                  //  passed to every call
+
+    //  Calls `handler` for an inbound message: sets the message's workflow
+    //  id (NULL: a fresh one is made) for the handler's sends and log lines,
+    //  and its "message_id" (NULL: none), which the handler reads with
+    //  svcfw_message_id and which names its durable sends. Returns 0 with
+    //  *return_args a fresh object or NULL (the caller owns it), or -1 with
+    //  the handler's svcfw_fail text (or a default) in err.
+    int (*call) (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
+                 const char *message_id, cJSON **return_args, char *err);
+
+    //  The workflow id of the message being handled, or NULL. Borrowed;
+    //  valid until the next call.
+    const char *(*workflow_id) (void *arg);
+
+    //  The path of an entry's store file (kind "outbox" or "inbox"): the
+    //  creation argument `key` if given, else SERVICE.ENTRY.KIND.db beside
+    //  the config file (-c), or in the working directory without one.
+    //  Writes it into path (`size` bytes). Returns 0, or -1 with err.
+    int (*store_path) (void *arg, const model_t *model, const char *key, const char *kind,
+                       char *path, size_t size, char *err);
+
+    //  True once a stop was asked for.
+    bool (*stopping) (void *arg);
+
+    int stop_fd;                //  readable once a stop was asked for
+    int signal_fd;              //  the signalfd of SIGINT/SIGTERM: polled, never read, by a
+                                //  wait on the loop thread, to see a stop the loop has not seen
+} host_t;
+
+static inline int
+host_call (const host_t *host, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
+           const char *message_id, cJSON **return_args, char *err)
+{
+    return host->call (host->arg, handler, args, workflow_id, message_id, return_args, err);
+}
+
+static inline const char *
+host_workflow_id (const host_t *host)
+{
+    return host->workflow_id (host->arg);
+}
+
+static inline int
+host_store_path (const host_t *host, const model_t *model, const char *key, const char *kind,
+                 char *path, size_t size, char *err)
+{
+    return host->store_path (host->arg, model, key, kind, path, size, err);
+}
+
+static inline bool
+host_stopping (const host_t *host)
+{
+    return host->stopping (host->arg);
+}
+
+#endif
