@@ -120,7 +120,7 @@ requester_new (service_t *service, const model_t *model, const char *endpoint, c
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     //  Connect now, so the first request does not wait for the handshake
     //  and a bad endpoint is a startup error.
-    self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, err);
+    self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, self->max_bytes, err);
     if (!self->sock) {
         requester_destroy (&self);
         return NULL;
@@ -247,7 +247,7 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         attempt++;
         if (!self->sock) {
             char why [ERR_LEN];
-            self->sock = sock_open (self->model, ZMQ_REQ, self->endpoint, false, 0, why);
+            self->sock = sock_open (self->model, ZMQ_REQ, self->endpoint, false, 0, self->max_bytes, why);
             if (!self->sock) {
                 used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot connect",
                                   used? "; ": "", attempt);

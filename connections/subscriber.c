@@ -32,14 +32,13 @@ subscriber_new (service_t *service, const model_t *model, const char *endpoint,
     self->arena = wire_arena_new ();
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
-    self->sock = sock_new (model, ZMQ_SUB, 0, err);
+    self->sock = sock_new (model, ZMQ_SUB, 0, self->max_bytes, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
         subscriber_destroy (&self);
         return NULL;
     }
-    sock_limit (self->sock, self->max_bytes);
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
     if (sock_attach (model, self->sock, endpoint, binds, err)) {
         subscriber_destroy (&self);
