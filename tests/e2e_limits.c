@@ -181,6 +181,36 @@ test_requester_big_reply (void **state)
     s_assert_rss_bounded (svc, "300 MB reply");
 }
 
+//  A raw PUB sends the (connecting) subscriber a 5 MB frame: libzmq drops
+//  it and the link; the service says so.
+static void
+test_subscriber_big_frame (void **state)
+{
+    int ticks = e2e_tcp_port ();
+    zsock_t *pub = e2e_pub (e2e_endpoint (ticks));
+    assert_non_null (pub);
+    e2e_proc_t *svc = s_start (*state, e2e_tcp_port (), e2e_tcp_port (), ticks);
+    const char *good [] = { "", "{\"args\": {\"n\": 1}}" };
+    long long deadline = e2e_now_ms () + E2E_LOG_MS;
+    while (!e2e_wait_log (svc, "heard n=1", 50))
+        if (e2e_now_ms () >= deadline || e2e_send_frames (pub, good, 2) < 0)
+            fail_msg ("the subscriber never heard n=1");
+    size_t size = 5u << 20;
+    char *data = malloc (size);
+    assert_non_null (data);
+    memset (data, ' ', size);
+    zmsg_t *big = zmsg_new ();
+    zmsg_addmem (big, "", 0);
+    zmsg_addmem (big, data, size);
+    free (data);
+    assert_int_equal (zmsg_send (&big, pub), 0);
+    E2E_ASSERT_LOG (svc, "ticks: dropped the link from", E2E_LOG_MS);
+    char *line = e2e_grep (e2e_proc_out (svc), "ticks: dropped the link from");
+    assert_non_null (strstr (line, " WARNING "));
+    assert_non_null (strstr (line, "max_message_bytes 1048576"));
+    s_assert_rss_bounded (svc, "5 MB frame to a subscriber");
+}
+
 int
 main (void)
 {
@@ -189,6 +219,7 @@ main (void)
         T (test_replyer_big_frame),
         T (test_replyer_zmtp10_8gb),
         T (test_requester_big_reply),
+        T (test_subscriber_big_frame),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
