@@ -31,7 +31,7 @@ SVCFW_PLUGIN ({
             "upstream": {
                 "connection_type": "requester",
                 "required_creation_arguments": {},
-                "optional_creation_arguments": {"timeout_ms": 3000, "retries": 1},
+                "optional_creation_arguments": {"timeout_ms": 10000, "retries": 1},
                 "required_arguments": {"order_id": "int"},
                 "optional_arguments": {},
                 "required_return_arguments": {"order_id": "int", "ok": "bool"},
