@@ -47,7 +47,7 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     self->drop = strcmp (model_string (model, "on_full", "block"), "drop") == 0;
     self->send_timeout_ms = model_int (model, "send_timeout_ms", 10000);
     bool connects = model_bool (model, "is_x_pub", false);
-    self->sock = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, err);
+    self->sock = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err);
     if (!self->sock) {
         free (self);
         return NULL;

@@ -107,14 +107,13 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SOCK_LINGER_MS, err);
+    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
         replyer_destroy (&self);
         return NULL;
     }
-    sock_limit (self->sock, self->max_bytes);
     log_debug ("%s: replyer bound at %s", model->name, endpoint);
     if (model_bool (model, "dedupe", false) && s_inbox_open (self, err)) {
         replyer_destroy (&self);

@@ -38,6 +38,7 @@ struct _requester_t {
     const model_t *model;       //  borrowed
     char endpoint [256];
     zsock_t *sock;              //  NULL until the first request, and after a timeout
+    zsock_t *monitor;           //  sock's dropped links (sock_monitor), with sock
     int timeout_ms;
     int retries;                //  attempts in all
     size_t max_bytes;
@@ -55,6 +56,14 @@ struct _requester_t {
 //  Sets up what the resilience options ask for: the backoff, the breaker,
 //  and for a durable requester the outbox and its sender (which then starts
 //  delivering whatever the outbox already holds).
+//  Closes the socket and its monitor (the monitor first).
+static void
+s_close (requester_t *self)
+{
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->sock);
+}
+
 static int
 s_resilience_new (requester_t *self, char *err)
 {
@@ -99,7 +108,7 @@ s_resilience_new (requester_t *self, char *err)
     if (!self->sender)
         return -1;
     //  The sender has its own socket; this one only proved the endpoint.
-    zsock_destroy (&self->sock);
+    s_close (self);
     long pending = requester_pending (self);
     log_info ("%s: durable, outbox %s (%ld pending)", model->name, path, pending);
     return 0;
@@ -120,7 +129,7 @@ requester_new (const host_t *host, const model_t *model, const char *endpoint, c
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     //  Connect now, so the first request does not wait for the handshake
     //  and a bad endpoint is a startup error.
-    self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, err);
+    self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, self->max_bytes, err);
     if (!self->sock) {
         requester_destroy (&self);
         return NULL;
@@ -247,7 +256,7 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         attempt++;
         if (!self->sock) {
             char why [ERR_LEN];
-            self->sock = sock_open (self->model, ZMQ_REQ, self->endpoint, false, 0, why);
+            self->sock = sock_open (self->model, ZMQ_REQ, self->endpoint, false, 0, self->max_bytes, why);
             if (!self->sock) {
                 used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot connect",
                                   used? "; ": "", attempt);
@@ -256,18 +265,27 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 continue;
             }
         }
+        //  A link that drops during the attempt took the request or its
+        //  reply with it: as when libzmq refuses a reply frame over the
+        //  cap, which it says to nobody but a socket monitor.
+        char why [ERR_LEN];
+        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, false, why)))
+            log_warning ("%s", why);
+        char peer [256];
+        while (self->monitor && sock_monitor_event (self->monitor, peer, sizeof peer))
+            ;                           //  drops before this attempt
         void *handle = zsock_resolve (self->sock);
         if (zmq_send (handle, text, len, ZMQ_DONTWAIT) < 0) {
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot send: %s",
                               used? "; ": "", attempt, zmq_strerror (zmq_errno ()));
-            zsock_destroy (&self->sock);
+            s_close (self);
             if (used >= sizeof causes) used = sizeof causes - 1;
             if (self->breaker)
                 breaker_record (self->breaker, false);
             continue;
         }
         int64_t deadline = zclock_mono () + self->timeout_ms;
-        bool replied = false;
+        bool replied = false, dropped = false;
         while (true) {
             int64_t now = zclock_mono ();
             int64_t end = grace_end && grace_end < deadline? grace_end: deadline;
@@ -275,24 +293,29 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 break;
             zmq_pollitem_t items [] = {
                 { handle, 0, ZMQ_POLLIN, 0 },
+                { self->monitor? zsock_resolve (self->monitor): NULL, -1, self->monitor? ZMQ_POLLIN: 0, 0 },
                 { NULL, self->host->stop_fd, ZMQ_POLLIN, 0 },
                 { NULL, self->host->signal_fd, ZMQ_POLLIN, 0 },
             };
             //  Once the stop is seen, stop polling its (still readable) fds.
-            int count = grace_end? 1: 3;
+            int count = grace_end? 2: 4;
             if (zmq_poll (items, count, end - now) < 0 && zmq_errno () != EINTR)
                 break;
             if (items [0].revents & ZMQ_POLLIN) {
                 replied = true;
                 break;
             }
-            if (!grace_end && ((items [1].revents | items [2].revents) & ZMQ_POLLIN)) {
+            if ((items [1].revents & ZMQ_POLLIN)
+            &&  sock_monitor_event (self->monitor, peer, sizeof peer) == ZMQ_EVENT_DISCONNECTED) {
+                dropped = true;
+                break;
+            }
+            if (!grace_end && ((items [2].revents | items [3].revents) & ZMQ_POLLIN)) {
                 grace_end = zclock_mono () + S_STOP_GRACE_MS;
                 log_info ("%s: stopping; waiting up to %d ms for the reply in flight", name, S_STOP_GRACE_MS);
             }
         }
         if (replied) {
-            char why [ERR_LEN];
             answered = true;
             rc = s_receive (self, return_args, why);
             if (rc)
@@ -301,13 +324,24 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 breaker_record (self->breaker, rc == 0);
             break;
         }
-        used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s",
-                          used? "; ": "", attempt, self->timeout_ms, grace_end? " (stopping)": "");
+        if (dropped) {
+            size_t cap = sock_frame_cap (self->max_bytes);
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: the link dropped before "
+                              "the reply (a reply frame over %zu bytes, the cap for max_message_bytes %zu, "
+                              "drops it)", used? "; ": "", attempt, cap, self->max_bytes);
+            log_warning ("%s: the link to %s dropped before the reply (attempt %d of %d; a reply frame "
+                         "over %zu bytes, the cap for max_message_bytes %zu, drops it)", name, self->endpoint,
+                         attempt, self->retries, cap, self->max_bytes);
+        }
+        else {
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s",
+                              used? "; ": "", attempt, self->timeout_ms, grace_end? " (stopping)": "");
+            log_warning ("%s: no reply from %s within %d ms (attempt %d of %d)", name, self->endpoint,
+                         self->timeout_ms, attempt, self->retries);
+        }
         if (used >= sizeof causes)
             used = sizeof causes - 1;
-        log_warning ("%s: no reply from %s within %d ms (attempt %d of %d)", name, self->endpoint,
-                     self->timeout_ms, attempt, self->retries);
-        zsock_destroy (&self->sock);    //  a REQ that lost its reply cannot send again
+        s_close (self);                 //  a REQ that lost its reply cannot send again
         if (self->breaker)
             breaker_record (self->breaker, false);
     }
@@ -329,7 +363,7 @@ requester_destroy (requester_t **self_p)
     if (!self_p || !*self_p)
         return;
     requester_t *self = *self_p;
-    zsock_destroy (&self->sock);
+    s_close (self);
     sender_destroy (&self->sender);     //  ends the send in flight (bounded), marks what was acknowledged
     outbox_destroy (&self->outbox);
     if (self->outbox_lock >= 0)

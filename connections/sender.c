@@ -29,6 +29,7 @@
 #include "backoff.h"
 #include "envelope.h"
 #include "log.h"
+#include "sock.h"
 #include "wire.h"
 
 #define S_PRUNE_EVERY 1000      //  delivered rows between prunes of old ones
@@ -195,6 +196,8 @@ s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
 {
     if (!self->sock) {
         self->sock = zsock_new (ZMQ_REQ);
+        if (self->sock)
+            sock_limit (self->sock, self->config.max_bytes);
         if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
             zsock_destroy (&self->sock);
             err_set (why, "cannot connect: %s", zmq_strerror (zmq_errno ()));

@@ -11,6 +11,8 @@ struct _subscriber_t {
     const model_t *model;       //  borrowed
     svcfw_handler_fn *handler;
     zsock_t *sock;
+    zsock_t *monitor;           //  sock's dropped links (sock_monitor)
+    uint64_t drops;             //  links dropped, the first logged at WARNING
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
     uint64_t faults [FAULT_COUNT];
@@ -33,16 +35,16 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->arena = wire_arena_new ();
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
-    self->sock = sock_new (model, ZMQ_SUB, 0, err);
+    self->sock = sock_new (model, ZMQ_SUB, 0, self->max_bytes, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
         subscriber_destroy (&self);
         return NULL;
     }
-    sock_limit (self->sock, self->max_bytes);
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
-    if (sock_attach (model, self->sock, endpoint, binds, err)) {
+    self->monitor = sock_monitor (model, self->sock, false, err);
+    if (!self->monitor || sock_attach (model, self->sock, endpoint, binds, err)) {
         subscriber_destroy (&self);
         return NULL;
     }
@@ -117,10 +119,34 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  libzmq drops a link whose frame is over the cap, and the frame with it,
+//  telling only the monitor: say so, once at WARNING, the rest at DEBUG.
+static int
+s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void) loop;
+    subscriber_t *self = arg;
+    char peer [256];
+    while (sock_monitor_event (reader, peer, sizeof peer) == ZMQ_EVENT_DISCONNECTED) {
+        self->drops++;
+        char why [ERR_LEN];
+        snprintf (why, sizeof why, "%s: dropped the link from %s (%" PRIu64 " so far): the publisher left, or "
+                  "sent a frame over %zu bytes (the cap for max_message_bytes %zu), which is dropped unread "
+                  "with its link", self->model->name, peer, self->drops, sock_frame_cap (self->max_bytes),
+                  self->max_bytes);
+        if (self->drops == 1)
+            log_warning ("%s (later drops at DEBUG)", why);
+        else
+            log_debug ("%s", why);
+    }
+    return 0;
+}
+
 int
 subscriber_attach (subscriber_t *self, zloop_t *loop)
 {
-    if (zloop_reader (loop, self->sock, s_on_readable, self))
+    if (zloop_reader (loop, self->sock, s_on_readable, self)
+    ||  zloop_reader (loop, self->monitor, s_on_monitor, self))
         return -1;
     self->loop = loop;
     return 0;
@@ -132,8 +158,11 @@ subscriber_destroy (subscriber_t **self_p)
     if (!self_p || !*self_p)
         return;
     subscriber_t *self = *self_p;
-    if (self->loop)
+    if (self->loop) {
         zloop_reader_end (self->loop, self->sock);
+        zloop_reader_end (self->loop, self->monitor);
+    }
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->sock);
     wire_arena_destroy (&self->arena);
     free (self);

@@ -75,12 +75,10 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
         err_set (err, "%s: out of memory", model->where);
         goto fail;
     }
-    self->sub = sock_new (model, ZMQ_SUB, 0, err);
+    self->sub = sock_new (model, ZMQ_SUB, 0, self->max_bytes, err);
     if (!self->sub)
         goto fail;
     zsock_set_rcvhwm (self->sub, 100000);
-    int64_t hard_max = (int64_t) self->max_bytes + 4096;
-    zmq_setsockopt (zsock_resolve (self->sub), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
     self->topic = model_string (model, "topic", "");
     self->topic_len = strlen (self->topic);
     zsock_set_subscribe (self->sub, self->topic);
@@ -259,7 +257,13 @@ s_on_snapshot_reply (zloop_t *loop, zsock_t *reader, void *arg)
     zmq_msg_init (&frames [0]);
     zmq_msg_init (&frames [1]);
     int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
-    if (count == 2 && self->phase == S_REQUESTING) {
+    if (count == 2 && self->phase == S_REQUESTING && zmq_msg_size (&frames [1]) > self->max_bytes) {
+        char why [ERR_LEN];
+        snprintf (why, sizeof why, "snapshot of %zu bytes is over max_message_bytes %zu (will ask again)",
+                  zmq_msg_size (&frames [1]), self->max_bytes);
+        fault_log (self->model->name, self->faults, FAULT_TOO_LARGE, why);
+    }
+    else if (count == 2 && self->phase == S_REQUESTING) {
         state_update_t snapshot;
         char why [ERR_LEN];
         if (state_update_decode_snapshot (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &snapshot, why))
@@ -283,7 +287,7 @@ s_request_snapshot (state_in_t *self, const char *reason)
     s_end_timer (self);
     if (!self->dealer) {
         char why [ERR_LEN];
-        self->dealer = sock_open (self->model, ZMQ_DEALER, self->req_endpoint, false, 0, why);
+        self->dealer = sock_open (self->model, ZMQ_DEALER, self->req_endpoint, false, 0, self->max_bytes, why);
         if (!self->dealer)
             log_error ("%s", why);          //  the timeout below tries again
         else

@@ -59,7 +59,7 @@ state_out_new (const host_t *host, const model_t *model, const state_policy_t *p
         err_set (err, "%s: out of memory", model->where);
         goto fail;
     }
-    self->pub = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, err);
+    self->pub = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err);
     if (!self->pub)
         goto fail;
     zsock_set_sndhwm (self->pub, S_SNDHWM);
@@ -67,7 +67,7 @@ state_out_new (const host_t *host, const model_t *model, const state_policy_t *p
     //  so each joining in side gets its heartbeat at once.
     zsock_set_xpub_verbose (self->pub, 1);
     if (sock_attach (model, self->pub, pub_endpoint, !connects, err)
-    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SOCK_LINGER_MS, err)))
+    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err)))
         goto fail;
     self->pipe_recv = zsock_new (ZMQ_PAIR);
     self->pipe_send = zsock_new (ZMQ_PAIR);
@@ -214,9 +214,13 @@ s_on_snapshot_request (zloop_t *loop, zsock_t *reader, void *arg)
     bool multi_frame = frames > 1;
     char why [ERR_LEN];
     envelope_t env = { 0 };
-    fault_t fault = multi_frame? FAULT_BAD_FRAMES: envelope_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), &env, why);
+    size_t size = zmq_msg_size (&msg);
+    fault_t fault = multi_frame? FAULT_BAD_FRAMES: size > SOCK_CONTROL_BYTES? FAULT_TOO_LARGE:
+                    envelope_decode (zmq_msg_data (&msg), size, &env, why);
     if (multi_frame)
         snprintf (why, sizeof why, "a snapshot request must be one frame");
+    else if (fault == FAULT_TOO_LARGE)
+        snprintf (why, sizeof why, "snapshot request of %zu bytes is over %d", size, SOCK_CONTROL_BYTES);
     zmq_msg_close (&msg);
     char *reply;
     if (fault) {

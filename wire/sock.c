@@ -1,8 +1,24 @@
 /*  sock.c - opening the ZeroMQ socket of a model entry, with errors that name it. */
+#include <stdatomic.h>
+#include <string.h>
 #include "sock.h"
 
+size_t
+sock_frame_cap (size_t max_bytes)
+{
+    size_t margin = max_bytes < (1u << 20) / 3? max_bytes * 3: 1u << 20;
+    return max_bytes + margin + 4096;
+}
+
+void
+sock_limit (zsock_t *sock, size_t max_bytes)
+{
+    int64_t cap = (int64_t) sock_frame_cap (max_bytes);
+    zmq_setsockopt (zsock_resolve (sock), ZMQ_MAXMSGSIZE, &cap, sizeof cap);
+}
+
 zsock_t *
-sock_new (const model_t *model, int type, int linger_ms, char *err)
+sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char *err)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -10,6 +26,8 @@ sock_new (const model_t *model, int type, int linger_ms, char *err)
         return NULL;
     }
     zsock_set_linger (sock, linger_ms);
+    if (max_bytes > 0)
+        sock_limit (sock, max_bytes);
     return sock;
 }
 
@@ -25,17 +43,62 @@ sock_attach (const model_t *model, zsock_t *sock, const char *endpoint, bool bin
 
 zsock_t *
 sock_open (const model_t *model, int type, const char *endpoint, bool bind,
-           int linger_ms, char *err)
+           int linger_ms, size_t max_bytes, char *err)
 {
-    zsock_t *sock = sock_new (model, type, linger_ms, err);
+    zsock_t *sock = sock_new (model, type, linger_ms, max_bytes, err);
     if (sock && sock_attach (model, sock, endpoint, bind, err))
         zsock_destroy (&sock);
     return sock;
 }
 
-void
-sock_limit (zsock_t *sock, size_t max_bytes)
+zsock_t *
+sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err)
 {
-    int64_t hard_max = (int64_t) max_bytes * 4 + 4096;
-    zmq_setsockopt (zsock_resolve (sock), ZMQ_MAXMSGSIZE, &hard_max, sizeof hard_max);
+    //  One inproc name per monitor in the process: sockets of several
+    //  threads may be watched at once.
+    static atomic_uint s_monitors;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://svcfw-monitor-%u", atomic_fetch_add (&s_monitors, 1));
+    int events = ZMQ_EVENT_DISCONNECTED | (retries? ZMQ_EVENT_CONNECT_RETRIED: 0);
+    if (zmq_socket_monitor (zsock_resolve (sock), endpoint, events) < 0) {
+        err_set (err, "%s: cannot watch the socket: %s", model->where, zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_t *monitor = zsock_new (ZMQ_PAIR);
+    if (!monitor || zsock_connect (monitor, "%s", endpoint) < 0) {
+        zsock_destroy (&monitor);
+        zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+        err_set (err, "%s: cannot watch the socket: %s", model->where, zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_linger (monitor, 0);
+    return monitor;
+}
+
+int
+sock_monitor_event (zsock_t *monitor, char *endpoint, size_t len)
+{
+    //  libzmq 4.3: [u16 event, u32 value][endpoint].
+    void *handle = zsock_resolve (monitor);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    int event = 0;
+    if (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) >= 0 && zmq_msg_size (&frame) >= 2) {
+        uint16_t number;
+        memcpy (&number, zmq_msg_data (&frame), sizeof number);
+        event = number;
+    }
+    if (len)
+        endpoint [0] = 0;
+    while (zmq_msg_more (&frame)) {
+        if (zmq_msg_recv (&frame, handle, 0) < 0)
+            break;
+        size_t size = zmq_msg_size (&frame);
+        if (len && size < len) {
+            memcpy (endpoint, zmq_msg_data (&frame), size);
+            endpoint [size] = 0;
+        }
+    }
+    zmq_msg_close (&frame);
+    return event;
 }

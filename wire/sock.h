@@ -1,8 +1,20 @@
 /*  sock.h - opening the ZeroMQ socket of a model entry, with errors that name it.
 
     Every connection and state opens its sockets the same way: create, set
-    the linger that bounds shutdown, bind or connect, and on failure say
-    which entry, which endpoint and why.
+    the linger that bounds shutdown and the largest frame it takes in, bind
+    or connect, and on failure say which entry, which endpoint and why.
+
+    @discuss
+    The frame cap (ZMQ_MAXMSGSIZE) must be set before bind or connect:
+    libzmq 4.3 copies a socket's options into each listener and connection
+    when it is made, so a cap set later is ignored. The cap is per frame:
+    past it libzmq drops the peer's connection (for a connecting socket,
+    for good: its session ends and does not reconnect) and tells nobody but
+    a socket monitor (ZMQ_EVENT_DISCONNECTED). libzmq holds every frame of
+    a message until the last one arrives, so the frame count of one message
+    is not bounded by any libzmq 4.3 option (docs/runtime-contract.md,
+    "Limits").
+    @end
 */
 #ifndef SOCK_H_INCLUDED
 #define SOCK_H_INCLUDED
@@ -15,13 +27,22 @@
 
 /* Linger on every socket at shutdown, so a stop is bounded. */
 #define SOCK_LINGER_MS 1000
+/* Frames up to this size are read whole (so the caller can refuse one over
+   `max_bytes` as too_large, and say so); a larger frame makes libzmq drop
+   the connection. max_bytes plus min(3 x max_bytes, 1 MiB) plus 4096. */
+size_t sock_frame_cap (size_t max_bytes);
+
+/* The message limit of sockets that take in only short control messages:
+   an XPUB's subscriptions, a state's snapshot requests. */
+#define SOCK_CONTROL_BYTES 65536
 
 /* A new socket of `type` for `model` (borrowed, for messages) with
-   `linger_ms`. Set options that shape its pipes (high-water marks) now,
+   `linger_ms`, taking in no frame over sock_frame_cap (max_bytes) (0: no
+   cap; every socket that receives from peers has one). Set options that shape its pipes (high-water marks) now,
    before sock_attach: libzmq applies them only to pipes made later, and a
    connect makes its pipe at once. Returns a fresh socket the caller owns
    (zsock_destroy), or NULL with err. */
-zsock_t *sock_new (const model_t *model, int type, int linger_ms, char *err);
+zsock_t *sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char *err);
 
 /* Binds `sock` to, or connects it to, `endpoint`. Returns 0, or -1 with
    err = "connection_models.in.orders: cannot bind tcp://…: Address already in use". */
@@ -30,11 +51,22 @@ int sock_attach (const model_t *model, zsock_t *sock, const char *endpoint, bool
 /* sock_new then sock_attach, for a socket that needs no options first.
    Returns a fresh socket the caller owns (zsock_destroy), or NULL with err. */
 zsock_t *sock_open (const model_t *model, int type, const char *endpoint, bool bind,
-                    int linger_ms, char *err);
+                    int linger_ms, size_t max_bytes, char *err);
 
-/* Caps what `sock` will receive for a message limit of `max_bytes`: up to
-   4x the limit a message is read (and refused as too_large by the caller,
-   which can say so); past that ZeroMQ drops the peer rather than buffer it. */
+/* Caps the frames `sock` (a socket not opened by sock_new) takes in at
+   sock_frame_cap (max_bytes). Call it before bind or connect. */
 void sock_limit (zsock_t *sock, size_t max_bytes);
+
+/* Watches `sock` for dropped connections: returns a fresh PAIR socket (the
+   caller owns it, zsock_destroy, before `sock`) that gets one message per
+   ZMQ_EVENT_DISCONNECTED (and ZMQ_EVENT_CONNECT_RETRIED if `retries`), or
+   NULL with err. Read it with sock_monitor_event. Any thread that owns
+   `sock`. */
+zsock_t *sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err);
+
+/* Reads one event from a sock_monitor socket without waiting: returns the
+   ZMQ_EVENT_* number, with the peer's endpoint in endpoint[len], or 0 if
+   none was waiting. */
+int sock_monitor_event (zsock_t *monitor, char *endpoint, size_t len);
 
 #endif
