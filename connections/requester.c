@@ -146,7 +146,7 @@ s_receive (requester_t *self, cJSON **return_args, char *why)
     }
     int rc = 0;
     if (frames > 1)
-        rc = err_set (why, "malformed reply: %d frames, expected one", frames);
+        rc = err_set (why, "invalid_reply: %d frames, expected one", frames);
     else if (zmq_msg_size (&msg) > self->max_bytes)
         rc = err_set (why, "reply of %zu bytes is over max_message_bytes %zu",
                       zmq_msg_size (&msg), self->max_bytes);

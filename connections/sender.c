@@ -170,7 +170,7 @@ s_read_reply (sender_t *self, char *why)
             if (zmq_msg_recv (&msg, handle, 0) < 0)
                 break;
         }
-        err_set (why, "malformed reply: more than one frame");
+        err_set (why, "invalid_reply: more than one frame");
         result = S_ERROR_REPLY;
     }
     else if (zmq_msg_size (&msg) > self->config.max_bytes) {

@@ -72,11 +72,18 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
 {
     const char **path = s_path_slot (opts, name);
     if (path) {
+        //  A second value would silently win over the first: say so instead.
+        if (*path)
+            return err_set (err, "option %s given twice (\"%s\", then \"%s\")", name, *path, value);
         *path = value;
         return 0;
     }
     int *level = s_level_slot (opts, name);
     if (level) {
+        bool *seen = level == &opts->console_level? &opts->console_level_set: &opts->file_level_set;
+        if (*seen)
+            return err_set (err, "option %s given twice", name);
+        *seen = true;
         //  Keep the default on error: with -h the parse still succeeds.
         int parsed = cli_level_parse (value);
         if (parsed < 0)
@@ -155,11 +162,38 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
         return 0;
     if (!first [0] && !opts->service_path)
         snprintf (first, sizeof first, "missing -s SERVICE.so");
+    if (!first [0] && opts->file_level_set && !opts->log_path)
+        snprintf (first, sizeof first, "-f sets the log file's level: give -l LOGFILE too");
     if (first [0]) {
         cli_opts_reset (opts);
         return err_set (err, "%s", first);
     }
     return 0;
+}
+
+//  What a config key probably meant when it is spelled like an svcfw option:
+//  the option's exact name, a case slip (cL, S) or a long name.
+static const struct {
+    const char *key;            //  compared case-insensitively
+    const char *option;
+} s_option_names [] = {
+    { "s", "-s" }, { "a", "-a" }, { "c", "-c" }, { "m", "-m" }, { "cl", "-cl" },
+    { "l", "-l" }, { "f", "-f" }, { "h", "--help" }, { "help", "--help" },
+    { "version", "--version" }, { "v", "--version" },
+    { "service", "-s" }, { "plugin", "-s" }, { "addresses", "-a" }, { "config", "-c" },
+    { "main", "-m" }, { "log", "-l" }, { "logfile", "-l" }, { "log_file", "-l" },
+    { "log-file", "-l" }, { "console_level", "-cl" }, { "console-level", "-cl" },
+    { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
+    { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
+};
+
+const char *
+cli_option_hint (const char *key)
+{
+    for (size_t i = 0; i < sizeof s_option_names / sizeof s_option_names [0]; i++)
+        if (strcasecmp (key, s_option_names [i].key) == 0)
+            return s_option_names [i].option;
+    return NULL;
 }
 
 void
@@ -207,9 +241,13 @@ cli_usage (void)
 "  2  usage error\n"
 "\n"
 "Examples:\n"
-"  cd examples/cancel_order     (after the README's Quick start built into build/)\n"
-"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -c config.json\n"
-"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -cl WARNING -l svc.log\n"
-"  svcfw -s ../../build/examples/order_sender.so -a addresses.json -m --count 12\n"
-"      (main mode; config key count becomes the int 12, as config_model says)\n";
+"  svcfw -s ./cancel_order.so -a addresses.json -c config.json\n"
+"      (a replyer; its addresses and config files in the current directory)\n"
+"  svcfw -s ./cancel_order.so -a addresses.json -cl WARNING -l svc.log -f DEBUG\n"
+"      (console shows warnings and errors; svc.log gets every line)\n"
+"  svcfw -s ./order_sender.so -a addresses.json -m --count 12\n"
+"      (main mode; config key count becomes the int 12, as config_model says)\n"
+"\n"
+"A misspelled option that looks like one of the above (--cl, -cL, --log) is\n"
+"refused with a hint unless config_model declares that key. See man svcfw.\n";
 }
