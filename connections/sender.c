@@ -275,7 +275,7 @@ s_refill (sender_t *self)
 }
 
 //  Delivers one row: again and again while the downstream is silent, up to
-//  `retries` attempts for error replies. Returns false on a stop.
+//  1 + `retries` attempts for error replies. Returns false on a stop.
 static bool
 s_deliver_row (sender_t *self, const outbox_row_t *row)
 {
@@ -317,7 +317,7 @@ s_deliver_row (sender_t *self, const outbox_row_t *row)
         }
         //  An error reply: the downstream is up, the message is refused.
         self->down = false;
-        if (++error_replies >= self->config.retries) {
+        if (++error_replies > self->config.retries) {
             char err [ERR_LEN];
             log_error ("%s: message %s failed after %d attempts, kept in the outbox as failed: %s",
                        self->name, row->message_id, error_replies, why);
@@ -327,7 +327,7 @@ s_deliver_row (sender_t *self, const outbox_row_t *row)
             return true;
         }
         log_warning ("%s: message %s refused (%s); attempt %d of %d", self->name, row->message_id,
-                     why, error_replies, self->config.retries);
+                     why, error_replies, self->config.retries + 1);
         if (!s_wait (self, backoff_delay (self->backoff, failures))) {
             log_set_workflow_id (NULL);
             return false;
