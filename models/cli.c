@@ -20,6 +20,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-a") == 0) return &opts->addresses_path;
     if (strcmp (name, "-c") == 0) return &opts->config_path;
     if (strcmp (name, "-l") == 0) return &opts->log_path;
+    if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     return NULL;
 }
 
@@ -160,6 +161,10 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
     }
     if (opts->help || opts->version)
         return 0;
+    if (!first [0] && opts->check_models_path && (opts->service_path || opts->overrides->child))
+        snprintf (first, sizeof first, "--check-models takes no other option");
+    if (!first [0] && opts->check_models_path)
+        return 0;
     if (!first [0] && !opts->service_path)
         snprintf (first, sizeof first, "missing -s SERVICE.so");
     if (!first [0] && opts->file_level_set && !opts->log_path)
@@ -209,9 +214,9 @@ const char *
 cli_usage (void)
 {
     return
-"usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]\n"
-"             [-l LOGFILE] [-f FILE_LEVEL] [--KEY VALUE ...]\n"
-"       svcfw -h | --help        svcfw --version\n"
+"Usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [OPTION]...\n"
+"  or:  svcfw --check-models MODELS.json\n"
+"  or:  svcfw -h | --help | --version\n"
 "\n"
 "Runs one service: loads the plugin, validates its models and config, wires\n"
 "its ZeroMQ sockets from the addresses file and dispatches inbound messages.\n"
@@ -227,6 +232,9 @@ cli_usage (void)
 "  -f LEVEL           the log file's level (default DEBUG)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
+"  --check-models MODELS.json\n"
+"                     check a models file and exit: 0, or 1 naming FILE:LINE:COL\n"
+"                     or the entry at fault (svcfw_add_plugin runs it at build)\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
 "                     the type config_model declares for KEY (int, float,\n"
@@ -248,6 +256,6 @@ cli_usage (void)
 "  svcfw -s ./order_sender.so -a addresses.json -m --count 12\n"
 "      (main mode; config key count becomes the int 12, as config_model says)\n"
 "\n"
-"A misspelled option that looks like one of the above (--cl, -cL, --log) is\n"
-"refused with a hint unless config_model declares that key. See man svcfw.\n";
+"A --KEY spelled like an option (--cl, -cL, --log) is refused with a hint,\n"
+"unless config_model declares KEY.\n";
 }

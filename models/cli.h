@@ -2,6 +2,7 @@
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
             [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+      svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
     Any other `--key value`, `--key=value` or `-key value` pair is a config
@@ -26,6 +27,7 @@ typedef struct {
     bool file_level_set;           //  -f was given (a usage error without -l)
     bool help;                     //  -h / --help
     bool version;                  //  --version
+    const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 

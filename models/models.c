@@ -464,3 +464,18 @@ model_bool (const model_t *model, const char *key, bool fallback)
     const cJSON *item = cJSON_GetObjectItemCaseSensitive (model->creation, key);
     return cJSON_IsBool (item)? cJSON_IsTrue (item): fallback;
 }
+
+int
+models_check_file (const char *path, char *err)
+{
+    cJSON *doc = json_load_file (path, err);
+    if (!doc)
+        return -1;
+    char why [ERR_LEN];
+    models_t *models = models_parse (doc, why);
+    cJSON_Delete (doc);
+    if (!models)
+        return err_set (err, "%s: %s", path, why);
+    models_destroy (&models);
+    return 0;
+}

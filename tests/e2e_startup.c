@@ -379,6 +379,28 @@ test_usage_repeated_option (void **state)
     e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "-s", "twice", NULL);
 }
 
+//  svcfw --check-models FILE.json (what svcfw_add_plugin runs at build
+//  time): 0 for good models, else one line naming FILE:LINE:COL or the entry.
+static void
+test_check_models (void **state)
+{
+    const char *dir = *state;
+    char *good = e2e_write_file (dir, "good.json",
+        "{\"connection_models\": {\"in\": {\"orders\": {\"connection_type\": \"replyer\",\n"
+        "  \"required_creation_arguments\": {\"on_new_request\": \"on_order\"}}}}}\n");
+    e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "--check-models", good, NULL);
+    assert_int_equal (e2e_exit_code (proc), 0);
+    //  The ":" after "out" is missing: the "{" at line 2, column 19 is unexpected.
+    char *syntax = e2e_write_file (dir, "syntax.json",
+        "{\"connection_models\": {\n  \"in\": {}, \"out\" {}}}\n");
+    proc = e2e_svcfw_run (dir, "run", "--check-models", syntax, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, e2e_fmt ("%s:2:19:", syntax), NULL);
+    char *unknown = e2e_write_file (dir, "unknown.json",
+        "{\"connection_models\": {\"in\": {\"orders\": {\"connection_type\": \"replier\"}}}}");
+    proc = e2e_svcfw_run (dir, "run", "--check-models", unknown, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, unknown, "connection_models.in.orders", "replier", NULL);
+}
+
 static void
 s_assert_help (e2e_proc_t *proc)
 {
@@ -389,7 +411,8 @@ s_assert_help (e2e_proc_t *proc)
     }
     const char *out = e2e_read_file (e2e_proc_out (proc));
     assert_non_null (out);
-    const char *options [] = { "-s", "-a", "-c", "-m", "-cl", "-l", "-f", "--help", "--version" };
+    const char *options [] = { "-s", "-a", "-c", "-m", "-cl", "-l", "-f", "--help", "--version",
+                               "--check-models" };
     for (size_t i = 0; i < sizeof options / sizeof options [0]; i++)
         //  The option as a word: not just a prefix of a longer one.
         if (!e2e_match (out, e2e_fmt ("(^|[^-a-z])%s([^-a-z_]|$)", options [i]))) {
@@ -455,6 +478,7 @@ main (void)
         T (test_usage_bad_log_level),
         T (test_usage_file_level_without_log),
         T (test_usage_repeated_option),
+        T (test_check_models),
         T (test_help),
         T (test_version),
 #undef T

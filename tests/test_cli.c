@@ -249,7 +249,8 @@ test_usage_text (void **state)
     assert_non_null (usage);
     const char *needed [] = {
         "-s SERVICE.so", "-a ADDRESSES.json", "-c CONFIG.json", "  -m ", "-cl LEVEL",
-        "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--KEY VALUE", "--KEY=VALUE",
+        "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--check-models MODELS.json",
+        "--KEY VALUE", "--KEY=VALUE",
         "DEBUG", "INFO", "WARNING", "ERROR", "config_model", "Exit status", "  0 ", "  1 ", "  2 ",
         "Examples:", "svcfw -s ./cancel_order.so -a addresses.json -c config.json",
         "-a addresses.json -m", "--count 12"
