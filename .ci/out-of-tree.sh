@@ -130,7 +130,8 @@ run_plugin () {
 section "installed files under $prefix"
 for file in bin/svcfw include/svcfw.h share/pkgconfig/svcfw.pc \
             share/cmake/svcfw/svcfwConfig.cmake share/cmake/svcfw/svcfwConfigVersion.cmake \
-            share/cmake/svcfw/svcfwPlugin.cmake share/cmake/svcfw/svcfwEmbedModels.cmake; do
+            share/cmake/svcfw/svcfwPlugin.cmake share/cmake/svcfw/svcfwEmbedModels.cmake \
+            share/man/man1/svcfw.1; do
     [ -e "$prefix/$file" ] || fail "missing $prefix/$file"
     say "  $file"
 done

@@ -6,6 +6,13 @@
 # and, after `find_package(svcfw)`, in any project (in any of its
 # directories: the script it runs is found next to this file, not through a
 # directory-scoped variable).
+#
+# The models file is checked when it is embedded: `svcfw --check-models`
+# (the svcfw target in svcfw's own tree, else svcfw_EXECUTABLE from
+# find_package) fails the build with FILE.json:LINE:COL for a JSON syntax
+# error, or the file and entry for a models error, instead of a startup
+# error at run time. Set SVCFW_CHECK_MODELS to OFF to skip it (e.g. when
+# cross-compiling, where the svcfw found cannot run).
 
 function (svcfw_add_plugin name)
     cmake_parse_arguments (ARG "" "MODELS" "SOURCES" ${ARGN})
@@ -15,12 +22,23 @@ function (svcfw_add_plugin name)
     get_filename_component (models ${ARG_MODELS} ABSOLUTE)
     set (generated ${CMAKE_CURRENT_BINARY_DIR}/${name}_svcfw_models.c)
     set (embed ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/svcfwEmbedModels.cmake)
+    set (check)
+    set (checker)
+    if (NOT DEFINED SVCFW_CHECK_MODELS OR SVCFW_CHECK_MODELS)
+        if (TARGET svcfw AND NOT TARGET svcfw::plugin)
+            set (checker svcfw)
+            set (check COMMAND $<TARGET_FILE:svcfw> --check-models ${models})
+        elseif (svcfw_EXECUTABLE AND EXISTS "${svcfw_EXECUTABLE}")
+            set (check COMMAND ${svcfw_EXECUTABLE} --check-models ${models})
+        endif ()
+    endif ()
     add_custom_command (
         OUTPUT ${generated}
+        ${check}
         COMMAND ${CMAKE_COMMAND} -DIN=${models} -DOUT=${generated}
                 -P ${embed}
-        DEPENDS ${models} ${embed}
-        COMMENT "Embedding ${ARG_MODELS} in ${name}"
+        DEPENDS ${models} ${embed} ${checker}
+        COMMENT "Checking ${ARG_MODELS} and embedding it in ${name}"
         VERBATIM)
     add_library (${name} MODULE ${ARG_SOURCES} ${generated})
     set_target_properties (${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET default)

@@ -1,6 +1,7 @@
 /*  main.c - the svcfw executable: parse the command line, run the service, return its status. */
 #include <stdio.h>
 #include "cli.h"
+#include "models.h"
 #include "service.h"
 #include "svcfw.h"
 
@@ -19,6 +20,12 @@ main (int argc, char **argv)
         fputs (cli_usage (), stdout);
     else if (opts.version)
         printf ("svcfw %s (plugin ABI %d)\n", SVCFW_VERSION, SVCFW_ABI_VERSION);
+    else if (opts.check_models_path) {
+        if (models_check_file (opts.check_models_path, err)) {
+            fprintf (stderr, "svcfw: error: %s\n", err);
+            status = 1;
+        }
+    }
     else
         status = service_run (&opts);
     cli_opts_reset (&opts);

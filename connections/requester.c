@@ -3,8 +3,9 @@
     @discuss
     A REQ socket whose reply does not come is stuck (it cannot send again),
     so on a timeout the socket is closed with no linger, dropping the lost
-    request, and a fresh one sends again. After `retries` attempts in all the
-    request fails with every attempt's cause, in order.
+    request, and a fresh one sends again. `retries` counts those re-sends
+    after the first attempt (0: try once; default 2, so 3 attempts). After
+    the last attempt the request fails with every attempt's cause, in order.
     A stop (signal) seen while waiting does not abort the request at once:
     the reply gets a short grace period, without further attempts, so a
     shutdown lets in-flight work end but stays bounded.
@@ -40,7 +41,7 @@ struct _requester_t {
     zsock_t *sock;              //  NULL until the first request, and after a timeout
     zsock_t *monitor;           //  sock's dropped links (sock_monitor), with sock
     int timeout_ms;
-    int retries;                //  attempts in all
+    int attempts;               //  in all: 1 + the model's `retries` (re-sends)
     size_t max_bytes;
     backoff_t *backoff;         //  waits between attempts
     breaker_t *breaker;         //  NULL without "breaker"
@@ -99,7 +100,7 @@ s_resilience_new (requester_t *self, char *err)
         return -1;
     sender_config_t sender = {
         .name = model->name, .endpoint = self->endpoint, .outbox_path = path,
-        .timeout_ms = self->timeout_ms, .retries = self->retries,
+        .timeout_ms = self->timeout_ms, .retries = self->attempts - 1,
         .backoff_ms = backoff_ms, .backoff_max_ms = backoff_max_ms,
         .batch = model_int (model, "outbox_batch", REQUESTER_OUTBOX_BATCH),
         .max_bytes = self->max_bytes
@@ -125,7 +126,7 @@ requester_new (const host_t *host, const model_t *model, const char *endpoint, c
     self->outbox_lock = -1;
     snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->timeout_ms = model_int (model, "timeout_ms", 2500);
-    self->retries = model_int (model, "retries", 3);
+    self->attempts = 1 + model_int (model, "retries", REQUESTER_RETRIES);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     //  Connect now, so the first request does not wait for the handshake
     //  and a bad endpoint is a startup error.
@@ -155,7 +156,7 @@ s_receive (requester_t *self, cJSON **return_args, char *why)
     }
     int rc = 0;
     if (frames > 1)
-        rc = err_set (why, "malformed reply: %d frames, expected one", frames);
+        rc = err_set (why, "invalid_reply: %d frames, expected one", frames);
     else if (zmq_msg_size (&msg) > self->max_bytes)
         rc = err_set (why, "reply of %zu bytes is over max_message_bytes %zu",
                       zmq_msg_size (&msg), self->max_bytes);
@@ -246,7 +247,7 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
     bool answered = false;
     char open_why [ERR_LEN] = "";       //  the breaker's reason, once it refuses
 
-    while (attempt < self->retries && !answered && !(grace_end && attempt > 0)) {
+    while (attempt < self->attempts && !answered && !(grace_end && attempt > 0)) {
         if (attempt > 0)
             s_backoff_wait (self, attempt, &grace_end);
         if (grace_end && attempt > 0)
@@ -331,13 +332,13 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                               "drops it)", used? "; ": "", attempt, cap, self->max_bytes);
             log_warning ("%s: the link to %s dropped before the reply (attempt %d of %d; a reply frame "
                          "over %zu bytes, the cap for max_message_bytes %zu, drops it)", name, self->endpoint,
-                         attempt, self->retries, cap, self->max_bytes);
+                         attempt, self->attempts, cap, self->max_bytes);
         }
         else {
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s",
                               used? "; ": "", attempt, self->timeout_ms, grace_end? " (stopping)": "");
             log_warning ("%s: no reply from %s within %d ms (attempt %d of %d)", name, self->endpoint,
-                         self->timeout_ms, attempt, self->retries);
+                         self->timeout_ms, attempt, self->attempts);
         }
         if (used >= sizeof causes)
             used = sizeof causes - 1;
@@ -348,11 +349,12 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
     if (!answered && *open_why && attempt == 0)
         err_set (err, "%s (%s): %s", name, self->endpoint, open_why);
     else if (!answered && *open_why)
-        err_set (err, "%s (%s): no reply after %d attempt%s: %s; attempt %d: not made: %s", name,
-                 self->endpoint, attempt, attempt == 1? "": "s", causes, attempt + 1, open_why);
+        err_set (err, "%s (%s): no reply after %d attempt%s of %d (retries %d): %s; attempt %d: not made: %s",
+                 name, self->endpoint, attempt, attempt == 1? "": "s", self->attempts, self->attempts - 1,
+                 causes, attempt + 1, open_why);
     else if (!answered)
-        err_set (err, "%s (%s): no reply after %d attempt%s: %s", name, self->endpoint,
-                 attempt, attempt == 1? "": "s", causes);
+        err_set (err, "%s (%s): no reply after %d attempt%s of %d (retries %d): %s", name, self->endpoint,
+                 attempt, attempt == 1? "": "s", self->attempts, self->attempts - 1, causes);
     cJSON_free (text);
     return rc;
 }

@@ -2,7 +2,7 @@
 
     Each request waits up to `timeout_ms` for its reply; on a timeout the
     socket is closed (dropping the lost request) and a fresh one sends again,
-    `retries` attempts in all, with an optional backoff between attempts and
+    `retries` times (re-sends after the first attempt; 0: try once), with an optional backoff between attempts and
     an optional circuit breaker. A stop request ends the wait early.
     A durable requester stores messages in an outbox instead (sender.h).
 */
@@ -14,6 +14,8 @@
 #include "host.h"
 
 typedef struct _requester_t requester_t;
+
+#define REQUESTER_RETRIES 2     //  re-sends after the first attempt, by default: 3 attempts
 
 /* Makes a requester for `model` at `endpoint` (both borrowed). Returns a
    fresh requester the caller owns (requester_destroy), or NULL with err. */

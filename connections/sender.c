@@ -171,7 +171,7 @@ s_read_reply (sender_t *self, char *why)
             if (zmq_msg_recv (&msg, handle, 0) < 0)
                 break;
         }
-        err_set (why, "malformed reply: more than one frame");
+        err_set (why, "invalid_reply: more than one frame");
         result = S_ERROR_REPLY;
     }
     else if (zmq_msg_size (&msg) > self->config.max_bytes) {
@@ -278,7 +278,7 @@ s_refill (sender_t *self)
 }
 
 //  Delivers one row: again and again while the downstream is silent, up to
-//  `retries` attempts for error replies. Returns false on a stop.
+//  1 + `retries` attempts for error replies. Returns false on a stop.
 static bool
 s_deliver_row (sender_t *self, const outbox_row_t *row)
 {
@@ -320,7 +320,7 @@ s_deliver_row (sender_t *self, const outbox_row_t *row)
         }
         //  An error reply: the downstream is up, the message is refused.
         self->down = false;
-        if (++error_replies >= self->config.retries) {
+        if (++error_replies > self->config.retries) {
             char err [ERR_LEN];
             log_error ("%s: message %s failed after %d attempts, kept in the outbox as failed: %s",
                        self->name, row->message_id, error_replies, why);
@@ -330,7 +330,7 @@ s_deliver_row (sender_t *self, const outbox_row_t *row)
             return true;
         }
         log_warning ("%s: message %s refused (%s); attempt %d of %d", self->name, row->message_id,
-                     why, error_replies, self->config.retries);
+                     why, error_replies, self->config.retries + 1);
         if (!s_wait (self, backoff_delay (self->backoff, failures))) {
             log_set_workflow_id (NULL);
             return false;

@@ -8,7 +8,7 @@
     transaction. When no reply comes in time the downstream is marked down
     (logged once) and the same message is sent again, on a fresh socket,
     with full-jitter exponential backoff; nothing after it is sent first.
-    An error reply is retried the same way up to `retries` attempts, then
+    An error reply is sent again the same way `retries` times, then
     the row is marked failed (kept, with the error) and the next one goes.
 
     Nothing here blocks the caller: sender_wake only writes an eventfd.
@@ -27,7 +27,7 @@ typedef struct {
     const char *endpoint;       //  where the replyer is
     const char *outbox_path;    //  the outbox file (the sender opens its own connection)
     int timeout_ms;             //  how long one copy waits for its reply
-    int retries;                //  attempts an error reply gets before the row is marked failed
+    int retries;                //  re-sends after an error reply before the row is marked failed (0: none)
     int backoff_ms;             //  first backoff ceiling
     int backoff_max_ms;         //  backoff cap
     int batch;                  //  rows taken, and marked, per transaction

@@ -81,7 +81,7 @@ s_build_config (service_t *self, char *err)
             return err_set (err, "%s: svcfw_setup_config left a config that is not an object",
                             self->opts->service_path);
     }
-    return config_validate (self->config, models_config (self->models), err);
+    return config_validate (self->config, models_config (self->models), self->opts->config_path, err);
 }
 
 //  Runs svcfw_setup_connections / svcfw_setup_states and recompiles.

@@ -20,6 +20,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-a") == 0) return &opts->addresses_path;
     if (strcmp (name, "-c") == 0) return &opts->config_path;
     if (strcmp (name, "-l") == 0) return &opts->log_path;
+    if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     return NULL;
 }
 
@@ -72,11 +73,18 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
 {
     const char **path = s_path_slot (opts, name);
     if (path) {
+        //  A second value would silently win over the first: say so instead.
+        if (*path)
+            return err_set (err, "option %s given twice (\"%s\", then \"%s\")", name, *path, value);
         *path = value;
         return 0;
     }
     int *level = s_level_slot (opts, name);
     if (level) {
+        bool *seen = level == &opts->console_level? &opts->console_level_set: &opts->file_level_set;
+        if (*seen)
+            return err_set (err, "option %s given twice", name);
+        *seen = true;
         //  Keep the default on error: with -h the parse still succeeds.
         int parsed = cli_level_parse (value);
         if (parsed < 0)
@@ -153,13 +161,44 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
     }
     if (opts->help || opts->version)
         return 0;
+    if (!first [0] && opts->check_models_path && (opts->service_path || opts->overrides->child))
+        snprintf (first, sizeof first, "--check-models takes no other option");
+    if (!first [0] && opts->check_models_path)
+        return 0;
     if (!first [0] && !opts->service_path)
         snprintf (first, sizeof first, "missing -s SERVICE.so");
+    if (!first [0] && opts->file_level_set && !opts->log_path)
+        snprintf (first, sizeof first, "-f sets the log file's level: give -l LOGFILE too");
     if (first [0]) {
         cli_opts_reset (opts);
         return err_set (err, "%s", first);
     }
     return 0;
+}
+
+//  What a config key probably meant when it is spelled like an svcfw option:
+//  the option's exact name, a case slip (cL, S) or a long name.
+static const struct {
+    const char *key;            //  compared case-insensitively
+    const char *option;
+} s_option_names [] = {
+    { "s", "-s" }, { "a", "-a" }, { "c", "-c" }, { "m", "-m" }, { "cl", "-cl" },
+    { "l", "-l" }, { "f", "-f" }, { "h", "--help" }, { "help", "--help" },
+    { "version", "--version" }, { "v", "--version" },
+    { "service", "-s" }, { "plugin", "-s" }, { "addresses", "-a" }, { "config", "-c" },
+    { "main", "-m" }, { "log", "-l" }, { "logfile", "-l" }, { "log_file", "-l" },
+    { "log-file", "-l" }, { "console_level", "-cl" }, { "console-level", "-cl" },
+    { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
+    { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
+};
+
+const char *
+cli_option_hint (const char *key)
+{
+    for (size_t i = 0; i < sizeof s_option_names / sizeof s_option_names [0]; i++)
+        if (strcasecmp (key, s_option_names [i].key) == 0)
+            return s_option_names [i].option;
+    return NULL;
 }
 
 void
@@ -175,9 +214,9 @@ const char *
 cli_usage (void)
 {
     return
-"usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]\n"
-"             [-l LOGFILE] [-f FILE_LEVEL] [--KEY VALUE ...]\n"
-"       svcfw -h | --help        svcfw --version\n"
+"Usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [OPTION]...\n"
+"  or:  svcfw --check-models MODELS.json\n"
+"  or:  svcfw -h | --help | --version\n"
 "\n"
 "Runs one service: loads the plugin, validates its models and config, wires\n"
 "its ZeroMQ sockets from the addresses file and dispatches inbound messages.\n"
@@ -193,6 +232,9 @@ cli_usage (void)
 "  -f LEVEL           the log file's level (default DEBUG)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
+"  --check-models MODELS.json\n"
+"                     check a models file and exit: 0, or 1 naming FILE:LINE:COL\n"
+"                     or the entry at fault (svcfw_add_plugin runs it at build)\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
 "                     the type config_model declares for KEY (int, float,\n"
@@ -207,9 +249,13 @@ cli_usage (void)
 "  2  usage error\n"
 "\n"
 "Examples:\n"
-"  cd examples/cancel_order     (after the README's Quick start built into build/)\n"
-"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -c config.json\n"
-"  svcfw -s ../../build/examples/cancel_order.so -a addresses.json -cl WARNING -l svc.log\n"
-"  svcfw -s ../../build/examples/order_sender.so -a addresses.json -m --count 12\n"
-"      (main mode; config key count becomes the int 12, as config_model says)\n";
+"  svcfw -s ./cancel_order.so -a addresses.json -c config.json\n"
+"      (a replyer; its addresses and config files in the current directory)\n"
+"  svcfw -s ./cancel_order.so -a addresses.json -cl WARNING -l svc.log -f DEBUG\n"
+"      (console shows warnings and errors; svc.log gets every line)\n"
+"  svcfw -s ./order_sender.so -a addresses.json -m --count 12\n"
+"      (main mode; config key count becomes the int 12, as config_model says)\n"
+"\n"
+"A --KEY spelled like an option (--cl, -cL, --log) is refused with a hint,\n"
+"unless config_model declares KEY.\n";
 }

@@ -2,6 +2,7 @@
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
             [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+      svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
     Any other `--key value`, `--key=value` or `-key value` pair is a config
@@ -20,10 +21,13 @@ typedef struct {
     const char *config_path;       //  -c, or NULL
     bool main_mode;                //  -m
     int console_level;             //  -cl, a SVCFW_LOG_* level; default INFO
+    bool console_level_set;        //  -cl was given
     const char *log_path;          //  -l, or NULL
     int file_level;                //  -f, a SVCFW_LOG_* level; default DEBUG
+    bool file_level_set;           //  -f was given (a usage error without -l)
     bool help;                     //  -h / --help
     bool version;                  //  --version
+    const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 
@@ -32,7 +36,9 @@ typedef struct {
    A known option also takes its value as -OPT=VALUE. On failure opts holds
    nothing to free. Returns 0, or -1 with a one-line usage error in err, e.g.
    "option -s needs a value", "missing -s SERVICE.so",
-   "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)".
+   "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)",
+   "option -s given twice (\"a.so\", then \"b.so\")" (any option with a
+   value), "-f sets the log file's level: give -l LOGFILE too".
    With -h/--help or --version, other checks are skipped and 0 returned.
    A later duplicate override replaces an earlier one. */
 int cli_parse (int argc, char **argv, cli_opts_t *opts, char *err);
@@ -43,6 +49,11 @@ void cli_opts_reset (cli_opts_t *opts);
 /* Parses a level name (case-insensitive DEBUG INFO WARNING ERROR, also
    WARN) to its SVCFW_LOG_* value; -1 if unknown. */
 int cli_level_parse (const char *name);
+
+/* The svcfw option a config key `key` (an override's name without its
+   dashes) was probably meant to be, e.g. "-cl" for "cl", "cL" or
+   "log_level"; NULL if it looks like no option. Static string. */
+const char *cli_option_hint (const char *key);
 
 /* The full --help text (every option, with examples). Static string. */
 const char *cli_usage (void);

@@ -51,7 +51,7 @@ static const s_kind_spec_t s_kinds [] = {
 const char *const models_handler_keys [] = { "on_new_request", "on_new_message", "on_update", "fallback", NULL };
 
 //  Options whose value must be at least 1.
-static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "retries", "heartbeat_ms",
+static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "heartbeat_ms",
                                                 "send_timeout_ms", "backoff_max_ms", "outbox_batch", NULL };
 
 static const char *const s_entry_keys [] = {
@@ -120,6 +120,11 @@ s_check_resilience (const cJSON *creation, const char *where, char *err)
 {
     const cJSON *backoff = cJSON_GetObjectItemCaseSensitive (creation, "backoff_ms");
     const cJSON *backoff_max = cJSON_GetObjectItemCaseSensitive (creation, "backoff_max_ms");
+    //  retries counts the re-sends after the first attempt: 0 is "try once".
+    const cJSON *retries = cJSON_GetObjectItemCaseSensitive (creation, "retries");
+    if (retries && retries->valuedouble < 0)
+        return err_set (err, "%s: 'retries' (re-sends after the first attempt) must be at least 0, got %g",
+                        where, retries->valuedouble);
     if (backoff && backoff->valuedouble < 0)
         return err_set (err, "%s: 'backoff_ms' must be at least 0, got %g", where, backoff->valuedouble);
     if (backoff && backoff_max && backoff_max->valuedouble < backoff->valuedouble)
@@ -458,4 +463,19 @@ model_bool (const model_t *model, const char *key, bool fallback)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive (model->creation, key);
     return cJSON_IsBool (item)? cJSON_IsTrue (item): fallback;
+}
+
+int
+models_check_file (const char *path, char *err)
+{
+    cJSON *doc = json_load_file (path, err);
+    if (!doc)
+        return -1;
+    char why [ERR_LEN];
+    models_t *models = models_parse (doc, why);
+    cJSON_Delete (doc);
+    if (!models)
+        return err_set (err, "%s: %s", path, why);
+    models_destroy (&models);
+    return 0;
 }

@@ -51,6 +51,13 @@ models_t *models_parse (const cJSON *doc, char *err);
 /* Destroys; accepts NULL and nulls the caller's pointer. */
 void models_destroy (models_t **self_p);
 
+/* Checks a models .json file without a plugin (svcfw --check-models, run by
+   svcfw_add_plugin at build time): its JSON syntax and what models_parse
+   checks; handler names are not resolved. Returns 0, or -1 with a one-line
+   err naming the file: "PATH:LINE:COL: invalid JSON (WHAT)" or
+   "PATH: models: connection_models.in.orders: ...". Any thread. */
+int models_check_file (const char *path, char *err);
+
 /* Merges the result of svcfw_setup_connections (is_state false) or
    svcfw_setup_states (true), `{NAME: {SECTION: {KEY: VALUE}}}`, into `doc`,
    key by key into the named entry's sections. Returns 0, or -1 with err

@@ -1,8 +1,9 @@
 /*  e2e_example - the shipped example graph (examples/cancel_order) runs as documented.
 
     cancel_order (replyer, config refuse_above 2000 from the example's
-    config.json) and order_sender (main mode, orders 500, 1000, ... 2500),
-    wired with a generated addresses file on free ports.
+    config.json) and order_sender (main mode, order ids "500", "1000", ...
+    "2500": strings, as in the seed), wired with a generated addresses file
+    on free ports; then a raw request checks the seed's shape on the wire.
 */
 #include "e2e.h"
 
@@ -32,13 +33,22 @@ test_cancel_order_graph (void **state)
     for (int id = 500; id <= 2000; id += 500) {
         E2E_ASSERT_LOG (replyer, e2e_fmt ("cancelled order %d", id), E2E_LOG_MS);
         assert_int_equal (e2e_file_count (e2e_proc_out (sender),
-                                          e2e_fmt ("order %d: cancelled", id)), 1);
+                                          e2e_fmt ("order %d: cancelled (reply order_id %d)", id, id)), 1);
     }
     //  2500 is past refuse_above: an error reply, logged on both sides.
     assert_int_equal (e2e_line_count (e2e_proc_out (sender), "order 2500: ",
                                       "past the cancellation window"), 1);
     assert_int_equal (e2e_file_count (e2e_proc_out (replyer), "cancelled order 2500"), 0);
     assert_true (e2e_line_count (e2e_proc_out (replyer), "order 2500 is past the cancellation window", NULL) >= 1);
+
+    //  The seed's shape: order_id is a string in and out; a number is refused.
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    cJSON *reply = e2e_request (req, "{\"args\": {\"order_id\": \"700\"}, \"workflow_id\": \"w\"}");
+    assert_non_null (reply);
+    assert_string_equal (e2e_json (reply), "{\"return_args\":{\"order_id\":\"700\"},\"workflow_id\":\"w\"}");
+    reply = e2e_request (req, "{\"args\": {\"order_id\": 700}}");
+    assert_non_null (reply);
+    assert_string_equal (e2e_reply_kind (reply), "invalid_args");
 }
 
 int

@@ -230,7 +230,35 @@ test_config_missing_required_key (void **state)
     e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
                                       "-a", s_requester_addresses (dir), "-c", config,
                                       "-m", NULL);
-    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "count", NULL);
+    //  The config file is named, not only the key.
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "count", config, NULL);
+}
+
+//  Without -c the missing key cannot be the file's fault: the line says so.
+static void
+test_config_missing_key_without_file (void **state)
+{
+    const char *dir = *state;
+    e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
+                                      "-a", s_requester_addresses (dir), "-m", NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, "'count'", "no -c given", NULL);
+}
+
+//  A misspelled svcfw option (--cl, -cL) is not taken as a config key the
+//  service does not declare: the error names the option meant.
+static void
+test_option_hint (void **state)
+{
+    const char *dir = *state;
+    char *config = e2e_write_file (dir, "c.json", "{\"count\": 1}");
+    const char *slips [] = { "--cl", "-cL" };
+    for (size_t i = 0; i < sizeof slips / sizeof slips [0]; i++) {
+        e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "-s", e2e_plugin ("requester_main"),
+                                          "-a", s_requester_addresses (dir), "-c", config,
+                                          "-m", slips [i], "DEBUG", NULL);
+        e2e_assert_one_line (proc, 1, E2E_ERROR_RE, slips [i] + (slips [i][1] == '-'? 2: 1),
+                             "did you mean the svcfw option -cl?", NULL);
+    }
 }
 
 static void
@@ -361,6 +389,46 @@ test_usage_bad_log_level (void **state)
     e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "LOUD", NULL);
 }
 
+//  -f is the log file's level: without -l it would be silently ignored.
+static void
+test_usage_file_level_without_log (void **state)
+{
+    e2e_proc_t *proc = e2e_svcfw_run (*state, "run", "-s", e2e_plugin ("echo_replyer"),
+                                      "-f", "DEBUG", NULL);
+    e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "-f", "-l", NULL);
+}
+
+//  A second -s would silently replace the first.
+static void
+test_usage_repeated_option (void **state)
+{
+    e2e_proc_t *proc = e2e_svcfw_run (*state, "run", "-s", e2e_plugin ("echo_replyer"),
+                                      "-s", e2e_plugin ("requester_main"), NULL);
+    e2e_assert_one_line (proc, 2, E2E_USAGE_RE, "-s", "twice", NULL);
+}
+
+//  svcfw --check-models FILE.json (what svcfw_add_plugin runs at build
+//  time): 0 for good models, else one line naming FILE:LINE:COL or the entry.
+static void
+test_check_models (void **state)
+{
+    const char *dir = *state;
+    char *good = e2e_write_file (dir, "good.json",
+        "{\"connection_models\": {\"in\": {\"orders\": {\"connection_type\": \"replyer\",\n"
+        "  \"required_creation_arguments\": {\"on_new_request\": \"on_order\"}}}}}\n");
+    e2e_proc_t *proc = e2e_svcfw_run (dir, "run", "--check-models", good, NULL);
+    assert_int_equal (e2e_exit_code (proc), 0);
+    //  The ":" after "out" is missing: the "{" at line 2, column 19 is unexpected.
+    char *syntax = e2e_write_file (dir, "syntax.json",
+        "{\"connection_models\": {\n  \"in\": {}, \"out\" {}}}\n");
+    proc = e2e_svcfw_run (dir, "run", "--check-models", syntax, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, e2e_fmt ("%s:2:19:", syntax), NULL);
+    char *unknown = e2e_write_file (dir, "unknown.json",
+        "{\"connection_models\": {\"in\": {\"orders\": {\"connection_type\": \"replier\"}}}}");
+    proc = e2e_svcfw_run (dir, "run", "--check-models", unknown, NULL);
+    e2e_assert_one_line (proc, 1, E2E_ERROR_RE, unknown, "connection_models.in.orders", "replier", NULL);
+}
+
 static void
 s_assert_help (e2e_proc_t *proc)
 {
@@ -371,7 +439,8 @@ s_assert_help (e2e_proc_t *proc)
     }
     const char *out = e2e_read_file (e2e_proc_out (proc));
     assert_non_null (out);
-    const char *options [] = { "-s", "-a", "-c", "-m", "-cl", "-l", "-f", "--help", "--version" };
+    const char *options [] = { "-s", "-a", "-c", "-m", "-cl", "-l", "-f", "--help", "--version",
+                               "--check-models" };
     for (size_t i = 0; i < sizeof options / sizeof options [0]; i++)
         //  The option as a word: not just a prefix of a longer one.
         if (!e2e_match (out, e2e_fmt ("(^|[^-a-z])%s([^-a-z_]|$)", options [i]))) {
@@ -423,6 +492,8 @@ main (void)
         T (test_config_syntax_error),
         T (test_config_file_missing),
         T (test_config_missing_required_key),
+        T (test_config_missing_key_without_file),
+        T (test_option_hint),
         T (test_config_wrong_type),
         T (test_config_unknown_key),
         T (test_cli_value_not_converting),
@@ -434,6 +505,9 @@ main (void)
         T (test_usage_no_arguments),
         T (test_usage_option_without_value),
         T (test_usage_bad_log_level),
+        T (test_usage_file_level_without_log),
+        T (test_usage_repeated_option),
+        T (test_check_models),
         T (test_help),
         T (test_version),
 #undef T

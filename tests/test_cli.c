@@ -96,10 +96,13 @@ test_every_option (void **state)
     assert_true (opts.main_mode);
     cli_opts_reset (&opts);
 
-    //  The last of a repeated option wins.
-    assert_int_equal (s_parse (&opts, err, "-s", "a.so", "-s", "b.so", NULL), 0);
-    assert_string_equal (opts.service_path, "b.so");
-    cli_opts_reset (&opts);
+    //  A repeated option is a usage error, not a silent choice of one.
+    S_FAILS ("option -s given twice (\"a.so\", then \"b.so\")", "-s", "a.so", "-s", "b.so");
+    S_FAILS ("option -c given twice (\"x.json\", then \"y.json\")",
+             "-s", "a.so", "-c", "x.json", "-c=y.json");
+    S_FAILS ("option -cl given twice", "-s", "a.so", "-cl", "INFO", "-cl", "DEBUG");
+    //  -f is the log file's level: without -l there is no file.
+    S_FAILS ("-f sets the log file's level: give -l LOGFILE too", "-s", "a.so", "-f", "DEBUG");
 }
 
 static void
@@ -118,7 +121,7 @@ test_levels (void **state)
 
     cli_opts_t opts;
     char err [ERR_LEN];
-    assert_int_equal (s_parse (&opts, err, "-s", "x.so", "-cl", "warn", "-f", "info", NULL), 0);
+    assert_int_equal (s_parse (&opts, err, "-s", "x.so", "-cl", "warn", "-f", "info", "-l", "x.log", NULL), 0);
     assert_int_equal (opts.console_level, SVCFW_LOG_WARNING);
     assert_int_equal (opts.file_level, SVCFW_LOG_INFO);
     cli_opts_reset (&opts);
@@ -126,7 +129,7 @@ test_levels (void **state)
     S_FAILS ("unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)",
              "-s", "x.so", "-cl", "LOUD");
     S_FAILS ("unknown log level \"5\" for -f (use DEBUG, INFO, WARNING or ERROR)",
-             "-s", "x.so", "-f", "5");
+             "-s", "x.so", "-f", "5", "-l", "x.log");
 }
 
 static void
@@ -246,14 +249,18 @@ test_usage_text (void **state)
     assert_non_null (usage);
     const char *needed [] = {
         "-s SERVICE.so", "-a ADDRESSES.json", "-c CONFIG.json", "  -m ", "-cl LEVEL",
-        "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--KEY VALUE", "--KEY=VALUE",
+        "-l LOGFILE", "-f LEVEL", "-h, --help", "--version", "--check-models MODELS.json",
+        "--KEY VALUE", "--KEY=VALUE",
         "DEBUG", "INFO", "WARNING", "ERROR", "config_model", "Exit status", "  0 ", "  1 ", "  2 ",
-        "Examples:", "svcfw -s ../../build/examples/cancel_order.so -a addresses.json -c config.json",
+        "Examples:", "svcfw -s ./cancel_order.so -a addresses.json -c config.json",
         "-a addresses.json -m", "--count 12"
     };
     for (size_t index = 0; index < sizeof needed / sizeof needed [0]; index++)
         if (!strstr (usage, needed [index]))
             fail_msg ("usage lacks \"%s\"", needed [index]);
+    //  The examples work for an installed svcfw: no source-tree paths.
+    if (strstr (usage, "build/") || strstr (usage, "../"))
+        fail_msg ("usage names a source-tree path:\n%s", usage);
 
     //  Short enough for one screen, and no line much wider than a terminal
     //  (the first example, a real command line, is 82 columns).

@@ -133,7 +133,7 @@ test_overrides_converted (void **state)
     assert_string_equal (printed,
         "{\"port\":12,\"name\":\"7\",\"rate\":2.5,\"verbose\":true,\"tags\":[\"a\",\"b\"],"
         "\"limits\":{\"cpu\":2},\"extra\":{\"k\":null},\"items\":[1,{}],\"blob\":\"plain text\"}");
-    assert_int_equal (config_validate (config, model, err), 0);
+    assert_int_equal (config_validate (config, model, "svc.json", err), 0);
     cJSON_Delete (overrides);
     cJSON_Delete (config);
     type_destroy (&model);
@@ -183,7 +183,7 @@ test_merge_order (void **state)
     assert_non_null (config);
     cJSON *overrides = cJSON_Parse ("{\"port\": \"8080\", \"verbose\": \"false\"}");
     assert_int_equal (config_apply_overrides (config, overrides, model, err), 0);
-    assert_int_equal (config_validate (config, model, err), 0);
+    assert_int_equal (config_validate (config, model, "svc.json", err), 0);
     char printed [ERR_LEN];
     s_print (config, printed, sizeof printed);
     assert_string_equal (printed, "{\"port\":8080,\"name\":\"from-file\",\"rate\":0.5,\"verbose\":false}");
@@ -194,11 +194,11 @@ test_merge_order (void **state)
     //  A wrong value in the file is mended by the command line.
     path = s_temp_file ("{\"port\": \"eighty\", \"name\": \"x\"}");
     config = config_load (path, err);
-    assert_int_equal (config_validate (config, model, err), -1);
-    assert_string_equal (err, "config: key 'port': expected int, got string");
+    assert_int_equal (config_validate (config, model, "svc.json", err), -1);
+    assert_string_equal (err, "svc.json: config: key 'port': expected int, got string");
     overrides = cJSON_Parse ("{\"port\": \"80\"}");
     assert_int_equal (config_apply_overrides (config, overrides, model, err), 0);
-    assert_int_equal (config_validate (config, model, err), 0);
+    assert_int_equal (config_validate (config, model, "svc.json", err), 0);
     assert_int_equal (cJSON_GetObjectItem (config, "port")->valueint, 80);
     cJSON_Delete (overrides);
     cJSON_Delete (config);
@@ -217,8 +217,8 @@ test_overrides_undeclared (void **state)
     char err [ERR_LEN];
     assert_int_equal (config_apply_overrides (config, overrides, model, err), 0);
     assert_string_equal (cJSON_GetObjectItem (config, "colour")->valuestring, "12");
-    assert_int_equal (config_validate (config, model, err), -1);
-    assert_string_equal (err, "config: unknown key 'colour'");
+    assert_int_equal (config_validate (config, model, "svc.json", err), -1);
+    assert_string_equal (err, "svc.json: config: unknown key 'colour'");
     cJSON_Delete (overrides);
     cJSON_Delete (config);
     type_destroy (&model);
@@ -231,6 +231,33 @@ test_overrides_undeclared (void **state)
     assert_string_equal (cJSON_GetObjectItem (config, "flag")->valuestring, "true");
     cJSON_Delete (overrides);
     cJSON_Delete (config);
+
+    //  ... but a key the model declares is taken, however it is spelled.
+    model = s_model ();
+    config = cJSON_Parse ("{\"port\": 1}");
+    overrides = cJSON_Parse ("{\"name\": \"n\"}");
+    assert_int_equal (config_apply_overrides (config, overrides, model, err), 0);
+    cJSON_Delete (overrides);
+    cJSON_Delete (config);
+    type_destroy (&model);
+
+    //  A key spelled like an svcfw option is a slip, not a config key:
+    //  the error names the option meant (--cl DEBUG, -cL DEBUG, --log x).
+    const char *slips [][2] = { { "cl", "-cl" }, { "cL", "-cl" }, { "log", "-l" }, { "S", "-s" } };
+    for (size_t i = 0; i < sizeof slips / sizeof slips [0]; i++) {
+        model = s_model ();
+        config = cJSON_Parse ("{\"port\": 1, \"name\": \"n\"}");
+        overrides = cJSON_CreateObject ();
+        cJSON_AddStringToObject (overrides, slips [i][0], "DEBUG");
+        assert_int_equal (config_apply_overrides (config, overrides, model, err), -1);
+        char expected [ERR_LEN];
+        snprintf (expected, sizeof expected, "did you mean the svcfw option %s?", slips [i][1]);
+        if (!strstr (err, expected) || !strstr (err, slips [i][0]))
+            fail_msg ("--%s: expected \"%s\" in: %s", slips [i][0], expected, err);
+        cJSON_Delete (overrides);
+        cJSON_Delete (config);
+        type_destroy (&model);
+    }
 
     //  No overrides at all (no command-line pairs): nothing changes.
     config = cJSON_Parse ("{\"a\": 1}");
@@ -246,23 +273,23 @@ test_validate (void **state)
     type_t *model = s_model ();
     char err [ERR_LEN] = "(untouched)";
     cJSON *config = cJSON_Parse ("{\"port\": 1, \"name\": \"n\", \"limits\": {\"cpu\": 2}}");
-    assert_int_equal (config_validate (config, model, err), 0);
+    assert_int_equal (config_validate (config, model, "svc.json", err), 0);
     assert_string_equal (err, "(untouched)");
     cJSON_Delete (config);
 
     config = cJSON_Parse ("{\"name\": \"n\"}");
-    assert_int_equal (config_validate (config, model, err), -1);
-    assert_string_equal (err, "config: missing required key 'port'");
+    assert_int_equal (config_validate (config, model, "svc.json", err), -1);
+    assert_string_equal (err, "svc.json: config: missing required key 'port'");
     cJSON_Delete (config);
 
     config = cJSON_Parse ("{\"port\": 1, \"name\": \"n\", \"limits\": {\"cpu\": 2.5}}");
-    assert_int_equal (config_validate (config, model, err), -1);
-    assert_string_equal (err, "config: key 'limits.cpu': expected int, got number 2.5");
+    assert_int_equal (config_validate (config, model, "svc.json", err), -1);
+    assert_string_equal (err, "svc.json: config: key 'limits.cpu': expected int, got number 2.5");
     cJSON_Delete (config);
 
     config = cJSON_Parse ("[]");
-    assert_int_equal (config_validate (config, model, err), -1);
-    assert_string_equal (err, "config: expected object, got array");
+    assert_int_equal (config_validate (config, model, "svc.json", err), -1);
+    assert_string_equal (err, "svc.json: config: expected object, got array");
     cJSON_Delete (config);
     type_destroy (&model);
 }
@@ -274,16 +301,16 @@ test_validate_without_model (void **state)
     (void) state;
     char err [ERR_LEN] = "(untouched)";
     cJSON *config = cJSON_CreateObject ();
-    assert_int_equal (config_validate (config, NULL, err), 0);
+    assert_int_equal (config_validate (config, NULL, NULL, err), 0);
     assert_string_equal (err, "(untouched)");
     cJSON_AddNumberToObject (config, "x", 1);
-    assert_int_equal (config_validate (config, NULL, err), -1);
-    assert_string_equal (err, "config: unknown key 'x' (the service declares no config_model)");
+    assert_int_equal (config_validate (config, NULL, NULL, err), -1);
+    assert_string_equal (err, "config (no -c given): unknown key 'x' (the service declares no config_model)");
     cJSON_Delete (config);
 
     config = cJSON_CreateArray ();
-    assert_int_equal (config_validate (config, NULL, err), -1);
-    assert_string_equal (err, "config: expected object, got array");
+    assert_int_equal (config_validate (config, NULL, NULL, err), -1);
+    assert_string_equal (err, "config (no -c given): expected object, got array");
     cJSON_Delete (config);
 }
 

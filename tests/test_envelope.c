@@ -223,11 +223,15 @@ test_decode_reply (void **state)
     assert_true (cJSON_IsObject (env.args));
     assert_null (env.args->child);
     envelope_clear (&env);
+    //  neither return_args nor error: an echo of the request is no reply
     text = "{\"workflow_id\": \"w\"}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
-    assert_true (cJSON_IsObject (env.args));
-    assert_null (env.args->child);
-    envelope_clear (&env);
+    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_non_null (strstr (err, "invalid_reply"));
+    s_assert_empty (&env);
+    text = "{\"args\": {\"order_id\": 7}, \"workflow_id\": \"w\"}";
+    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_string_equal (err, "invalid_reply: neither 'return_args' nor 'error' in the reply");
+    s_assert_empty (&env);
     text = "{\"return_args\": {}}";
     assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
     assert_null (env.workflow_id);

@@ -424,10 +424,11 @@ test_creation_errors (void **state)
     //  options that must be at least 1
     s_refuses (OUT_PRICING ("{\"connection_type\": \"requester\", \"optional_creation_arguments\": {\"timeout_ms\": 0}}"),
                "connection_models.out.pricing", "timeout_ms", "at least 1");
-    s_refuses (OUT_PRICING ("{\"connection_type\": \"requester\", \"optional_creation_arguments\": {\"retries\": 0}}"),
-               "connection_models.out.pricing", "retries", "at least 1");
+    //  retries counts re-sends after the first attempt: 0 (try once) is fine
+    s_refuses (OUT_PRICING ("{\"connection_type\": \"requester\", \"optional_creation_arguments\": {\"retries\": -1}}"),
+               "connection_models.out.pricing", "retries", "at least 0");
     s_refuses (OUT_PRICING ("{\"connection_type\": \"requester\", \"optional_creation_arguments\": {\"retries\": -3}}"),
-               "connection_models.out.pricing", "retries", "at least 1");
+               "connection_models.out.pricing", "retries", "at least 0");
     s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"max_message_bytes\": 0}")),
                "connection_models.in.orders", "max_message_bytes", "at least 1");
     s_refuses ("{\"state_models\": {\"in\": {\"book\": {\"state_type\": \"delta_update_in\","

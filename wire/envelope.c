@@ -106,10 +106,10 @@ envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
     char why [ERR_LEN];
     env->root = wire_parse_copy (data, len, why);
     if (!env->root)
-        return err_set (err, "malformed reply: not JSON (%s)", why);
+        return err_set (err, "invalid_reply: not JSON (%s)", why);
     if (s_read_envelope (env->root, NULL, env, why)) {
         envelope_clear (env);
-        return err_set (err, "malformed reply: %s", why);
+        return err_set (err, "invalid_reply: %s", why);
     }
     const cJSON *error = cJSON_GetObjectItemCaseSensitive (env->root, "error");
     if (error) {
@@ -122,13 +122,21 @@ envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
         return -1;
     }
     env->args = cJSON_GetObjectItemCaseSensitive (env->root, "return_args");
-    //  The seed replies null return args for a handler that returned nothing.
-    if (cJSON_IsNull (env->args) || !env->args) {
+    //  A reply has return_args or error (SPEC §6): anything else, such as an
+    //  echo of the request, is no answer, whatever the return model allows.
+    if (!env->args) {
+        err_set (err, "invalid_reply: neither 'return_args' nor 'error' in the reply");
+        envelope_clear (env);
+        return -1;
+    }
+    //  The seed replies null return args for a handler that returned nothing;
+    //  validation against the return model then decides.
+    if (cJSON_IsNull (env->args)) {
         cJSON_DeleteItemFromObjectCaseSensitive (env->root, "return_args");
         env->args = cJSON_AddObjectToObject (env->root, "return_args");
     }
     if (!cJSON_IsObject (env->args)) {
-        err_set (err, "malformed reply: 'return_args' must be an object, got %s", json_type_name (env->args));
+        err_set (err, "invalid_reply: 'return_args' must be an object, got %s", json_type_name (env->args));
         envelope_clear (env);
         return -1;
     }

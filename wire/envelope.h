@@ -54,9 +54,11 @@ fault_t envelope_decode (const void *data, size_t len, envelope_t *env, char *er
    resets it (envelope_clear is then a no-op, and still safe to call). */
 fault_t envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err);
 
-/* Decodes a reply. Returns 0 with env->args = the return args, or -1 with
-   err = "error reply (handler_failed): TEXT" or what is wrong with the
-   bytes; env is then empty. */
+/* Decodes a reply: an object with "return_args" (an object, or null, read
+   as {}) or "error". Returns 0 with env->args = the return args, or -1 with
+   err = "error reply (handler_failed): TEXT", or "invalid_reply: ..." saying
+   what is wrong with the bytes (not JSON, neither key, a bad workflow_id,
+   return_args not an object); env is then empty. */
 int envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err);
 
 /* Frees what env owns and empties it. */

@@ -11,7 +11,7 @@ SVCFW_PLUGIN ({
     "config_model": {"required": {"count": "int"}, "optional": {"warmup": "int", "size": "int"}},
     "connection_models": {"out": {"echo": {
         "connection_type": "requester",
-        "optional_creation_arguments": {"timeout_ms": 5000, "retries": 1},
+        "optional_creation_arguments": {"timeout_ms": 5000, "retries": 0},
         "required_arguments": {"n": "int"},
         "optional_arguments": {"pad": "str"},
         "required_return_arguments": {"n": "int"}}}}

@@ -4,8 +4,8 @@
     one request on its `pricing` requester and logs what pricer said. The
     handler runs under the order's workflow id W, so its log lines carry W;
     its first (here: only) send carries W_1, which is the id pricer logs.
-    A request pricer does not answer in time (timeout_ms x retries in the
-    models) fails without blocking the service for longer than that.
+    A request pricer does not answer in time (timeout_ms x (1 + retries) in
+    the models) fails without blocking the service for longer than that.
 */
 #include "svcfw.h"
 

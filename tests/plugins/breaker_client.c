@@ -19,7 +19,7 @@ SVCFW_PLUGIN ({
                     "breaker": {"window_ms": 2000, "min_requests": 5, "error_percent": 50, "open_ms": 400},
                     "fallback": "quote_fallback"
                 },
-                "optional_creation_arguments": {"timeout_ms": 300, "retries": 1},
+                "optional_creation_arguments": {"timeout_ms": 300, "retries": 0},
                 "required_arguments": {"symbol": "str"},
                 "optional_arguments": {},
                 "required_return_arguments": {"price": "int", "source": "str"},

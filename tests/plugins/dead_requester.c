@@ -1,6 +1,6 @@
 /*  dead_requester - test plugin: a main-mode requester whose replyer never answers.
 
-    Sends one order with timeout_ms 300 and retries 3, then logs
+    Sends one order with timeout_ms 300 and retries 2 (3 attempts), then logs
     "send failed after MS ms: ERROR" (or "unexpected reply") and returns 0.
 */
 #include <time.h>
@@ -13,7 +13,7 @@ SVCFW_PLUGIN ({
             "orders": {
                 "connection_type": "requester",
                 "required_creation_arguments": {},
-                "optional_creation_arguments": {"timeout_ms": 300, "retries": 3},
+                "optional_creation_arguments": {"timeout_ms": 300, "retries": 2},
                 "required_arguments": {"order_id": "int"},
                 "optional_arguments": {},
                 "required_return_arguments": {"order_id": "int", "ok": "bool"},

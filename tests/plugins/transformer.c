@@ -22,7 +22,7 @@ SVCFW_PLUGIN ({
             "orders": {
                 "connection_type": "requester",
                 "required_creation_arguments": {},
-                "optional_creation_arguments": {"timeout_ms": 1000, "retries": 2},
+                "optional_creation_arguments": {"timeout_ms": 1000, "retries": 1},
                 "required_arguments": {"order_id": "int"},
                 "optional_arguments": {"note": "str"},
                 "required_return_arguments": {"order_id": "int", "ok": "bool"},
