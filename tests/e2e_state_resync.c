@@ -352,7 +352,7 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     print_message ("in side peak RSS after 40,000 x 20 KB during a sync: %ld kB\n", hwm);
     assert_true (hwm > 0);
     assert_true (hwm < 128 * 1024);
-    s_publish (&owner, "{\"z\": 1}", false, "{}");
+    s_publish (&owner, "{\"z\": 1}", false, "{\"a\": 1, \"blob\": \"end\", \"z\": 1}");
     S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"blob\":\"end\",\"z\":1}", E2E_LOG_MS);
 }
 
