@@ -311,7 +311,21 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     s_owner_start (&owner, pub_port, rep_port, "E1");
     //  Block rather than drop when the in side reads slower than we send.
     zsock_set_xpub_nodrop (owner.pub, 1);
+#if defined (__SANITIZE_ADDRESS__)
+    //  AddressSanitizer keeps freed memory in a quarantine (256 MB by
+    //  default), which would count in the in side's RSS; measure the in
+    //  side's own memory instead.
+    const char *asan = getenv ("ASAN_OPTIONS");
+    char *saved = asan? e2e_fmt ("%s", asan): NULL;
+    setenv ("ASAN_OPTIONS", e2e_fmt ("%s%squarantine_size_mb=1", asan? asan: "", asan? ":": ""), 1);
+#endif
     e2e_proc_t *in = s_synced_delta (dir, &owner, pub_port, rep_port);
+#if defined (__SANITIZE_ADDRESS__)
+    if (saved)
+        setenv ("ASAN_OPTIONS", saved, 1);
+    else
+        unsetenv ("ASAN_OPTIONS");
+#endif
     //  A lost update starts a resync that the owner leaves unanswered while
     //  it publishes 40,000 updates of 20 KB.
     owner.answer = false;
@@ -351,7 +365,12 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     long hwm = s_vm_hwm_kb (e2e_proc_pid (in));
     print_message ("in side peak RSS after 40,000 x 20 KB during a sync: %ld kB\n", hwm);
     assert_true (hwm > 0);
-    assert_true (hwm < 128 * 1024);
+    //  The sync queue was capped (16 MiB) and dropped, not grown to 800 MB.
+    //  ZeroMQ's receive buffer of the in side's SUB (100,000 messages) still
+    //  holds what the loop has not read yet: 160-440 MB measured here, so
+    //  the bound is loose; unfixed, the queue took 870-890 MB.
+    assert_true (e2e_file_count (e2e_proc_out (in), "arrived while syncing; dropping them") >= 1);
+    assert_true (hwm < 640 * 1024);
     s_publish (&owner, "{\"z\": 1}", false, "{\"a\": 1, \"blob\": \"end\", \"z\": 1}");
     S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"blob\":\"end\",\"z\":1}", E2E_LOG_MS);
 }
