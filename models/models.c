@@ -40,11 +40,13 @@ static const s_kind_spec_t s_kinds [] = {
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
-      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\"}", false },
+      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\","
+      " \"max_queue_bytes\": \"int\"}", false },
     { "full_update_out", MODEL_FULL_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "full_update_in", MODEL_FULL_UPDATE_IN, true, true,
-      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\"}", false },
+      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\","
+      " \"max_queue_bytes\": \"int\"}", false },
 };
 #define S_KIND_COUNT (sizeof s_kinds / sizeof s_kinds [0])
 
@@ -52,7 +54,8 @@ const char *const models_handler_keys [] = { "on_new_request", "on_new_message",
 
 //  Options whose value must be at least 1.
 static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "heartbeat_ms",
-                                                "send_timeout_ms", "backoff_max_ms", "outbox_batch", NULL };
+                                                "send_timeout_ms", "backoff_max_ms", "outbox_batch",
+                                                "max_queue_bytes", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",

@@ -4,8 +4,8 @@
     queued; after it, only the next seq applies. Anything else means the
     value may have missed something, and a fresh snapshot is the cure:
     a gap in seq, an old or duplicate seq (past what the snapshot covered),
-    a new epoch (the out side restarted), or a heartbeat ahead of us (the
-    last updates were lost).
+    a new epoch (the out side restarted), or a heartbeat that disagrees
+    with our seq (state_sync_heartbeat).
 */
 #include <string.h>
 #include "state.h"
@@ -17,7 +17,7 @@ delta_update_in_decide (const state_sync_t *sync, const state_update_t *update)
         return SYNC_QUEUE;
     bool same_epoch = strcmp (sync->epoch, update->epoch) == 0;
     if (update->is_heartbeat)
-        return same_epoch && update->seq <= sync->seq? SYNC_IGNORE: SYNC_RESYNC;
+        return same_epoch? state_sync_heartbeat (sync, update->seq): SYNC_RESYNC;
     if (!same_epoch)
         return SYNC_RESYNC;
     if (update->seq <= sync->snapshot_seq)

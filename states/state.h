@@ -73,10 +73,20 @@ typedef enum {
     SYNC_REPLACE,               //  a whole value newer than ours: take it
     SYNC_IGNORE,                //  already reflected in the value
     SYNC_RESYNC,                //  something was missed: fetch a snapshot
+    SYNC_DROP,                  //  kept during a sync, and the snapshot cannot cover it: drop it
 } sync_action_t;
 
 /* The name of an action, for logs and tests. Static string. */
 const char *state_sync_action_name (sync_action_t action);
+
+/* What a synced in side does with a heartbeat of its own epoch at `seq`
+   (both policies): at our seq, ignore; ahead of us, resync (the last
+   updates were lost); behind us, ignore only while we are still at the
+   snapshot's seq (a heartbeat sent before the snapshot was taken);
+   behind a seq we took from the stream, resync: updates and heartbeats
+   arrive in the order they were published, so we hold a seq the owner
+   never published (a forged or confused update, e.g. at seq 2^53). */
+sync_action_t state_sync_heartbeat (const state_sync_t *sync, uint64_t seq);
 
 /* A state type's policies. */
 typedef struct {
@@ -94,6 +104,17 @@ typedef struct {
 
 extern const state_policy_t delta_update_policy;   //  delta_update_out.c / delta_update_in.c
 extern const state_policy_t full_update_policy;    //  full_update_out.c / full_update_in.c
+
+/* What the in side does, right after applying a snapshot, with an update it
+   kept while the snapshot was on its way (`sync` is the snapshot's
+   position, advanced by the kept updates applied before this one). The
+   policy decides, except that what the snapshot cannot cover is
+   SYNC_DROP, never SYNC_RESYNC: an update of another epoch than the
+   snapshot's, and one the policy would resync on (a gap, a seq ahead of the
+   owner). So a snapshot always ends the resync it answered; the in side
+   may start one later, paced resync for what it dropped (state_in.c). */
+sync_action_t state_sync_after_snapshot (const state_policy_t *policy, const state_sync_t *sync,
+                                         const state_update_t *update);
 
 /* The decisions, exported for their unit tests. */
 sync_action_t delta_update_in_decide (const state_sync_t *sync, const state_update_t *update);

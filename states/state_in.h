@@ -7,8 +7,11 @@
 
     Sync (the zguide's Clone pattern): subscribe first; on the first message
     (the out side greets a new subscriber with a heartbeat) request a snapshot; keep every update that
-    arrives meanwhile; apply the snapshot, then the kept updates past it.
-    From then on the state type's policy decides per update (state.h).
+    arrives meanwhile (capped by count and by `max_queue_bytes`); apply the
+    snapshot, then the kept updates past it, dropping what it cannot cover
+    (state_sync_after_snapshot). From then on the state type's policy
+    decides per update (state.h). Resyncs are paced by a backoff and their
+    log lines rate-limited (state_in.c).
 */
 #ifndef STATE_IN_H_INCLUDED
 #define STATE_IN_H_INCLUDED

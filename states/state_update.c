@@ -7,12 +7,34 @@
 #include "envelope.h"
 #include "json.h"
 
-static const char *const s_action_names [] = { "queue", "apply", "replace", "ignore", "resync" };
+static const char *const s_action_names [] = { "queue", "apply", "replace", "ignore", "resync", "drop" };
 
 const char *
 state_sync_action_name (sync_action_t action)
 {
-    return action >= SYNC_QUEUE && action <= SYNC_RESYNC? s_action_names [action]: "?";
+    return action >= SYNC_QUEUE && action <= SYNC_DROP? s_action_names [action]: "?";
+}
+
+sync_action_t
+state_sync_heartbeat (const state_sync_t *sync, uint64_t seq)
+{
+    if (seq == sync->seq)
+        return SYNC_IGNORE;
+    if (seq > sync->seq)
+        return SYNC_RESYNC;
+    return sync->seq == sync->snapshot_seq? SYNC_IGNORE: SYNC_RESYNC;
+}
+
+sync_action_t
+state_sync_after_snapshot (const state_policy_t *policy, const state_sync_t *sync,
+                           const state_update_t *update)
+{
+    if (update->is_heartbeat)
+        return SYNC_IGNORE;             //  never kept; nothing to apply
+    if (strcmp (sync->epoch, update->epoch))
+        return SYNC_DROP;               //  another run (or a forgery): this snapshot says nothing of it
+    sync_action_t action = policy->in_decide (sync, update);
+    return action == SYNC_RESYNC || action == SYNC_QUEUE? SYNC_DROP: action;
 }
 
 //  Fills epoch and seq from an object; both are required.

@@ -119,7 +119,7 @@ static const char *s_full =
     "  \"in\": {"
     "   \"book\": {\"state_type\": \"delta_update_in\","
     "     \"optional_creation_arguments\": {\"on_update\": \"on_book\", \"topic\": \"b\", \"timeout_ms\": 300,"
-    "                                     \"max_message_bytes\": 2048},"
+    "                                     \"max_message_bytes\": 2048, \"max_queue_bytes\": 65536},"
     "     \"required_arguments\": {\"bids\": {\"*\": \"float\"}}},"
     "   \"limits\": {\"state_type\": \"full_update_in\","
     "     \"optional_creation_arguments\": {\"on_update\": \"on_limits\"}}},"
@@ -206,6 +206,7 @@ test_full_document (void **state)
     const model_t *book = models_find (models, true, true, "book");
     assert_string_equal (model_string (book, "on_update", NULL), "on_book");
     assert_int_equal (model_int (book, "timeout_ms", 0), 300);
+    assert_int_equal (model_int (book, "max_queue_bytes", 0), 65536);
     assert_string_equal (model_string (models_find (models, true, true, "limits"), "on_update", NULL),
                          "on_limits");
     assert_null (model_string (models_find (models, true, false, "totals"), "on_update", NULL));
@@ -434,6 +435,9 @@ test_creation_errors (void **state)
     s_refuses ("{\"state_models\": {\"in\": {\"book\": {\"state_type\": \"delta_update_in\","
                " \"optional_creation_arguments\": {\"timeout_ms\": -1}}}}}",
                "state_models.in.book", "timeout_ms", "at least 1");
+    s_refuses ("{\"state_models\": {\"in\": {\"book\": {\"state_type\": \"full_update_in\","
+               " \"optional_creation_arguments\": {\"max_queue_bytes\": 0}}}}}",
+               "state_models.in.book", "max_queue_bytes", "at least 1");
 
     //  empty handler names
     s_refuses (IN_ORDERS ("{\"connection_type\": \"replyer\", \"required_creation_arguments\": {\"on_new_request\": \"\"}}"),

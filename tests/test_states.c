@@ -60,7 +60,11 @@ test_delta_decisions (void **state)
     u = s_update ("E1", 10, false, true);
     assert_int_equal (DELTA (at10, u), SYNC_IGNORE);            //  heartbeat: up to date
     u = s_update ("E1", 8, false, true);
-    assert_int_equal (DELTA (at10, u), SYNC_IGNORE);            //  heartbeat behind a snapshot we had
+    assert_int_equal (DELTA (at10, u), SYNC_RESYNC);            //  heartbeat behind a seq we took: not the owner's
+    state_sync_t at_snap = s_sync (true, 5, 5);
+    assert_int_equal (DELTA (at_snap, u), SYNC_RESYNC);         //  ahead of the snapshot
+    u = s_update ("E1", 3, false, true);
+    assert_int_equal (DELTA (at_snap, u), SYNC_IGNORE);         //  sent before the snapshot was taken
     u = s_update ("E1", 11, false, true);
     assert_int_equal (DELTA (at10, u), SYNC_RESYNC);            //  heartbeat: the last update was lost
     u = s_update ("E2", 0, false, true);
@@ -93,6 +97,66 @@ test_full_decisions (void **state)
     assert_int_equal (FULL (at10, u), SYNC_RESYNC);             //  the newest value was lost
     u = s_update ("E2", 4, false, true);
     assert_int_equal (FULL (at10, u), SYNC_RESYNC);
+    //  A forged whole value at seq 2^53 was taken: the owner's next
+    //  heartbeat is behind it, and resyncs instead of hiding every update.
+    state_sync_t forged = s_sync (true, UINT64_C (9007199254740992), 5);
+    u = s_update ("E1", 5, false, true);
+    assert_int_equal (FULL (forged, u), SYNC_RESYNC);
+    u = s_update ("E1", 6, true, false);
+    assert_int_equal (FULL (forged, u), SYNC_IGNORE);           //  (why the heartbeat must tell)
+    state_sync_t at_snap = s_sync (true, 5, 5);
+    u = s_update ("E1", 4, false, true);
+    assert_int_equal (FULL (at_snap, u), SYNC_IGNORE);          //  sent before the snapshot was taken
+}
+
+static void
+test_heartbeat_decisions (void **state)
+{
+    (void) state;
+    state_sync_t at10 = s_sync (true, 10, 5);
+    state_sync_t at_snap = s_sync (true, 5, 5);
+    assert_int_equal (state_sync_heartbeat (&at10, 10), SYNC_IGNORE);     //  up to date
+    assert_int_equal (state_sync_heartbeat (&at10, 11), SYNC_RESYNC);     //  the last update was lost
+    assert_int_equal (state_sync_heartbeat (&at10, 9), SYNC_RESYNC);      //  we took a seq never published
+    assert_int_equal (state_sync_heartbeat (&at10, 2), SYNC_RESYNC);
+    assert_int_equal (state_sync_heartbeat (&at_snap, 2), SYNC_IGNORE);   //  older than the snapshot
+    assert_int_equal (state_sync_heartbeat (&at_snap, 6), SYNC_RESYNC);
+}
+
+//  After a snapshot (epoch E1, seq 10): what becomes of each kept update.
+static void
+test_after_snapshot_decisions (void **state)
+{
+    (void) state;
+    state_sync_t snap = s_sync (true, 10, 10);
+    state_sync_t unsynced = s_sync (false, 0, 0);
+    state_update_t u;
+#define AFTER(policy, sync, update) state_sync_after_snapshot (&(policy), &(sync), &(update))
+    //  delta
+    u = s_update ("E1", 11, false, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_APPLY);     //  the next one
+    assert_int_equal (AFTER (delta_update_policy, unsynced, u), SYNC_DROP);  //  never asks to queue again
+    u = s_update ("E1", 9, false, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_IGNORE);    //  the snapshot had it
+    u = s_update ("E1", 13, false, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_DROP);      //  a gap: dropped, not a resync
+    u = s_update ("E1", UINT64_C (9007199254740992), false, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_DROP);      //  far ahead (forged)
+    u = s_update ("EVIL", 1, false, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_DROP);      //  another epoch
+    u = s_update ("E1", 12, true, false);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_REPLACE);   //  a newer whole value
+    u = s_update ("E1", 11, false, true);
+    assert_int_equal (AFTER (delta_update_policy, snap, u), SYNC_IGNORE);    //  a heartbeat (never kept)
+    //  full
+    u = s_update ("E2", 1, true, false);
+    assert_int_equal (AFTER (full_update_policy, snap, u), SYNC_DROP);       //  another epoch: not this snapshot's
+    u = s_update ("E1", 15, true, false);
+    assert_int_equal (AFTER (full_update_policy, snap, u), SYNC_REPLACE);    //  newer
+    u = s_update ("E1", 7, true, false);
+    assert_int_equal (AFTER (full_update_policy, snap, u), SYNC_IGNORE);     //  older
+    assert_int_equal (AFTER (full_update_policy, unsynced, u), SYNC_DROP);
+#undef AFTER
 }
 
 static void
@@ -101,6 +165,7 @@ test_action_names (void **state)
     (void) state;
     assert_string_equal (state_sync_action_name (SYNC_RESYNC), "resync");
     assert_string_equal (state_sync_action_name (SYNC_APPLY), "apply");
+    assert_string_equal (state_sync_action_name (SYNC_DROP), "drop");
     assert_string_equal (state_sync_action_name ((sync_action_t) 99), "?");
 }
 
@@ -313,6 +378,8 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_delta_decisions),
         cmocka_unit_test (test_full_decisions),
+        cmocka_unit_test (test_heartbeat_decisions),
+        cmocka_unit_test (test_after_snapshot_decisions),
         cmocka_unit_test (test_action_names),
         cmocka_unit_test (test_update_codec),
         cmocka_unit_test (test_update_decode_errors),
