@@ -21,7 +21,7 @@ typedef struct {
     bool main_mode;                //  -m
     int console_level;             //  -cl, a SVCFW_LOG_* level; default INFO
     const char *log_path;          //  -l, or NULL
-    int file_level;                //  -f, a SVCFW_LOG_* level; default DEBUG
+    int file_level;                //  -f, a SVCFW_LOG_* level; default the -cl level
     bool help;                     //  -h / --help
     bool version;                  //  --version
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset

@@ -294,6 +294,13 @@ s_parse_string (s_parser_t *self)
                         return NULL;
                     }
                     p += 4;
+                    if (cp == 0) {
+                        //  I-JSON (RFC 7493): a NUL would cut the C string
+                        //  short ("wf\u0000evil" read as "wf").
+                        self->p = p - 6;
+                        s_fail (self, "\\u0000 in a string");
+                        return NULL;
+                    }
                     if (cp >= 0xD800 && cp <= 0xDBFF) {     //  a surrogate pair
                         long low = p + 6 <= close && p [0] == '\\' && p [1] == 'u'? s_hex4 (p + 2): -1;
                         if (low < 0xDC00 || low > 0xDFFF) {
@@ -425,6 +432,79 @@ s_link (cJSON *parent, cJSON *child, cJSON **last)
     parent->child->prev = child;
 }
 
+//  Duplicate keys. Up to S_SCAN_KEYS keys an object's earlier keys are
+//  compared one by one (few keys: cheaper than any hashing); past that, the
+//  keys go into an open-addressing set in the arena, doubled as it fills.
+#define S_SCAN_KEYS 16
+
+typedef struct {
+    const char **slots;         //  keys, or NULL
+    size_t size;                //  a power of 2
+    size_t count;
+} s_keyset_t;
+
+static uint64_t
+s_key_hash (const char *key)
+{
+    uint64_t hash = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *) key; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+//  Adds key to the set; false if it is there already (or memory ran out,
+//  with self->error set).
+static bool
+s_keyset_add (s_parser_t *self, s_keyset_t *set, const char *key)
+{
+    if ((set->count + 1) * 2 > set->size) {
+        size_t size = set->size? set->size * 2: 64;
+        const char **slots = s_alloc (self->arena, size * sizeof *slots);
+        if (!slots)
+            return s_fail (self, "out of memory");
+        memset (slots, 0, size * sizeof *slots);
+        for (size_t i = 0; i < set->size; i++)
+            if (set->slots [i]) {
+                size_t at = s_key_hash (set->slots [i]) & (size - 1);
+                while (slots [at])
+                    at = (at + 1) & (size - 1);
+                slots [at] = set->slots [i];
+            }
+        set->slots = slots;
+        set->size = size;
+    }
+    size_t at = s_key_hash (key) & (set->size - 1);
+    while (set->slots [at]) {
+        if (strcmp (set->slots [at], key) == 0)
+            return false;
+        at = (at + 1) & (set->size - 1);
+    }
+    set->slots [at] = key;
+    set->count++;
+    return true;
+}
+
+//  True if `key` is new among the object's keys so far (`count` of them,
+//  linked from node->child). Refuses a duplicate (I-JSON, RFC 7493): cJSON
+//  reads the first of two equal keys and most other readers the last.
+static bool
+s_key_is_new (s_parser_t *self, cJSON *node, const char *key, size_t count, s_keyset_t *set)
+{
+    if (count < S_SCAN_KEYS) {
+        for (const cJSON *child = node->child; child; child = child->next)
+            if (child->string [0] == key [0] && strcmp (child->string, key) == 0)
+                return false;
+        return true;
+    }
+    if (count == S_SCAN_KEYS)
+        for (const cJSON *child = node->child; child; child = child->next)
+            if (!s_keyset_add (self, set, child->string))
+                return false;
+    return s_keyset_add (self, set, key);
+}
+
 static cJSON *
 s_parse_container (s_parser_t *self, bool is_object)
 {
@@ -444,6 +524,8 @@ s_parse_container (s_parser_t *self, bool is_object)
         return node;
     }
     cJSON *last = NULL;
+    size_t count = 0;
+    s_keyset_t set = { NULL, 0, 0 };
     while (true) {
         char *key = NULL;
         if (is_object) {
@@ -451,9 +533,15 @@ s_parse_container (s_parser_t *self, bool is_object)
                 s_fail (self, "expected a string key");
                 return NULL;
             }
+            const unsigned char *key_at = self->p;
             key = s_parse_string (self);
             if (!key)
                 return NULL;
+            if (!s_key_is_new (self, node, key, count++, &set)) {
+                self->p = key_at;
+                s_fail (self, "duplicate key");
+                return NULL;
+            }
             s_skip_space (self);
             if (self->p >= self->end || *self->p != ':') {
                 s_fail (self, "expected ':'");
