@@ -312,14 +312,6 @@ log_set_rate_limit (int burst, int window_ms)
 }
 
 void
-log_flush (void)
-{
-    pthread_mutex_lock (&s_log.lock);
-    s_summarize_due (s_now_ms (), true);
-    pthread_mutex_unlock (&s_log.lock);
-}
-
-void
 log_close (void)
 {
     pthread_mutex_lock (&s_log.lock);

@@ -13,7 +13,7 @@
     text up to the second ": ", e.g. "orders: handler failed"). The first
     20 lines of a cause in 30 s are written, the rest counted, and one line
     "suppressed K similar lines ..." follows when the 30 s have passed (with
-    the next line written) or at log_flush / log_close.
+    the next line written) or at log_close.
 */
 #ifndef LOG_H_INCLUDED
 #define LOG_H_INCLUDED
@@ -34,10 +34,6 @@ int log_open (const char *service, int console_level, const char *file_path,
    20 per 30000 ms. Any thread. */
 void log_set_rate_limit (int burst, int window_ms);
 
-/* Writes the summary line of every cause with suppressed lines now. Any
-   thread. */
-void log_flush (void);
-
 /* Escapes `len` bytes of text for a log line into `out` (`size` bytes,
    NUL-terminated; cut short, at a whole escape, when out is full): \n \r
    \t for those, \xHH for other C0 controls, ESC, DEL and bytes that are
@@ -45,7 +41,7 @@ void log_flush (void);
    other UTF-8 is kept. Returns the length written. Any thread. */
 size_t log_escape (const char *text, size_t len, char *out, size_t size);
 
-/* Writes the pending summaries (log_flush), then closes the log file, if
+/* Writes the pending summaries, then closes the log file, if
    any. Lines after this go to the console only. */
 void log_close (void);
 
