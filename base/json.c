@@ -191,6 +191,118 @@ s_syntax_error (const char *text, size_t len, size_t at, const char *what,
     return err_set (err, "%s:%d:%d: invalid JSON (%s)", name, line, col, what);
 }
 
+//  I-JSON (RFC 7493) on top of cJSON: a "\u0000" escape (cJSON cuts the
+//  string there) or a duplicate key (cJSON reads the first, most other
+//  readers the last) is refused. Both are found after cJSON accepted the
+//  text, so the scans below may rely on it being valid JSON.
+
+//  The offset of the first \u0000 escape inside a string, or len.
+static size_t
+s_find_nul_escape (const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string)
+            in_string = text [i] == '"';
+        else
+        if (text [i] == '"')
+            in_string = false;
+        else
+        if (text [i] == '\\') {
+            if (i + 5 < len && memcmp (text + i + 1, "u0000", 5) == 0)
+                return i;
+            i++;
+        }
+    }
+    return len;
+}
+
+//  Finds, in text order, the first key that repeats an earlier key of its
+//  object: the object's ordinal among all objects (in text order, from 0)
+//  and the key's index in it. *ordinal counts objects seen.
+static bool
+s_find_duplicate (const cJSON *item, size_t *ordinal, size_t *dup_ordinal,
+                  size_t *dup_index, const char **dup_key)
+{
+    bool is_object = cJSON_IsObject (item);
+    if (!is_object && !cJSON_IsArray (item))
+        return false;
+    size_t mine = is_object? (*ordinal)++: 0;
+    size_t index = 0;
+    for (const cJSON *child = item->child; child; child = child->next, index++) {
+        if (is_object)
+            for (const cJSON *earlier = item->child; earlier != child; earlier = earlier->next)
+                if (strcmp (earlier->string, child->string) == 0) {
+                    *dup_ordinal = mine;
+                    *dup_index = index;
+                    *dup_key = child->string;
+                    return true;
+                }
+        if (s_find_duplicate (child, ordinal, dup_ordinal, dup_index, dup_key))
+            return true;
+    }
+    return false;
+}
+
+//  The offset of key `key_index` of object `ordinal` (its opening quote).
+static size_t
+s_locate_key (const char *text, size_t len, size_t ordinal, size_t key_index)
+{
+    size_t objects = 0, depth = 0, keys = 0;
+    bool inside = false, expect_key = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text [i];
+        if (c == '"') {
+            if (inside && depth == 1 && expect_key) {
+                if (keys++ == key_index)
+                    return i;
+                expect_key = false;
+            }
+            for (i++; i < len && text [i] != '"'; i++)
+                if (text [i] == '\\')
+                    i++;
+            continue;
+        }
+        if (c == '{' && !inside && objects++ == ordinal) {
+            inside = true;
+            expect_key = true;
+            depth = 1;
+            continue;
+        }
+        if (!inside)
+            continue;
+        if (c == '{' || c == '[')
+            depth++;
+        else
+        if (c == '}' || c == ']') {
+            if (--depth == 0)
+                return len;
+        }
+        else
+        if (c == ',' && depth == 1)
+            expect_key = true;
+    }
+    return len;
+}
+
+//  0, or -1 with the error if the parsed text breaks I-JSON.
+static int
+s_check_ijson (const char *text, size_t len, const cJSON *value, const char *name, char *err)
+{
+    size_t at = s_find_nul_escape (text, len);
+    if (at < len)
+        return s_syntax_error (text, len, at, "\\u0000 in a string", name, err);
+    size_t ordinal = 0, dup_ordinal = 0, dup_index = 0;
+    const char *dup_key = NULL;
+    if (s_find_duplicate (value, &ordinal, &dup_ordinal, &dup_index, &dup_key)) {
+        char what [96];
+        snprintf (what, sizeof what, "duplicate key \"%.60s\"", dup_key);
+        return s_syntax_error (text, len, s_locate_key (text, len, dup_ordinal, dup_index),
+                               what, name, err);
+    }
+    return 0;
+}
+
 cJSON *
 json_parse (const char *text, size_t len, const char *name, char *err)
 {
@@ -238,6 +350,10 @@ json_parse (const char *text, size_t len, const char *name, char *err)
         s_describe_at (text, len, at, what, sizeof what - 20);
         strcat (what, " after the value");
         s_syntax_error (text, len, at, what, name, err);
+        return NULL;
+    }
+    if (s_check_ijson (text, len, value, name, err)) {
+        cJSON_Delete (value);
         return NULL;
     }
     return value;

@@ -13,7 +13,10 @@
 #include "err.h"
 
 /* Parses `len` bytes of `text` (need not be NUL-terminated) as one JSON value
-   with nothing but white space after it. `name` names the source in errors.
+   with nothing but white space after it, and as I-JSON (RFC 7493) wants:
+   no "\u0000" in a string, no duplicate key in an object (error
+   "NAME:LINE:COL: invalid JSON (duplicate key \"KEY\")", at the second
+   occurrence). `name` names the source in errors.
    Returns a fresh tree the caller owns (free with cJSON_Delete), or NULL with
    err = "NAME:LINE:COL: invalid JSON (WHAT)" (line and column 1-based). */
 cJSON *json_parse (const char *text, size_t len, const char *name, char *err);

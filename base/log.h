@@ -5,6 +5,15 @@
     line is the calling thread's current one (log_set_workflow_id), so the
     framework's own lines written while a message is handled carry its id.
     Thread-safe: the loop thread and main mode's thread both write.
+
+    Every line is escaped after formatting (log_escape), so text a peer
+    supplied cannot forge a line or reach the terminal as a control
+    sequence. The framework's own lines (log_write, log_vwrite and the
+    macros) are rate-limited per cause: call site, level and subject (the
+    text up to the second ": ", e.g. "orders: handler failed"). The first
+    20 lines of a cause in 30 s are written, the rest counted, and one line
+    "suppressed K similar lines ..." follows when the 30 s have passed (with
+    the next line written) or at log_close.
 */
 #ifndef LOG_H_INCLUDED
 #define LOG_H_INCLUDED
@@ -20,7 +29,20 @@
 int log_open (const char *service, int console_level, const char *file_path,
               int file_level, char *err);
 
-/* Closes the log file, if any. Lines after this go to the console only. */
+/* Sets the rate limit: `burst` lines per cause per `window_ms` (burst 0:
+   no limit). Writes the pending summaries first. For tests; the default is
+   20 per 30000 ms. Any thread. */
+void log_set_rate_limit (int burst, int window_ms);
+
+/* Escapes `len` bytes of text for a log line into `out` (`size` bytes,
+   NUL-terminated; cut short, at a whole escape, when out is full): \n \r
+   \t for those, \xHH for other C0 controls, ESC, DEL and bytes that are
+   not UTF-8, \u00HH for C1 controls (U+0080..U+009F, e.g. the 8-bit CSI);
+   other UTF-8 is kept. Returns the length written. Any thread. */
+size_t log_escape (const char *text, size_t len, char *out, size_t size);
+
+/* Writes the pending summaries, then closes the log file, if
+   any. Lines after this go to the console only. */
 void log_close (void);
 
 /* True if a line at `level` would be written anywhere: callers test it
@@ -34,9 +56,14 @@ void log_set_workflow_id (const char *workflow_id);
 /* The calling thread's current workflow id, or NULL. Borrowed. */
 const char *log_workflow_id (void);
 
-/* Writes one line (no trailing newline in fmt). */
+/* Writes one line (no trailing newline in fmt), escaped and rate-limited.
+   `fmt` should be a string literal: its address is part of the cause. */
 void log_write (int level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void log_vwrite (int level, const char *fmt, va_list args);
+
+/* A plugin's line (svcfw_log): escaped but not rate-limited, since the
+   plugin decides what it logs per message. */
+void log_vwrite_plugin (int level, const char *fmt, va_list args);
 
 #define log_debug(...)   do { if (log_enabled (SVCFW_LOG_DEBUG))   log_write (SVCFW_LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)    do { if (log_enabled (SVCFW_LOG_INFO))    log_write (SVCFW_LOG_INFO, __VA_ARGS__); } while (0)

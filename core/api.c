@@ -243,7 +243,7 @@ svcfw_log (svcfw_ctx *ctx, int level, const char *fmt, ...)
         return;
     va_list args;
     va_start (args, fmt);
-    log_vwrite (level, fmt, args);
+    log_vwrite_plugin (level, fmt, args);
     va_end (args);
 }
 

@@ -10,6 +10,22 @@
 
     This header is frozen per SVCFW_ABI_VERSION: calls may be added, but a
     change to an existing name or signature bumps the version.
+
+    Model types and how a handler reads them (args arrive validated, so the
+    read is exact; README.md, "Types"):
+
+      type      what passes                               read with
+      "str"     a string (never holding a NUL)            item->valuestring
+      "int"     a whole number in -2147483648..2147483647 item->valueint
+      "int64"   a whole number with |n| <= 2^53           (long long) item->valuedouble
+      "float"   a finite number (integers too)            item->valuedouble
+      "bool"    true or false                             cJSON_IsTrue (item)
+      "dict", "list", nested {KEY: TYPE}, [TYPE], {"*": TYPE}, "any"
+                the JSON value                            the cJSON API
+
+    valueint is clamped by cJSON for numbers it cannot hold: read "int64"
+    (and "float") only through valuedouble. Inbound JSON is I-JSON (RFC
+    7493): no "\u0000" in a string and no repeated key in an object.
 */
 #ifndef SVCFW_H_INCLUDED
 #define SVCFW_H_INCLUDED

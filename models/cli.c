@@ -146,7 +146,7 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
 {
     memset (opts, 0, sizeof *opts);
     opts->console_level = SVCFW_LOG_INFO;
-    opts->file_level = SVCFW_LOG_DEBUG;
+    opts->file_level = 0;                   //  unset: the console's level, below
     opts->overrides = cJSON_CreateObject ();
     if (!opts->overrides)
         return err_set (err, "out of memory");
@@ -159,6 +159,8 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
         if (s_parse_one (argc, argv, &index, opts, here) && !first [0])
             snprintf (first, sizeof first, "%s", here);
     }
+    if (!opts->file_level)
+        opts->file_level = opts->console_level;
     if (opts->help || opts->version)
         return 0;
     if (!first [0] && opts->check_models_path && (opts->service_path || opts->overrides->child))
@@ -229,7 +231,7 @@ cli_usage (void)
 "                     producer (no inbound connections or states allowed)\n"
 "  -cl LEVEL          console log level (default INFO)\n"
 "  -l LOGFILE         also log to this file\n"
-"  -f LEVEL           the log file's level (default DEBUG)\n"
+"  -f LEVEL           the log file's level (default: the -cl level)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
 "  --check-models MODELS.json\n"

@@ -23,7 +23,7 @@ typedef struct {
     int console_level;             //  -cl, a SVCFW_LOG_* level; default INFO
     bool console_level_set;        //  -cl was given
     const char *log_path;          //  -l, or NULL
-    int file_level;                //  -f, a SVCFW_LOG_* level; default DEBUG
+    int file_level;                //  -f, a SVCFW_LOG_* level; default the -cl level
     bool file_level_set;           //  -f was given (a usage error without -l)
     bool help;                     //  -h / --help
     bool version;                  //  --version

@@ -27,12 +27,12 @@ typedef struct {
 static const s_kind_spec_t s_kinds [] = {
     { "replyer", MODEL_REPLYER, false, true,
       "{\"on_new_request\": \"str\"}",
-      "{\"max_message_bytes\": \"int\", \"dedupe\": \"bool\", \"inbox\": \"str\"}", true },
+      "{\"max_message_bytes\": \"int64\", \"dedupe\": \"bool\", \"inbox\": \"str\"}", true },
     { "subscriber", MODEL_SUBSCRIBER, false, true,
       "{\"on_new_message\": \"str\"}",
-      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int\"}", false },
+      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int64\"}", false },
     { "requester", MODEL_REQUESTER, false, false,
-      "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int\","
+      "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int64\","
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
       " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
@@ -40,13 +40,13 @@ static const s_kind_spec_t s_kinds [] = {
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
-      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\","
-      " \"max_queue_bytes\": \"int\"}", false },
+      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int64\","
+      " \"max_queue_bytes\": \"int64\"}", false },
     { "full_update_out", MODEL_FULL_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "full_update_in", MODEL_FULL_UPDATE_IN, true, true,
-      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int\","
-      " \"max_queue_bytes\": \"int\"}", false },
+      "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int64\","
+      " \"max_queue_bytes\": \"int64\"}", false },
 };
 #define S_KIND_COUNT (sizeof s_kinds / sizeof s_kinds [0])
 

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,10 +21,13 @@
 #include "types.h"
 
 //  The largest integer a double (and so a cJSON number) holds exactly.
-#define S_INT_LIMIT 9007199254740992.0      //  2^53
+#define S_INT_LIMIT 9007199254740992.0      //  2^53, the bound of "int64"
+//  "int" is what a C int holds, so a handler may read valueint.
+#define S_INT_MIN ((double) INT_MIN)
+#define S_INT_MAX ((double) INT_MAX)
 
 typedef enum {
-    S_STR, S_INT, S_FLOAT, S_BOOL, S_DICT, S_LIST, S_ANY,
+    S_STR, S_INT, S_INT64, S_FLOAT, S_BOOL, S_DICT, S_LIST, S_ANY,
     S_OBJECT,                       //  {KEY: TYPE}, {"*": TYPE}, argument models
     S_LIST_OF                       //  [TYPE]
 } s_kind_t;
@@ -32,7 +36,7 @@ static const struct {
     const char *name;
     s_kind_t kind;
 } s_basic [] = {
-    { "str", S_STR }, { "int", S_INT }, { "float", S_FLOAT }, { "bool", S_BOOL },
+    { "str", S_STR }, { "int", S_INT }, { "int64", S_INT64 }, { "float", S_FLOAT }, { "bool", S_BOOL },
     { "dict", S_DICT }, { "list", S_LIST }, { "any", S_ANY }
 };
 #define S_BASIC_COUNT (sizeof s_basic / sizeof s_basic [0])
@@ -413,13 +417,21 @@ s_mismatch (const type_t *self, const cJSON *value, const s_path_t *path, char *
     }
     else
         snprintf (got, sizeof got, "%s", json_type_name (value));
+    //  A whole number out of range: say which range.
+    char expected [64];
+    if ((self->kind == S_INT || self->kind == S_INT64) && cJSON_IsNumber (value)
+    &&  isfinite (value->valuedouble) && value->valuedouble == floor (value->valuedouble))
+        snprintf (expected, sizeof expected, "%s in %s", s_kind_name (self), self->kind == S_INT
+                  ? "-2147483648..2147483647": "-9007199254740992..9007199254740992 (2^53)");
+    else
+        snprintf (expected, sizeof expected, "%s", s_kind_name (self));
 
     if (path->depth == 0)
-        return err_set (err, "expected %s, got %s", s_kind_name (self), got);
+        return err_set (err, "expected %s, got %s", expected, got);
     char text [ERR_LEN];
     s_path_text (path, text);
     return err_set (err, "%s '%s': expected %s, got %s",
-                    text [0] == '[' ? "item" : "key", text, s_kind_name (self), got);
+                    text [0] == '[' ? "item" : "key", text, expected, got);
 }
 
 //  An error about the key on top of the path: FMT has one %s for the path.
@@ -437,6 +449,9 @@ s_matches_basic (const type_t *self, const cJSON *value)
     switch (self->kind) {
         case S_STR:   return cJSON_IsString (value) && value->valuestring;
         case S_INT:   return cJSON_IsNumber (value) && isfinite (value->valuedouble)
+                          && value->valuedouble == floor (value->valuedouble)
+                          && value->valuedouble >= S_INT_MIN && value->valuedouble <= S_INT_MAX;
+        case S_INT64: return cJSON_IsNumber (value) && isfinite (value->valuedouble)
                           && value->valuedouble == floor (value->valuedouble)
                           && fabs (value->valuedouble) <= S_INT_LIMIT;
         //  An infinity (JSON "1e999") would print back as null; refuse it.
@@ -677,7 +692,7 @@ s_convert_fail (const type_t *self, const char *text, char *err)
 
 //  An integer written in full: optional sign, decimal digits, nothing else.
 static bool
-s_parse_int (const char *text, double *number)
+s_parse_int (const char *text, long long low, long long high, double *number)
 {
     const char *digits = (*text == '-' || *text == '+') ? text + 1 : text;
     if (!*digits)
@@ -687,7 +702,7 @@ s_parse_int (const char *text, double *number)
             return false;
     errno = 0;
     long long parsed = strtoll (text, NULL, 10);
-    if (errno == ERANGE || parsed > (long long) S_INT_LIMIT || parsed < -(long long) S_INT_LIMIT)
+    if (errno == ERANGE || parsed > high || parsed < low)
         return false;
     *number = (double) parsed;
     return true;
@@ -735,7 +750,9 @@ type_convert_text (const type_t *self, const char *text, char *err)
     bool flag;
     switch (self->kind) {
         case S_INT:
-            return s_parse_int (text, &number)
+        case S_INT64:
+            return s_parse_int (text, self->kind == S_INT? INT_MIN: -(1LL << 53),
+                                self->kind == S_INT? INT_MAX: 1LL << 53, &number)
                  ? cJSON_CreateNumber (number) : s_convert_fail (self, text, err);
         case S_FLOAT:
             return s_parse_float (text, &number)

@@ -1,8 +1,8 @@
 /*  types.h - the model type language, compiled once, checked per message.
 
     A type spec (SPEC §4) is a JSON value:
-      "str" "int" "float" "bool" "dict" "list" "any"   basic types ("float" accepts integers;
-                                                        "int" accepts only integral numbers)
+      "str" "int" "int64" "float" "bool" "dict" "list" "any"   basic types ("float" accepts
+                                                        integers; "int" and "int64" only integral numbers)
       {"KEY": TYPE, ...}     a nested object; every key is required, no other key allowed
       [TYPE]                 a list whose every item is TYPE
       {"*": TYPE}            a map: any keys, every value TYPE
@@ -12,8 +12,11 @@
     keys may be, and any other key is an error, unless the optional section
     declares "*": TYPE, which lets any other key in with that TYPE.
 
-    "int" means an integral number within +-2^53 (what a double holds
-    exactly); "float" any finite number. null matches only "any".
+    "int" means an integral number a C int holds (-2147483648..2147483647,
+    so valueint is exact); "int64" an integral number within +-2^53 (what a
+    double, valuedouble, holds exactly); "float" any finite number. null
+    matches only "any". A number out of range is refused naming the range:
+    "key 'order_id': expected int in -2147483648..2147483647, got number -3000000000".
 
     Compile once at startup (errors name the model entry), then validate each
     message against the compiled form without re-reading the spec.

@@ -64,7 +64,7 @@ test_console_warning_level (void **state)
     int port = e2e_tcp_port ();
     char *log = e2e_fmt ("%s/svc.log", dir);
     e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("echo_replyer"), s_addresses (port), NULL,
-                                 "-cl", "WARNING", "-l", log, NULL);
+                                 "-cl", "WARNING", "-l", log, "-f", "DEBUG", NULL);
     assert_non_null (svc);
     if (!e2e_wait_file_contains (log, " ready: ", E2E_READY_MS)) {
         e2e_dump (svc);
@@ -96,6 +96,33 @@ test_file_warning_level (void **state)
     assert_int_equal (e2e_line_count (e2e_proc_out (svc), " INFO ", "got order "), 2);
 }
 
+//  Without -f the file takes the console's level: -cl WARNING keeps INFO
+//  and DEBUG out of both.
+static void
+test_file_level_defaults_to_console (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    char *log = e2e_fmt ("%s/svc.log", dir);
+    e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("echo_replyer"), s_addresses (port), NULL,
+                                 "-cl", "WARNING", "-l", log, NULL);
+    assert_non_null (svc);
+    //  Not ready until it answers; the WARNING line then reaches both logs.
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    cJSON *reply = e2e_request (req, "not json");
+    assert_non_null (e2e_reply_kind (reply));
+    E2E_ASSERT_LOG (svc, "orders: dropped invalid_json", E2E_LOG_MS);
+    if (!e2e_wait_file_contains (log, "orders: dropped invalid_json", E2E_LOG_MS))
+        fail_msg ("log file lacks the WARNING line");
+    reply = e2e_request (req, "{\"args\": {\"order_id\": 1}}");
+    assert_non_null (cJSON_GetObjectItemCaseSensitive (reply, "return_args"));
+    int status;
+    assert_true (e2e_stop (svc, SIGTERM, 2000, &status));
+    assert_int_equal (e2e_line_count (log, " INFO ", NULL), 0);
+    assert_int_equal (e2e_line_count (log, " DEBUG ", NULL), 0);
+    assert_int_equal (e2e_line_count (e2e_proc_out (svc), " INFO ", NULL), 0);
+}
+
 int
 main (void)
 {
@@ -104,6 +131,7 @@ main (void)
         T (test_console_error_level_file_info),
         T (test_console_warning_level),
         T (test_file_warning_level),
+        T (test_file_level_defaults_to_console),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -62,7 +62,7 @@ test_minimal (void **state)
     assert_false (opts.help);
     assert_false (opts.version);
     assert_int_equal (opts.console_level, SVCFW_LOG_INFO);
-    assert_int_equal (opts.file_level, SVCFW_LOG_DEBUG);
+    assert_int_equal (opts.file_level, SVCFW_LOG_INFO);       //  the console's level
     assert_true (cJSON_IsObject (opts.overrides));
     assert_null (opts.overrides->child);
     cli_opts_reset (&opts);
@@ -103,6 +103,12 @@ test_every_option (void **state)
     S_FAILS ("option -cl given twice", "-s", "a.so", "-cl", "INFO", "-cl", "DEBUG");
     //  -f is the log file's level: without -l there is no file.
     S_FAILS ("-f sets the log file's level: give -l LOGFILE too", "-s", "a.so", "-f", "DEBUG");
+
+    //  Without -f the file takes the console's level, not DEBUG: a file
+    //  must not log every dropped message unless asked to.
+    assert_int_equal (s_parse (&opts, err, "-s", "svc.so", "-cl", "WARNING", "-l", "x.log", NULL), 0);
+    assert_int_equal (opts.file_level, SVCFW_LOG_WARNING);
+    cli_opts_reset (&opts);
 }
 
 static void

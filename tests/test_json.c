@@ -151,6 +151,26 @@ test_parse_strings (void **state)
     s_expect ("[\"a\\\"b\", \"\\u00e9\"]", NULL);
 }
 
+//  I-JSON (RFC 7493): \u0000 and duplicate keys are errors at their place.
+static void
+test_parse_ijson (void **state)
+{
+    (void) state;
+    s_expect ("{\"id\": \"wf\\u0000evil\"}", "f.json:1:11: invalid JSON (\\u0000 in a string)");
+    s_expect ("{\n  \"reason\\u0000x\": 1\n}", "f.json:2:10: invalid JSON (\\u0000 in a string)");
+    s_expect ("[\"\\\\u0000\"]", NULL);                  //  an escaped backslash, then text
+    s_expect ("{\n  \"port\": 1,\n  \"name\": \"x\",\n  \"port\": 2\n}",
+              "f.json:4:3: invalid JSON (duplicate key \"port\")");
+    //  The first repeat in the text, nested or not; equal once decoded.
+    s_expect ("{\"a\": {\"b\": [{\"c\": 1, \"c\": 2}]}, \"a\": 3}",
+              "f.json:1:23: invalid JSON (duplicate key \"c\")");
+    s_expect ("{\"x\": \"{\\\"k\\\": 1}\", \"a\": 1, \"\\u0061\": 2}",
+              "f.json:1:29: invalid JSON (duplicate key \"a\")");
+    s_expect ("[{\"a\": 1}, {\"a\": 1, \"b\": {}, \"b\": []}]",
+              "f.json:1:30: invalid JSON (duplicate key \"b\")");
+    s_expect ("{\"a\": 1, \"b\": {\"a\": 2}}", NULL);
+}
+
 static void
 test_parse_trailing_garbage (void **state)
 {
@@ -273,6 +293,7 @@ main (void)
         cmocka_unit_test (test_parse_end_of_input),
         cmocka_unit_test (test_parse_strings),
         cmocka_unit_test (test_parse_trailing_garbage),
+        cmocka_unit_test (test_parse_ijson),
         cmocka_unit_test (test_parse_too_deep),
         cmocka_unit_test (test_load_file),
         cmocka_unit_test (test_load_file_errors),

@@ -397,6 +397,7 @@ test_threads (void **state)
     char err [ERR_LEN];
     char *file_path = s_temp_path ();
     assert_int_equal (log_open ("svc", SVCFW_LOG_ERROR, file_path, SVCFW_LOG_DEBUG, err), 0);
+    log_set_rate_limit (0, 0);          //  every line counts here
     log_set_workflow_id ("main-wf");
     pthread_t threads [4];
     for (int i = 0; i < 4; i++)
@@ -429,6 +430,139 @@ test_threads (void **state)
     }
     for (int i = 0; i < 4; i++)
         assert_int_equal (per_thread [i], 200);
+    log_set_rate_limit (20, 30000);
+    s_remove (&file_path);
+}
+
+//  s_plugin_write: a plugin's line, through the va_list entry.
+static void
+s_plugin_write (int level, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    log_vwrite_plugin (level, fmt, args);
+    va_end (args);
+}
+
+//  Text a peer supplied cannot forge a line or reach a terminal raw: a
+//  workflow id with a newline and an ANSI escape, a message quoting peer
+//  text with C0, DEL, ESC, 8-bit CSI (U+009B) and a byte that is not UTF-8.
+static void
+test_escapes (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    char *file_path = s_temp_path ();
+    assert_int_equal (log_open ("svc", SVCFW_LOG_ERROR + 1, file_path, SVCFW_LOG_DEBUG, err), 0);
+    log_set_workflow_id ("a\n2026-01-01T00:00:00.000Z ERROR   svc - FAKE LOG LINE\x1b[31m");
+    log_write (SVCFW_LOG_WARNING, "orders: handler failed: %s",
+               "bad\r\nFAKE\x1b[2J\x7f\x01\xc2\x9b""31m\xff caf\xc3\xa9");
+    s_plugin_write (SVCFW_LOG_INFO, "plugin %s", "x\ny\x1b");
+    log_set_workflow_id (NULL);
+    log_close ();
+
+    char *text = NULL;
+    FILE *file = fopen (file_path, "r");
+    assert_non_null (file);
+    char buffer [8192];
+    size_t len = fread (buffer, 1, sizeof buffer - 1, file);
+    fclose (file);
+    buffer [len] = 0;
+    text = buffer;
+    assert_null (memchr (text, 0x1b, len));
+    assert_null (strstr (text, "\xc2\x9b"));
+    const s_lines_t *lines = s_read_lines (file_path);
+    assert_int_equal (lines->count, 2);
+    assert_string_equal (lines->lines [0].id,
+                         "a\\n2026-01-01T00:00:00.000Z ERROR   svc - FAKE LOG LINE\\x1b[31m");
+    assert_string_equal (lines->lines [0].message,
+                         "orders: handler failed: bad\\r\\nFAKE\\x1b[2J\\x7f\\x01\\u009b31m\\xff caf\xc3\xa9");
+    assert_string_equal (lines->lines [1].message, "plugin x\\ny\\x1b");
+    s_remove (&file_path);
+}
+
+//  A flood of one cause: the first `burst` lines, then one summary line
+//  with the count of the rest; other causes and plugin lines unaffected.
+static void
+test_rate_limit (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    char *file_path = s_temp_path ();
+    assert_int_equal (log_open ("svc", SVCFW_LOG_ERROR + 1, file_path, SVCFW_LOG_DEBUG, err), 0);
+    log_set_rate_limit (20, 30000);
+    for (int i = 0; i < 100000; i++)
+        log_write (SVCFW_LOG_WARNING, "%s: handler failed: refused %d", "orders", i);
+    //  Same call site, another subject: counted apart.
+    for (int i = 0; i < 30; i++)
+        log_write (SVCFW_LOG_WARNING, "%s: handler failed: refused %d", "prices", i);
+    for (int i = 0; i < 50; i++)
+        s_plugin_write (SVCFW_LOG_INFO, "plugin line %d", i);
+    log_close ();                       //  the summaries are written at close
+
+    const s_lines_t *lines = s_read_lines (file_path);
+    int orders = 0, prices = 0, plugin = 0;
+    const char *orders_summary = NULL, *prices_summary = NULL;
+    for (int i = 0; i < lines->count; i++) {
+        const char *message = lines->lines [i].message;
+        if (strncmp (message, "orders: handler failed", 22) == 0) orders++;
+        if (strncmp (message, "prices: handler failed", 22) == 0) prices++;
+        if (strncmp (message, "plugin line", 11) == 0) plugin++;
+        if (strncmp (message, "suppressed ", 11) == 0) {
+            if (strstr (message, "orders: handler failed: refused 19"))
+                orders_summary = message;
+            if (strstr (message, "prices: handler failed: refused 19"))
+                prices_summary = message;
+        }
+    }
+    assert_int_equal (orders, 20);
+    assert_int_equal (prices, 20);
+    assert_int_equal (plugin, 50);
+    assert_int_equal (lines->count, 20 + 20 + 50 + 2);
+    assert_non_null (orders_summary);
+    assert_non_null (prices_summary);
+    assert_non_null (strstr (orders_summary, "suppressed 99980 similar lines"));
+    assert_non_null (strstr (prices_summary, "suppressed 10 similar lines"));
+    s_remove (&file_path);
+}
+
+//  When a window ends, its summary comes with the next line written, and
+//  the cause may write again.
+static void
+test_rate_limit_window (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    char *file_path = s_temp_path ();
+    assert_int_equal (log_open ("svc", SVCFW_LOG_ERROR + 1, file_path, SVCFW_LOG_DEBUG, err), 0);
+    log_set_rate_limit (3, 100);
+    for (int i = 0; i < 10; i++)
+        log_write (SVCFW_LOG_WARNING, "a: flood: %d", i);
+    //  Poll: another line every 10 ms until the summary is in (bounded).
+    struct timespec step = { 0, 10 * 1000000L };
+    bool summarized = false;
+    for (int tries = 0; tries < 500 && !summarized; tries++) {
+        log_write (SVCFW_LOG_INFO, "b: tick");
+        FILE *file = fopen (file_path, "r");
+        char buffer [65536];
+        size_t len = file? fread (buffer, 1, sizeof buffer - 1, file): 0;
+        if (file)
+            fclose (file);
+        buffer [len] = 0;
+        summarized = strstr (buffer, "suppressed 7 similar lines") != NULL;
+        if (!summarized)
+            nanosleep (&step, NULL);
+    }
+    assert_true (summarized);
+    log_write (SVCFW_LOG_WARNING, "a: flood: %d", 10);       //  a new window
+    log_set_rate_limit (20, 30000);
+    log_close ();
+    const s_lines_t *lines = s_read_lines (file_path);
+    int flood = 0;
+    for (int i = 0; i < lines->count; i++)
+        if (strncmp (lines->lines [i].message, "a: flood: ", 10) == 0)
+            flood++;
+    assert_int_equal (flood, 4);
     s_remove (&file_path);
 }
 
@@ -443,6 +577,9 @@ main (void)
         cmocka_unit_test (test_open_errors),
         cmocka_unit_test (test_enabled_after_failed_open),
         cmocka_unit_test (test_threads),
+        cmocka_unit_test (test_escapes),
+        cmocka_unit_test (test_rate_limit),
+        cmocka_unit_test (test_rate_limit_window),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

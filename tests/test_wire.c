@@ -50,14 +50,106 @@ test_valid_documents (void **state)
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs [0]; i++)
         s_same_as_cjson (arena, docs [i]);
-    //  A repeated key is kept twice, in order, as cJSON does (cJSON_Compare
-    //  cannot compare such objects, so look at the members).
-    char err [ERR_LEN];
-    const cJSON *twice = wire_parse (arena, "{\"a\":1,\"a\":2}", 13, err);
-    assert_int_equal (cJSON_GetArraySize (twice), 2);
-    assert_string_equal (twice->child->string, "a");
-    assert_int_equal (twice->child->next->valueint, 2);
     wire_arena_destroy (&arena);
+}
+
+//  I-JSON (RFC 7493): no \u0000 (a C string would end there: "wf\u0000evil"
+//  would read as "wf", a key "reason\u0000x" as "reason") and no duplicate
+//  key (cJSON reads the first, Python the last; a merge patch with one is
+//  not idempotent).
+static void
+test_ijson_rejections (void **state)
+{
+    (void) state;
+    wire_arena_t *arena = wire_arena_new ();
+    static const struct { const char *text; const char *why; size_t at; } bad [] = {
+        { "{\"workflow_id\":\"wf\\u0000evil\"}", "\\u0000 in a string", 18 },
+        { "\"\\u0000\"", "\\u0000 in a string", 1 },
+        { "{\"reason\\u0000x\":1}", "\\u0000 in a string", 8 },
+        { "{\"a\":1,\"a\":2}", "duplicate key", 7 },
+        { "{\"a\":1,\"b\":{\"c\":[],\"c\":null}}", "duplicate key", 19 },
+        { "{\"a\":1,\"\\u0061\":2}", "duplicate key", 7 },              //  equal once decoded
+        { "[{\"x\":1},{\"y\":1,\"y\":1}]", "duplicate key", 16 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char err [ERR_LEN] = "";
+        if (wire_parse (arena, bad [i].text, strlen (bad [i].text), err))
+            fail_msg ("accepted %s", bad [i].text);
+        char expected [ERR_LEN];
+        snprintf (expected, sizeof expected, "%s at byte %zu", bad [i].why, bad [i].at);
+        if (strcmp (err, expected))
+            fail_msg ("%s: expected \"%s\", got \"%s\"", bad [i].text, expected, err);
+        wire_arena_reset (arena);
+    }
+    //  Other escapes of controls and keys that only share a prefix are fine.
+    s_same_as_cjson (arena, "{\"a\":\"\\u0001\\u001f\",\"ab\":1,\"a\\u00e9\":2,\"b\":{\"a\":3}}");
+
+    //  Many keys (past the linear scan, into the hash set): all distinct is
+    //  fine; any one repeated is refused, wherever it is.
+    char text [8192];
+    for (int repeat = -1; repeat < 200; repeat += 7) {
+        size_t len = 0;
+        text [len++] = '{';
+        for (int k = 0; k < 200; k++)
+            len += (size_t) snprintf (text + len, sizeof text - len, "%s\"key%d\":%d", k? ",": "", k, k);
+        if (repeat >= 0)
+            len += (size_t) snprintf (text + len, sizeof text - len, ",\"key%d\":0", repeat);
+        text [len++] = '}';
+        char err [ERR_LEN] = "";
+        const cJSON *value = wire_parse (arena, text, len, err);
+        if (repeat < 0) {
+            assert_non_null (value);
+            assert_int_equal (cJSON_GetArraySize (value), 200);
+            assert_int_equal (cJSON_GetObjectItem (value, "key199")->valueint, 199);
+        }
+        else {
+            if (value || !strstr (err, "duplicate key"))
+                fail_msg ("key%d repeated after 200 keys: %s", repeat, value? "accepted": err);
+        }
+        wire_arena_reset (arena);
+    }
+    //  A repeat among the first few keys of a big object.
+    char err [ERR_LEN];
+    const char *late = "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+                             "\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,"
+                             "\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k3\":0}";
+    assert_null (wire_parse (arena, late, strlen (late), err));
+    assert_string_equal (err, "duplicate key at byte 143");
+    wire_arena_destroy (&arena);
+}
+
+//  True if a tree has an object with two equal keys.
+static bool
+s_has_duplicate (const cJSON *item)
+{
+    for (const cJSON *child = item->child; child; child = child->next) {
+        if (cJSON_IsObject (item))
+            for (const cJSON *earlier = item->child; earlier != child; earlier = earlier->next)
+                if (strcmp (earlier->string, child->string) == 0)
+                    return true;
+        if (s_has_duplicate (child))
+            return true;
+    }
+    return false;
+}
+
+//  True if text holds a \u0000 escape inside a string.
+static bool
+s_has_nul_escape (const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string)
+            in_string = text [i] == '"';
+        else if (text [i] == '"')
+            in_string = false;
+        else if (text [i] == '\\') {
+            if (i + 5 < len && memcmp (text + i + 1, "u0000", 5) == 0)
+                return true;
+            i++;
+        }
+    }
+    return false;
 }
 
 static void
@@ -190,7 +282,9 @@ test_arena_values_are_cjson (void **state)
 
 //  Mutated documents: the parser never crashes or reads out of bounds
 //  (run under ASan in CI), and whatever it accepts, cJSON accepts too, as
-//  the same tree (it is the stricter of the two).
+//  the same tree (it is the stricter of the two), a tree without repeated
+//  keys from a text without \u0000. What it refuses as a duplicate key or
+//  \u0000, cJSON accepts with that fault in it.
 static void
 test_mutations_against_cjson (void **state)
 {
@@ -200,13 +294,17 @@ test_mutations_against_cjson (void **state)
         "{\"epoch\":\"e\",\"seq\":12,\"is_snapshot\":false,\"state\":{\"k1\":{\"v\":3,\"w\":null},\"k2\":-1.5e-3}}",
         "[1,-2.5,3e10,true,false,null,\"\\u00e9\\n\",{\"\":[]}]",
         "{\"s\":\"h\xc3\xa9llo \\\"q\\\" \\\\ \\ud83d\\ude00\"}",
+        //  one mutation from a duplicate key or a \u0000
+        "{\"ab\":1,\"ac\":{\"x\":2,\"y\":\"\\u0010\"},\"b\":\"\\u0100\",\"c\":[{\"k\":1,\"l\":2}]}",
     };
+    const size_t seed_count = sizeof seeds / sizeof seeds [0];
+    int refused_ijson = 0;
     wire_arena_t *arena = wire_arena_new ();
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     char text [512];
     int accepted = 0;
     for (int round = 0; round < 100000; round++) {
-        const char *seed = seeds [round % 4];
+        const char *seed = seeds [round % seed_count];
         size_t len = strlen (seed);
         memcpy (text, seed, len);
         int mutations = 1 + round % 3;
@@ -236,23 +334,35 @@ test_mutations_against_cjson (void **state)
             cJSON *theirs = cJSON_ParseWithLength (exact, len);
             if (!theirs)
                 fail_msg ("accepted what cJSON rejects: %.*s", (int) len, exact);
-            //  cJSON_Compare cannot compare objects with a repeated key.
-            if (!cJSON_Compare (ours, theirs, true)) {
-                char *a = cJSON_PrintUnformatted (ours), *b = cJSON_PrintUnformatted (theirs);
-                if (strcmp (a, b))
-                    fail_msg ("%.*s parsed as %s, cJSON has %s", (int) len, exact, a, b);
-                free (a);
-                free (b);
-            }
+            if (!cJSON_Compare (ours, theirs, true))
+                fail_msg ("%.*s parsed differently from cJSON", (int) len, exact);
+            if (s_has_duplicate (ours) || s_has_nul_escape (exact, len))
+                fail_msg ("accepted a repeated key or \\u0000: %.*s", (int) len, exact);
             cJSON_Delete (theirs);
         }
-        else
+        else {
             assert_non_null (strstr (err, " at byte "));
+            bool duplicate = strstr (err, "duplicate key") != NULL;
+            bool nul = strstr (err, "\\u0000") != NULL;
+            if (duplicate || nul) {
+                refused_ijson++;
+                //  Where cJSON accepts the text, it holds the fault (a
+                //  truncated text may fail both ways; either refusal is right).
+                cJSON *theirs = cJSON_ParseWithLength (exact, len);
+                if (theirs && duplicate && !s_has_duplicate (theirs))
+                    fail_msg ("no repeated key in %.*s, yet: %s", (int) len, exact, err);
+                if (theirs && nul && !s_has_nul_escape (exact, len))
+                    fail_msg ("no \\u0000 in %.*s, yet: %s", (int) len, exact, err);
+                cJSON_Delete (theirs);
+            }
+        }
         free (exact);
         wire_arena_reset (arena);
     }
-    print_message ("%d of 100000 mutated documents were still valid JSON\n", accepted);
+    print_message ("%d of 100000 mutated documents were still valid JSON; %d refused for a "
+                   "repeated key or \\u0000\n", accepted, refused_ijson);
     assert_true (accepted > 1000);
+    assert_true (refused_ijson > 10);
     wire_arena_destroy (&arena);
 }
 
@@ -262,6 +372,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_valid_documents),
         cmocka_unit_test (test_strict_rejections),
+        cmocka_unit_test (test_ijson_rejections),
         cmocka_unit_test (test_numbers_read_back_exactly),
         cmocka_unit_test (test_strings_escaped),
         cmocka_unit_test (test_arena_values_are_cjson),

@@ -294,6 +294,13 @@ s_parse_string (s_parser_t *self)
                         return NULL;
                     }
                     p += 4;
+                    if (cp == 0) {
+                        //  I-JSON (RFC 7493): a NUL would cut the C string
+                        //  short ("wf\u0000evil" read as "wf").
+                        self->p = p - 6;
+                        s_fail (self, "\\u0000 in a string");
+                        return NULL;
+                    }
                     if (cp >= 0xD800 && cp <= 0xDBFF) {     //  a surrogate pair
                         long low = p + 6 <= close && p [0] == '\\' && p [1] == 'u'? s_hex4 (p + 2): -1;
                         if (low < 0xDC00 || low > 0xDFFF) {
@@ -425,6 +432,137 @@ s_link (cJSON *parent, cJSON *child, cJSON **last)
     parent->child->prev = child;
 }
 
+//  Duplicate keys. Each key gets a fingerprint, its first 8 bytes (up to
+//  its NUL), so most keys are compared as integers and strcmp runs only on
+//  equal fingerprints. The first S_SCAN_KEYS fingerprints of an
+//  object are kept on the stack and scanned (few keys: cheaper than any
+//  hashing); past that, the keys go into an open-addressing set in the
+//  arena, by a hash of the whole key, doubled as it fills.
+#define S_SCAN_KEYS 8
+
+typedef struct {
+    uint64_t hash;              //  s_key_hash (name)
+    const char *name;           //  NULL: a free slot
+} s_key_t;
+
+typedef struct {
+    uint64_t prints [S_SCAN_KEYS];  //  of the first keys, in order
+    size_t count;               //  keys added
+    s_key_t *slots;             //  the set past S_SCAN_KEYS, or NULL
+    size_t size;                //  of slots, a power of 2
+} s_keyset_t;
+
+//  The key is in an arena allocation rounded up to 16 bytes, so reading 8
+//  bytes from its start stays inside it; the bytes from its NUL on (the
+//  lowest zero byte, which the has-zero trick finds exactly) are masked off.
+static inline uint64_t
+s_key_print (const char *key)
+{
+    uint64_t word = s_load ((const unsigned char *) key);
+    uint64_t zeros = S_HAS_LESS (word, 1);
+    if (zeros)
+        word &= (zeros & -zeros) / 0x80 - 1;
+    return word;
+}
+
+//  A hash of the whole key for the set (a fingerprint alone would put keys
+//  with a common 8-byte prefix in one chain), a word at a time within the
+//  same rounded allocation.
+static uint64_t
+s_key_hash (const char *key)
+{
+    uint64_t hash = 0x9E3779B97F4A7C15ULL;
+    for (const unsigned char *p = (const unsigned char *) key; ; p += 8) {
+        uint64_t word = s_load (p);
+        uint64_t zeros = S_HAS_LESS (word, 1);
+        if (zeros)
+            word &= (zeros & -zeros) / 0x80 - 1;
+        hash = (hash ^ word) * 0xBF58476D1CE4E5B9ULL;
+        hash ^= hash >> 31;
+        if (zeros)
+            return hash;
+    }
+}
+
+static inline size_t
+s_slot (uint64_t hash, size_t size)
+{
+    return (size_t) (hash >> 20) & (size - 1);
+}
+
+//  Puts a key known to be new into the set.
+static void
+s_set_put (s_keyset_t *set, s_key_t key)
+{
+    size_t at = s_slot (key.hash, set->size);
+    while (set->slots [at].name)
+        at = (at + 1) & (set->size - 1);
+    set->slots [at] = key;
+}
+
+//  Makes the set twice as large (at first: 4 * S_SCAN_KEYS, filled from
+//  the object's first keys, `first` the first of its children) and puts
+//  every key so far into it. False when memory runs out.
+static bool
+s_set_grow (s_parser_t *self, s_keyset_t *set, const cJSON *first)
+{
+    size_t size = set->size? set->size * 2: S_SCAN_KEYS * 4;
+    s_key_t *slots = s_alloc (self->arena, size * sizeof *slots);
+    if (!slots)
+        return s_fail (self, "out of memory");
+    memset (slots, 0, size * sizeof *slots);
+    s_key_t *old = set->slots;
+    size_t old_size = set->size;
+    set->slots = slots;
+    set->size = size;
+    if (old) {
+        for (size_t i = 0; i < old_size; i++)
+            if (old [i].name)
+                s_set_put (set, old [i]);
+    }
+    else {
+        const cJSON *child = first;
+        for (size_t i = 0; i < S_SCAN_KEYS; i++, child = child->next)
+            s_set_put (set, (s_key_t) { s_key_hash (child->string), child->string });
+    }
+    return true;
+}
+
+//  Adds the key of an object whose keys so far are its children from
+//  `first` on; false if it has that key already (I-JSON, RFC 7493: cJSON
+//  reads the first of two equal keys, most other readers the last) or
+//  memory ran out (then self->error says so).
+static bool
+s_key_is_new (s_parser_t *self, s_keyset_t *set, const cJSON *first, const char *name)
+{
+    if (set->count < S_SCAN_KEYS) {
+        uint64_t print = s_key_print (name);
+        for (size_t i = 0; i < set->count; i++)
+            if (set->prints [i] == print) {
+                //  Rare (a repeat, or a shared 8-byte prefix): the key itself.
+                const cJSON *child = first;
+                for (size_t k = 0; k < i; k++)
+                    child = child->next;
+                if (strcmp (child->string, name) == 0)
+                    return false;
+            }
+        set->prints [set->count++] = print;
+        return true;
+    }
+    if (!set->slots && !s_set_grow (self, set, first))
+        return false;
+    uint64_t hash = s_key_hash (name);
+    size_t at = s_slot (hash, set->size);
+    while (set->slots [at].name) {
+        if (set->slots [at].hash == hash && strcmp (set->slots [at].name, name) == 0)
+            return false;
+        at = (at + 1) & (set->size - 1);
+    }
+    set->slots [at] = (s_key_t) { hash, name };
+    set->count++;
+    return set->count * 2 <= set->size || s_set_grow (self, set, first);
+}
+
 static cJSON *
 s_parse_container (s_parser_t *self, bool is_object)
 {
@@ -444,6 +582,10 @@ s_parse_container (s_parser_t *self, bool is_object)
         return node;
     }
     cJSON *last = NULL;
+    s_keyset_t set;
+    set.count = 0;
+    set.slots = NULL;
+    set.size = 0;
     while (true) {
         char *key = NULL;
         if (is_object) {
@@ -451,9 +593,15 @@ s_parse_container (s_parser_t *self, bool is_object)
                 s_fail (self, "expected a string key");
                 return NULL;
             }
+            const unsigned char *key_at = self->p;
             key = s_parse_string (self);
             if (!key)
                 return NULL;
+            if (!s_key_is_new (self, &set, node->child, key)) {
+                self->p = key_at;
+                s_fail (self, "duplicate key");
+                return NULL;
+            }
             s_skip_space (self);
             if (self->p >= self->end || *self->p != ':') {
                 s_fail (self, "expected ':'");

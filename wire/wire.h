@@ -4,9 +4,10 @@
     once, read by one handler and dropped. wire_parse builds ordinary cJSON
     nodes (so handlers read them with the cJSON API) inside an arena that is
     reset per message, and checks on the way what cJSON does not: UTF-8,
-    raw control characters, the exact JSON number grammar, nothing after the
-    value. wire_write prints a cJSON tree; numbers take an exact integer
-    path before any printf (the output reads back to the same double).
+    raw control characters, \u0000 and repeated keys (I-JSON), the exact
+    JSON number grammar, nothing after the value. wire_write prints a cJSON
+    tree; numbers take an exact integer path before any printf (the output
+    reads back to the same double).
 */
 #ifndef WIRE_H_INCLUDED
 #define WIRE_H_INCLUDED
@@ -30,7 +31,11 @@ void wire_arena_reset (wire_arena_t *self);
 void wire_arena_destroy (wire_arena_t **self_p);
 
 /* Parses `len` bytes as one JSON value (RFC 8259: valid UTF-8, no raw
-   control characters in strings, nesting ≤ 1000, only white space after).
+   control characters in strings, nesting ≤ 1000, only white space after),
+   as I-JSON (RFC 7493) wants: no "\u0000" in a string, no key twice in an
+   object ("duplicate key at byte N", N at the second one). Duplicates are
+   found by comparing each key with the earlier ones up to 16 keys, then
+   through a hash set in the arena.
    Returns the value, allocated in `arena`: valid until wire_arena_reset and
    NEVER to be passed to cJSON_Delete (cJSON_Duplicate it to keep a part).
    On failure returns NULL with err = "WHAT at byte N". */
