@@ -91,9 +91,15 @@ s_commit (sender_t *self)
     if (self->acked_count == 0)
         return;
     char err [ERR_LEN];
-    if (outbox_mark_delivered (self->outbox, self->acked, self->acked_count, err))
-        //  The rows stay pending and are sent again; the inbox answers them.
-        log_error ("%s: cannot mark %d messages delivered: %s", self->name, self->acked_count, err);
+    if (outbox_mark_delivered (self->outbox, self->acked, self->acked_count, err)) {
+        //  The rows stay pending: read them again from the first (acked in
+        //  seq order), so they are sent again (the inbox answers them)
+        //  rather than left behind while later rows go.
+        log_error ("%s: cannot mark %d messages delivered (they will be sent again): %s", self->name,
+                   self->acked_count, err);
+        if (self->acked [0] - 1 < self->last_seq)
+            self->last_seq = self->acked [0] - 1;
+    }
     else {
         self->delivered += self->acked_count;
         self->since_prune += self->acked_count;

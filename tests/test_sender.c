@@ -13,7 +13,9 @@
 #include <cmocka.h>
 #include <czmq.h>
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include "outbox.h"
+#include "store.h"
 #include "sender.h"
 
 static char s_dir [64];
@@ -174,6 +176,56 @@ test_delivers_in_order (void **state)
     outbox_destroy (&producer);
 }
 
+//  Acknowledged rows whose "delivered" mark fails (another connection holds
+//  the outbox's write lock past the busy timeout) stay pending: they are
+//  read and sent again once the lock is gone, never left behind while later
+//  rows are delivered. Takes the busy timeout (STORE_BUSY_MS) once.
+static void
+test_failed_mark_is_sent_again (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    outbox_t *producer = outbox_open (s_path, true, err);
+    s_enqueue (producer, 1, 4);
+    zsock_set_rcvtimeo (s_router, STORE_BUSY_MS * 3);
+    sender_t *sender = s_sender (STORE_BUSY_MS * 3, 3, 2);
+    //  The first batch, m001 and m002, is acknowledged while another
+    //  connection holds the write lock (taken once the sender has opened
+    //  the outbox); marking it waits for the lock, gives up, and only then
+    //  does the next request come.
+    sqlite3 *locker = NULL;
+    for (int i = 1; i <= 2; i++) {
+        s_request_t request = s_receive ();
+        if (i == 1) {
+            assert_int_equal (sqlite3_open (s_path, &locker), SQLITE_OK);
+            assert_int_equal (sqlite3_exec (locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        }
+        cJSON_Delete (request.body);
+        s_reply (&request, "{\"return_args\": {}}");
+    }
+    s_request_t next = s_receive ();
+    assert_int_equal (sqlite3_exec (locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (locker);
+    //  Serve whatever comes until nothing is pending (bounded).
+    int64_t deadline = zclock_mono () + STORE_BUSY_MS * 3;
+    cJSON_Delete (next.body);
+    s_reply (&next, "{\"return_args\": {}}");
+    zsock_set_rcvtimeo (s_router, 200);
+    while (s_count (producer, 0) > 0 && zclock_mono () < deadline) {
+        zmsg_t *msg = zmsg_recv (s_router);
+        if (!msg)
+            continue;
+        zframe_t *identity = zmsg_pop (msg);
+        zmsg_destroy (&msg);
+        s_request_t request = { identity, NULL };
+        s_reply (&request, "{\"return_args\": {}}");
+    }
+    assert_int_equal (s_count (producer, 0), 0);
+    assert_int_equal (s_count (producer, 1), 4);
+    sender_destroy (&sender);
+    outbox_destroy (&producer);
+}
+
 //  A lost reply: the same row again, on a fresh socket (a new peer
 //  identity); nothing after it goes first.
 static void
@@ -269,6 +321,7 @@ main (void)
         cmocka_unit_test (test_envelope),
         cmocka_unit_test_setup_teardown (test_delivers_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lost_reply_is_sent_again, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_failed_mark_is_sent_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_error_replies_then_failed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_stop_is_bounded, s_setup, s_teardown),
     };
