@@ -113,14 +113,20 @@ replyer_new (service_t *service, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SERVICE_LINGER_MS, err);
+    self->sock = sock_new (model, ZMQ_ROUTER, SERVICE_LINGER_MS, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
         replyer_destroy (&self);
         return NULL;
     }
+    //  Before the bind: a listener copies the options it accepts with, so
+    //  a limit set later would not cap what a garbage peer makes it allocate.
     sock_limit (self->sock, self->max_bytes);
+    if (sock_attach (model, self->sock, endpoint, true, err)) {
+        replyer_destroy (&self);
+        return NULL;
+    }
     log_debug ("%s: replyer bound at %s", model->name, endpoint);
     if (model_bool (model, "dedupe", false) && s_inbox_open (self, err)) {
         replyer_destroy (&self);

@@ -9,6 +9,7 @@
 #define S_SNDHWM 100000         //  updates queued per subscriber before ZeroMQ drops (the in side resyncs)
 #define S_PIPE_HWM 10000        //  updates in flight from svcfw_main to the loop
 #define S_PIPE_TIMEOUT_MS 1000  //  longest wait for room in that pipe
+#define S_REQUEST_MAX 65536     //  bytes a snapshot request may have (a few are needed)
 
 struct _state_out_t {
     service_t *service;
@@ -66,7 +67,12 @@ state_out_new (service_t *service, const model_t *model, const state_policy_t *p
     //  so each joining in side gets its heartbeat at once.
     zsock_set_xpub_verbose (self->pub, 1);
     if (sock_attach (model, self->pub, pub_endpoint, !connects, err)
-    ||  !(self->rep = sock_open (model, ZMQ_ROUTER, rep_endpoint, true, SERVICE_LINGER_MS, err)))
+    ||  !(self->rep = sock_new (model, ZMQ_ROUTER, SERVICE_LINGER_MS, err)))
+        goto fail;
+    //  Snapshot requests are small; the cap (set before the bind, which
+    //  copies it) keeps a garbage peer from making libzmq allocate more.
+    sock_limit (self->rep, S_REQUEST_MAX);
+    if (sock_attach (model, self->rep, rep_endpoint, true, err))
         goto fail;
     self->pipe_recv = zsock_new (ZMQ_PAIR);
     self->pipe_send = zsock_new (ZMQ_PAIR);

@@ -31,7 +31,9 @@ zsock_t *sock_open (const model_t *model, int type, const char *endpoint, bool b
 
 /* Caps what `sock` will receive for a message limit of `max_bytes`: up to
    4x the limit a message is read (and refused as too_large by the caller,
-   which can say so); past that ZeroMQ drops the peer rather than buffer it. */
+   which can say so); past that ZeroMQ drops the peer rather than buffer it.
+   Call it before sock_attach: a bind's listener copies the options then,
+   and a limit set later does not reach the peers it accepts. */
 void sock_limit (zsock_t *sock, size_t max_bytes);
 
 #endif
