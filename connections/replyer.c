@@ -1,6 +1,14 @@
-/*  replyer.c - a REP socket that answers every request, even a malformed one.
+/*  replyer.c - a ROUTER socket that answers every request, even a malformed one.
 
     @discuss
+    The socket is a ROUTER, not a REP: each request's routing envelope is
+    read by route_recv and its reply sent back along that route, so REQ
+    clients and DEALER clients that send the empty delimiter are served as
+    by a REP, and a garbage peer cannot leave REP's envelope state machine
+    mid-message and lose the next client's reply. A message without a
+    proper envelope cannot be answered (there is no route): it is dropped
+    and counted as bad_frames.
+
     Dedupe ("dedupe": true). A request that carries a "message_id" is looked
     up in the inbox first: a repeat gets the reply stored for it and the
     handler is not called. Otherwise the handler's reply is recorded in the
@@ -14,7 +22,7 @@
 #include "envelope.h"
 #include "uuid.h"
 #include "inbox.h"
-#include "frames.h"
+#include "route.h"
 #include "log.h"
 #include "sock.h"
 #include "types.h"
@@ -107,7 +115,7 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
-    self->sock = sock_open (model, ZMQ_REP, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
+    self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
     if (!self->arena || !self->sock) {
         if (!self->arena)
             err_set (err, "%s: out of memory", model->where);
@@ -207,21 +215,29 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     replyer_t *self = arg;
     void *handle = zsock_resolve (reader);
     for (int served = 0; served < S_BATCH; served++) {
-        //  A REP socket must answer once per request, whatever its frames.
+        //  Every request with a route is answered once, whatever its frames.
         zmq_msg_t msg;
         zmq_msg_init (&msg);
-        int frames = frames_recv (handle, &msg, 1, ZMQ_DONTWAIT);
+        route_t *route;
+        char why [ERR_LEN];
+        int frames = route_recv (handle, &route, &msg, 1, ZMQ_DONTWAIT, why);
         if (frames == 0) {
             zmq_msg_close (&msg);
             break;
         }
-        bool multi_frame = frames > 1;
-        char *reply = s_answer (self, zmq_msg_data (&msg), zmq_msg_size (&msg), multi_frame);
+        if (frames < 0) {
+            zmq_msg_close (&msg);
+            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+            continue;
+        }
+        char *reply = s_answer (self, zmq_msg_data (&msg), zmq_msg_size (&msg), frames > 1);
         zmq_msg_close (&msg);
         if (!reply)
             reply = envelope_error (FAULT_HANDLER_FAILED, "out of memory", NULL);
-        if (!reply || zmq_send (handle, reply, strlen (reply), 0) < 0)
-            log_error ("%s: cannot send the reply: %s", self->model->name, zmq_strerror (zmq_errno ()));
+        if (!reply || route_send (handle, &route, reply, strlen (reply)) < 0)
+            log_error ("%s: cannot send the reply: %s", self->model->name,
+                       reply? zmq_strerror (zmq_errno ()): "out of memory");
+        route_destroy (&route);
         cJSON_free (reply);
         if (host_stopping (self->host))
             break;

@@ -1,9 +1,12 @@
-/*  replyer.h - a REP socket that answers every request, even a malformed one.
+/*  replyer.h - a ROUTER socket that answers every request, even a malformed one.
 
     Each request is decoded, validated against the model's arguments, handed
     to the handler, and its return args validated against the return model;
     any fault becomes an error reply (SPEC §6), so no requester waits on a
-    failure, and the fault is counted and logged.
+    failure, and the fault is counted and logged. REQ clients and DEALER
+    clients that send REQ's empty delimiter frame are served alike; a
+    message without that routing envelope cannot be answered and is dropped
+    as bad_frames (route.h).
 */
 #ifndef REPLYER_H_INCLUDED
 #define REPLYER_H_INCLUDED

@@ -36,7 +36,8 @@ static const s_kind_spec_t s_kinds [] = {
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
       " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
-      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\"}", false },
+      "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\","
+      " \"queue_bytes\": \"int\"}", false },
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
@@ -55,7 +56,7 @@ const char *const models_handler_keys [] = { "on_new_request", "on_new_message",
 //  Options whose value must be at least 1.
 static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "heartbeat_ms",
                                                 "send_timeout_ms", "backoff_max_ms", "outbox_batch",
-                                                "max_queue_bytes", NULL };
+                                                "max_queue_bytes", "queue_bytes", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",

@@ -366,7 +366,7 @@ s_on_snapshot_reply (zloop_t *loop, zsock_t *reader, void *arg)
     (void) loop;
     state_in_t *self = arg;
     void *handle = zsock_resolve (reader);
-    //  [empty][reply], as REP sends it.
+    //  [empty][reply], as the out side replies along our route.
     zmq_msg_t frames [2];
     zmq_msg_init (&frames [0]);
     zmq_msg_init (&frames [1]);

@@ -1,7 +1,7 @@
 /*  state_in.h - a replica of another service's state, kept current by snapshot + updates.
 
     Sockets: `subscriber` (SUB, connects) receives [topic][update]; `requester`
-    (a DEALER speaking to the out side's REP, connects) fetches snapshots
+    (a DEALER speaking to the out side's snapshot replyer, connects) fetches snapshots
     without blocking the loop: each request is bounded by `timeout_ms` and
     sent again on a fresh socket until one is answered.
 

@@ -3,7 +3,7 @@
 #include "state_out.h"
 #include "uuid.h"
 #include "envelope.h"
-#include "frames.h"
+#include "route.h"
 #include "log.h"
 #include "sock.h"
 
@@ -17,7 +17,7 @@ struct _state_out_t {
     const state_policy_t *policy;
     const type_t *check;        //  the model's arguments, NULL when it declares none
     zsock_t *pub;               //  XPUB: updates out, subscriptions in
-    zsock_t *rep;               //  snapshot replyer
+    zsock_t *rep;               //  snapshot replyer: a ROUTER (route.h)
     zsock_t *pipe_recv;         //  loop side of the pipe from other threads
     zsock_t *pipe_send;         //  other threads' side
     zloop_t *loop;              //  set while attached
@@ -67,7 +67,7 @@ state_out_new (const host_t *host, const model_t *model, const state_policy_t *p
     //  so each joining in side gets its heartbeat at once.
     zsock_set_xpub_verbose (self->pub, 1);
     if (sock_attach (model, self->pub, pub_endpoint, !connects, err)
-    ||  !(self->rep = sock_open (model, ZMQ_REP, rep_endpoint, true, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err)))
+    ||  !(self->rep = sock_open (model, ZMQ_ROUTER, rep_endpoint, true, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err)))
         goto fail;
     self->pipe_recv = zsock_new (ZMQ_PAIR);
     self->pipe_send = zsock_new (ZMQ_PAIR);
@@ -206,13 +206,17 @@ s_on_snapshot_request (zloop_t *loop, zsock_t *reader, void *arg)
     void *handle = zsock_resolve (reader);
     zmq_msg_t msg;
     zmq_msg_init (&msg);
-    int frames = frames_recv (handle, &msg, 1, ZMQ_DONTWAIT);
-    if (frames == 0) {
+    route_t *route;
+    char why [ERR_LEN];
+    int frames = route_recv (handle, &route, &msg, 1, ZMQ_DONTWAIT, why);
+    if (frames <= 0) {
+        //  Nothing, or no route to answer along: counted and dropped.
         zmq_msg_close (&msg);
+        if (frames < 0)
+            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
         return 0;
     }
     bool multi_frame = frames > 1;
-    char why [ERR_LEN];
     envelope_t env = { 0 };
     size_t size = zmq_msg_size (&msg);
     fault_t fault = multi_frame? FAULT_BAD_FRAMES: size > SOCK_CONTROL_BYTES? FAULT_TOO_LARGE:
@@ -235,8 +239,10 @@ s_on_snapshot_request (zloop_t *loop, zsock_t *reader, void *arg)
         log_debug ("%s: served a snapshot at seq %" PRIu64, self->model->name, seq);
     }
     envelope_clear (&env);
-    if (!reply || zmq_send (handle, reply, strlen (reply), 0) < 0)
-        log_error ("%s: cannot send the snapshot: %s", self->model->name, zmq_strerror (zmq_errno ()));
+    if (!reply || route_send (handle, &route, reply, strlen (reply)) < 0)
+        log_error ("%s: cannot send the snapshot: %s", self->model->name,
+                   reply? zmq_strerror (zmq_errno ()): "out of memory");
+    route_destroy (&route);
     cJSON_free (reply);
     return 0;
 }

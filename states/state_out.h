@@ -1,8 +1,9 @@
 /*  state_out.h - the owner of a replicated state: value, epoch, seq, publisher, snapshots.
 
     Sockets: `publisher` (an XPUB; binds, or connects with `is_x_pub`) sends
-    [topic][update]; `replyer` (REP, binds) answers snapshot requests at any
-    time, also while svcfw_main runs. A heartbeat with the last published
+    [topic][update]; `replyer` (a ROUTER that replies along each request's
+    route, binds) answers snapshot requests at any time, also while
+    svcfw_main runs. A heartbeat with the last published
     seq goes out every `heartbeat_ms` and whenever a subscriber joins, so an
     in side learns at once where the sequence stands.
 

@@ -54,7 +54,9 @@ zsock_t *sock_open (const model_t *model, int type, const char *endpoint, bool b
                     int linger_ms, size_t max_bytes, char *err);
 
 /* Caps the frames `sock` (a socket not opened by sock_new) takes in at
-   sock_frame_cap (max_bytes). Call it before bind or connect. */
+   sock_frame_cap (max_bytes). Call it before bind or connect: a bind's
+   listener copies the options then, and a limit set later does not reach
+   the peers it accepts. */
 void sock_limit (zsock_t *sock, size_t max_bytes);
 
 /* Watches `sock` for dropped connections: returns a fresh PAIR socket (the
