@@ -29,6 +29,7 @@
 #include "backoff.h"
 #include "envelope.h"
 #include "log.h"
+#include "sock.h"
 #include "wire.h"
 
 #define S_PRUNE_EVERY 1000      //  delivered rows between prunes of old ones
@@ -194,7 +195,7 @@ static s_result_t
 s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
 {
     if (!self->sock) {
-        self->sock = zsock_new (ZMQ_REQ);
+        self->sock = self->config.model? sock_new (self->config.model, ZMQ_REQ, 0, why): zsock_new (ZMQ_REQ);
         if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
             zsock_destroy (&self->sock);
             err_set (why, "cannot connect: %s", zmq_strerror (zmq_errno ()));
