@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "runtime.h"
+#include "crash.h"
 #include "log.h"
 
 //  A version-4 UUID from a per-thread xorshift generator seeded by the
@@ -48,6 +49,19 @@ service_uuid (char *out)
     out [o] = 0;
 }
 
+//  Tells the crash report (crash.h) which call runs now: the entry whose
+//  handler this is (the first, if several share it), its function name and
+//  the workflow id.
+static void
+s_crash_record (service_t *self, svcfw_handler_fn *handler, const char *workflow_id)
+{
+    const entry_t *entry = NULL;
+    for (int i = 0; i < self->entry_count && !entry; i++)
+        if (self->entries [i].handler == handler)
+            entry = &self->entries [i];
+    crash_call_begin (entry? entry->model->name: NULL, entry? entry->handler_name: NULL, workflow_id);
+}
+
 int
 service_call (service_t *self, svcfw_handler_fn *handler, const cJSON *args,
               const char *workflow_id, cJSON **return_args, char *err)
@@ -68,7 +82,9 @@ service_call_message (service_t *self, svcfw_handler_fn *handler, const cJSON *a
     ctx->msg_id_in = message_id;
     log_set_workflow_id (workflow_id);
     *return_args = NULL;
+    s_crash_record (self, handler, workflow_id);
     int rc = handler (ctx, args, return_args);
+    crash_call_end ();
     log_set_workflow_id (workflow_id);      //  sends set it to their own ids
     if (rc != 0) {
         cJSON_Delete (*return_args);

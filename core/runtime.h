@@ -51,6 +51,7 @@ typedef struct {
     const entry_ops_t *ops;     //  static, from wiring.c
     void *obj;                  //  the connection or state object; owned
     svcfw_handler_fn *handler;  //  inbound: the handler its creation args name
+    const char *handler_name;   //  its function name, for the crash report; borrowed from the model
     bool is_requester;          //  sends carry message ids, and may fall back
     bool durable;               //  a requester with an outbox
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")

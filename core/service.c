@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "crash.h"
 #include "log.h"
 
 #define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
@@ -117,7 +118,9 @@ s_main_thread (void *arg)
     service_t *self = arg;
     api_ctx_reset (&self->main_ctx, NULL);
     log_set_workflow_id (NULL);
+    crash_call_begin (NULL, "svcfw_main", NULL);
     int rc = plugin_hooks (self->plugin)->main (&self->main_ctx);
+    crash_call_end ();
     log_set_workflow_id (NULL);
     uint64_t one = 1;
     if (write (self->main_done_fd, &one, sizeof one) < 0)
@@ -189,6 +192,7 @@ service_run (const cli_opts_t *opts)
     sigaddset (&mask, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &mask, NULL);
     zsys_handler_set (NULL);
+    crash_install ();                   //  a crash leaves a report (crash.h)
 
     service_t service = { .opts = opts, .signal_fd = -1, .stop_fd = -1, .main_done_fd = -1 };
     service_t *self = &service;

@@ -325,6 +325,7 @@ wiring_wire (service_t *self, char *err)
                                   model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
         const char *handler_name = model_string (model, handler_key, NULL);
         entry->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        entry->handler_name = handler_name;
         const char *fallback_name = model_string (model, "fallback", NULL);
         entry->fallback = fallback_name? plugin_handler (self->plugin, fallback_name): NULL;
         rc = s_wire_entry (self, entry, endpoints [i][0], endpoints [i][1], err);
