@@ -94,6 +94,7 @@ struct _service_t {
     pthread_t main_thread;
     bool main_started;
     int stop_signal;            //  the signal that stopped the loop, 0 if none
+    bool join_failed;           //  main mode did not start: a publisher's subscribers did not join
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
@@ -105,6 +106,11 @@ int wiring_load (service_t *self, char *err);
 //  them with self->loop; every address is resolved before the first socket
 //  opens. Returns 0, or -1 with err.
 int wiring_wire (service_t *self, char *err);
+
+//  wiring.c. Whether every publisher has its min_subscribers: 1 yes, 0 not
+//  yet, -1 with err (naming the publisher) once one's join_timeout_ms has
+//  passed. Loop thread, before main mode starts.
+int wiring_joined (service_t *self, char *err);
 
 //  wiring.c. Closes every wired entry; safe after a failed wiring_wire.
 void wiring_unwire (service_t *self);

@@ -151,6 +151,34 @@ s_stop_main (service_t *self, int signum)
     return (int) (intptr_t) result;
 }
 
+//  Main mode starts once every publisher has its min_subscribers (SPEC §8):
+//  checked on the loop, which serves everything else meanwhile.
+static int
+s_start_main (service_t *self)
+{
+    char err [ERR_LEN] = "";
+    int joined = wiring_joined (self, err);
+    if (joined == 0)
+        return 0;
+    if (joined < 0 || pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
+        s_startup_error ("%s", joined < 0? err: "cannot start the main-mode thread");
+        self->join_failed = true;
+        return -1;
+    }
+    self->main_started = true;
+    return -1;                  //  a timer's "done": the caller ends it
+}
+
+static int
+s_on_join_check (zloop_t *loop, int timer_id, void *arg)
+{
+    service_t *self = arg;
+    if (s_start_main (self) == 0)
+        return 0;
+    zloop_timer_end (loop, timer_id);
+    return self->join_failed? -1: 0;
+}
+
 //  ---------------------------------------------------------------------------
 //  The whole run
 
@@ -220,16 +248,12 @@ service_run (const cli_opts_t *opts)
     }
     s_warn_idle (self);
     log_info ("ready: %d connections, %d states", self->entry_count - self->state_count, self->state_count);
-    if (opts->main_mode) {
-        if (pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
-            s_startup_error ("cannot start the main-mode thread");
-            status = 1;
-            goto teardown;
-        }
-        self->main_started = true;
-    }
-
-    zloop_start (self->loop);
+    if (opts->main_mode && s_start_main (self) == 0)
+        zloop_timer (self->loop, 10, 0, s_on_join_check, self);
+    if (!self->join_failed)
+        zloop_start (self->loop);
+    if (self->join_failed)
+        status = 1;
 
     if (self->main_started) {
         status = s_stop_main (self, self->stop_signal);

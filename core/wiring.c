@@ -336,6 +336,21 @@ wiring_wire (service_t *self, char *err)
     return rc;
 }
 
+int
+wiring_joined (service_t *self, char *err)
+{
+    int rc = 1;
+    for (int i = 0; i < self->entry_count && rc >= 0; i++) {
+        entry_t *entry = &self->entries [i];
+        if (entry->model->kind == MODEL_PUBLISHER && entry->obj) {
+            int joined = publisher_joined (entry->obj, err);
+            if (joined < rc)
+                rc = joined;
+        }
+    }
+    return rc;
+}
+
 void
 wiring_unwire (service_t *self)
 {
