@@ -94,7 +94,7 @@ struct _service_t {
     pthread_t main_thread;
     bool main_started;
     int stop_signal;            //  the signal that stopped the loop, 0 if none
-    bool join_failed;           //  main mode did not start: a publisher's subscribers did not join
+    bool join_failed;           //  svcfw_main never started: min_subscribers did not join in time (or no thread)
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
