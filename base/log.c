@@ -56,6 +56,7 @@ static struct {
             SVCFW_LOG_INFO, S_BURST, S_WINDOW_MS, 0, { { 0 } }, { 0 } };
 
 static __thread const char *s_workflow_id;
+static volatile int s_file_fd = -1;     //  the log file's descriptor, for the crash report (crash.c)
 
 static const char *
 s_level_name (int level)
@@ -291,6 +292,7 @@ log_open (const char *service, int console_level, const char *file_path,
         if (s_log.file)
             fclose (s_log.file);
         s_log.file = file;
+        s_file_fd = fileno (file);
     }
     s_log.min_level = s_log.console_level;
     if (s_log.file && s_log.file_level < s_log.min_level)
@@ -319,6 +321,7 @@ log_close (void)
     if (s_log.file)
         fclose (s_log.file);
     s_log.file = NULL;
+    s_file_fd = -1;
     s_log.min_level = s_log.console_level;
     pthread_mutex_unlock (&s_log.lock);
 }
@@ -327,6 +330,18 @@ bool
 log_enabled (int level)
 {
     return level >= s_log.min_level;
+}
+
+int
+log_file_fd (void)
+{
+    return s_file_fd;
+}
+
+const char *
+log_service (void)
+{
+    return s_log.service;
 }
 
 void

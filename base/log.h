@@ -49,6 +49,12 @@ void log_close (void);
    before formatting anything costly. */
 bool log_enabled (int level);
 
+/* The log file's descriptor, or -1 without one, and the service name of
+   every line (borrowed, valid until the next log_open): for the crash
+   report (crash.c), which writes lines itself. Async-signal-safe. */
+int log_file_fd (void);
+const char *log_service (void);
+
 /* Sets the calling thread's current workflow id (NULL: none). The string is
    borrowed and must stay valid until reset. */
 void log_set_workflow_id (const char *workflow_id);

@@ -1,15 +1,19 @@
-/*  raw_reqrep - the raw libzmq REQ→REP round-trip baseline for bench/run.
+/*  raw_reqrep - the raw libzmq REQ→REP round-trip baseline for bench/run, in two processes.
 
     usage: raw_reqrep COUNT [SIZE]
-    A REP thread echoes; the main thread's REQ sends COUNT requests of about
-    SIZE bytes (default 110) over loopback TCP, one at a time, after 1000
-    warm-up round trips. Prints "p50_us=… p99_us=… rps=…".
+    As svcfw runs a requester and a replyer: two processes, each with its
+    own ZeroMQ context and I/O thread. A forked child's REP binds loopback
+    TCP and echoes; the parent's REQ sends COUNT requests of about SIZE
+    bytes (default 110), one at a time, after 1000 warm-up round trips.
+    Prints "p50_us=… p99_us=… rps=…". No ZeroMQ context exists before the
+    fork (a context must not cross one).
 */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static double
@@ -27,9 +31,19 @@ s_cmp (const void *a, const void *b)
     return x < y? -1: x > y;
 }
 
-static void *
-s_replyer (void *rep)
+//  The replyer process: binds, tells the parent its endpoint on `fd`, echoes until "quit".
+static int
+s_replyer (int fd)
 {
+    void *context = zmq_ctx_new ();
+    void *rep = zmq_socket (context, ZMQ_REP);
+    char endpoint [64] = "";
+    size_t len = sizeof endpoint;
+    if (zmq_bind (rep, "tcp://127.0.0.1:*") == 0)
+        zmq_getsockopt (rep, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    if (write (fd, endpoint, sizeof endpoint) != sizeof endpoint || !*endpoint)
+        return 1;
+    close (fd);
     zmq_msg_t msg;
     zmq_msg_init (&msg);
     while (zmq_msg_recv (&msg, rep, 0) >= 0) {
@@ -41,7 +55,8 @@ s_replyer (void *rep)
     }
     zmq_msg_close (&msg);
     zmq_close (rep);
-    return NULL;
+    zmq_ctx_term (context);
+    return 0;
 }
 
 int
@@ -53,14 +68,25 @@ main (int argc, char **argv)
     }
     int count = atoi (argv [1]);
     int size = argc > 2? atoi (argv [2]): 110;
-    void *context = zmq_ctx_new ();
-    void *rep = zmq_socket (context, ZMQ_REP);
-    zmq_bind (rep, "tcp://127.0.0.1:*");
+    int fds [2];
+    if (count < 1 || pipe (fds))
+        return 2;
+    pid_t child = fork ();
+    if (child < 0)
+        return 1;
+    if (child == 0) {
+        close (fds [0]);
+        _exit (s_replyer (fds [1]));
+    }
+    close (fds [1]);
     char endpoint [64];
-    size_t len = sizeof endpoint;
-    zmq_getsockopt (rep, ZMQ_LAST_ENDPOINT, endpoint, &len);
-    pthread_t thread;
-    pthread_create (&thread, NULL, s_replyer, rep);
+    if (read (fds [0], endpoint, sizeof endpoint) != sizeof endpoint || !*endpoint) {
+        fprintf (stderr, "raw_reqrep: the replyer could not bind\n");
+        waitpid (child, NULL, 0);
+        return 1;
+    }
+    close (fds [0]);
+    void *context = zmq_ctx_new ();
     void *req = zmq_socket (context, ZMQ_REQ);
     zmq_connect (req, endpoint);
     char *payload = malloc (size + 1);
@@ -80,7 +106,7 @@ main (int argc, char **argv)
     double seconds = (s_now_us () - start) / 1e6;
     zmq_send (req, "quit", 4, 0);
     zmq_recv (req, reply, sizeof reply, 0);
-    pthread_join (thread, NULL);
+    waitpid (child, NULL, 0);
     qsort (rtt, count, sizeof *rtt, s_cmp);
     printf ("p50_us=%.1f p99_us=%.1f rps=%.0f\n", rtt [count / 2], rtt [count * 99 / 100], count / seconds);
     zmq_close (req);

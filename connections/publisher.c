@@ -58,6 +58,10 @@ struct _publisher_t {
     size_t queue_bytes;         //  per-subscriber byte budget
     size_t largest;             //  largest message sent so far, topic included
     int hwm;                    //  SNDHWM now: queue_bytes / largest, in [1, S_HWM_MAX]
+    int min_subscribers;        //  joins to wait for before main mode starts; 0: none
+    int join_timeout_ms;
+    int64_t opened_at;          //  zclock_mono when opened: the join wait runs from here
+    int joined;                 //  subscriptions seen so far (while waiting for joins)
     uint64_t sent;
     uint64_t dropped;           //  messages that found a subscriber's queue full (on_full "drop")
 };
@@ -85,6 +89,13 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     zsock_set_sndhwm (self->sock, self->hwm);
     zsock_set_xpub_nodrop (self->sock, 1);
     zsock_set_sndtimeo (self->sock, self->send_timeout_ms);
+    //  Joins are counted from the subscriptions the XPUB reports; verbose,
+    //  so a second subscriber to the same topic is reported too.
+    self->min_subscribers = model_int (model, "min_subscribers", 0);
+    self->join_timeout_ms = model_int (model, "join_timeout_ms", PUBLISHER_JOIN_TIMEOUT_MS);
+    if (self->min_subscribers)
+        zsock_set_xpub_verbose (self->sock, 1);
+    self->opened_at = zclock_mono ();
     if (sock_attach (model, self->sock, endpoint, !connects, err)) {
         publisher_destroy (&self);
         return NULL;
@@ -140,6 +151,29 @@ s_send_lossy (publisher_t *self, const char *text, size_t len, char *err)
                      "and counted, the others still get them (on_full: drop; the total is logged "
                      "at shutdown)", self->model->name);
     self->sent++;
+    return 0;
+}
+
+int
+publisher_joined (publisher_t *self, char *err)
+{
+    if (self->joined >= self->min_subscribers)
+        return 1;
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (self->joined < self->min_subscribers && zmq_msg_recv (&msg, self->handle, ZMQ_DONTWAIT) >= 0)
+        if (zmq_msg_size (&msg) > 0 && *(const unsigned char *) zmq_msg_data (&msg) == 1)
+            self->joined++;
+    zmq_msg_close (&msg);
+    if (self->joined >= self->min_subscribers) {
+        log_info ("%s: %d subscriber%s joined", self->model->name, self->joined, self->joined == 1? "": "s");
+        return 1;
+    }
+    if (zclock_mono () - self->opened_at >= self->join_timeout_ms) {
+        err_set (err, "%s: %d of min_subscribers %d joined within join_timeout_ms %d; svcfw_main not started",
+                 self->model->where, self->joined, self->min_subscribers, self->join_timeout_ms);
+        return -1;
+    }
     return 0;
 }
 

@@ -15,6 +15,16 @@ typedef struct _publisher_t publisher_t;
    fresh publisher the caller owns (publisher_destroy), or NULL with err. */
 publisher_t *publisher_new (const model_t *model, const char *endpoint, char *err);
 
+#define PUBLISHER_JOIN_TIMEOUT_MS 10000     //  join_timeout_ms's default
+
+/* Whether the `min_subscribers` creation argument is met: reads the
+   subscriptions the socket has reported (each one a subscriber joining;
+   a publisher without min_subscribers has them at once). Returns 1 when
+   met, 0 while still waiting, -1 with err (naming the entry) once
+   join_timeout_ms has passed since the publisher was opened. Called by
+   the thread that owns the socket, before main mode starts. */
+int publisher_joined (publisher_t *self, char *err);
+
 /* Publishes args (borrowed; already validated) with the workflow id.
    Returns 0, or -1 with err. */
 int publisher_send (publisher_t *self, const cJSON *args, const char *workflow_id, char *err);

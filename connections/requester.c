@@ -103,7 +103,7 @@ s_resilience_new (requester_t *self, char *err)
         .timeout_ms = self->timeout_ms, .retries = self->attempts - 1,
         .backoff_ms = backoff_ms, .backoff_max_ms = backoff_max_ms,
         .batch = model_int (model, "outbox_batch", REQUESTER_OUTBOX_BATCH),
-        .max_bytes = self->max_bytes
+        .max_bytes = self->max_bytes, .model = model
     };
     self->sender = sender_new (&sender, err);
     if (!self->sender)

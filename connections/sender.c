@@ -201,8 +201,9 @@ static s_result_t
 s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
 {
     if (!self->sock) {
-        self->sock = zsock_new (ZMQ_REQ);
-        if (self->sock)
+        self->sock = self->config.model? sock_new (self->config.model, ZMQ_REQ, 0, self->config.max_bytes, why)
+                                       : zsock_new (ZMQ_REQ);
+        if (self->sock && !self->config.model)
             sock_limit (self->sock, self->config.max_bytes);
         if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
             zsock_destroy (&self->sock);

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "models.h"
 #include "outbox.h"
 
 typedef struct _sender_t sender_t;
@@ -32,6 +33,7 @@ typedef struct {
     int backoff_max_ms;         //  backoff cap
     int batch;                  //  rows taken, and marked, per transaction
     size_t max_bytes;           //  larger replies are refused
+    const model_t *model;       //  its socket's link options (sock.h); NULL: libzmq's defaults. Borrowed for the sender's life
 } sender_config_t;
 
 /* Opens the outbox for the sender and starts it; it begins with whatever

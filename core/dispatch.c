@@ -8,8 +8,22 @@
 #include <czmq.h>
 
 #include "runtime.h"
+#include "crash.h"
 #include "log.h"
 #include "uuid.h"
+
+//  Tells the crash report (crash.h) which call runs now: the entry whose
+//  handler this is (the first, if several share it), its function name and
+//  the workflow id.
+static void
+s_crash_record (service_t *self, svcfw_handler_fn *handler, const char *workflow_id)
+{
+    const entry_t *entry = NULL;
+    for (int i = 0; i < self->entry_count && !entry; i++)
+        if (self->entries [i].handler == handler)
+            entry = &self->entries [i];
+    crash_call_begin (entry? entry->model->name: NULL, entry? entry->handler_name: NULL, workflow_id);
+}
 
 static int
 s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
@@ -25,7 +39,9 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     ctx->msg_id_in = message_id;
     log_set_workflow_id (workflow_id);
     *return_args = NULL;
+    s_crash_record (self, handler, workflow_id);
     int rc = handler (ctx, args, return_args);
+    crash_call_end ();
     log_set_workflow_id (workflow_id);      //  sends set it to their own ids
     if (rc != 0) {
         cJSON_Delete (*return_args);

@@ -52,6 +52,7 @@ typedef struct {
     const entry_ops_t *ops;     //  static, from wiring.c
     void *obj;                  //  the connection or state object; owned
     svcfw_handler_fn *handler;  //  inbound: the handler its creation args name
+    const char *handler_name;   //  its function name, for the crash report; borrowed from the model
     bool is_requester;          //  sends carry message ids, and may fall back
     bool durable;               //  a requester with an outbox
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
@@ -95,6 +96,7 @@ struct _service_t {
     pthread_t main_thread;
     bool main_started;
     int stop_signal;            //  the signal that stopped the loop, 0 if none
+    bool join_failed;           //  svcfw_main never started: min_subscribers did not join in time (or no thread)
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
@@ -106,6 +108,11 @@ int wiring_load (service_t *self, char *err);
 //  them with self->loop; every address is resolved before the first socket
 //  opens. Returns 0, or -1 with err.
 int wiring_wire (service_t *self, char *err);
+
+//  wiring.c. Whether every publisher has its min_subscribers: 1 yes, 0 not
+//  yet, -1 with err (naming the publisher) once one's join_timeout_ms has
+//  passed. Loop thread, before main mode starts.
+int wiring_joined (service_t *self, char *err);
 
 //  wiring.c. Closes every wired entry; safe after a failed wiring_wire.
 void wiring_unwire (service_t *self);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "crash.h"
 #include "log.h"
 
 #define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
@@ -117,7 +118,9 @@ s_main_thread (void *arg)
     service_t *self = arg;
     api_ctx_reset (&self->main_ctx, NULL);
     log_set_workflow_id (NULL);
+    crash_call_begin (NULL, "svcfw_main", NULL);
     int rc = plugin_hooks (self->plugin)->main (&self->main_ctx);
+    crash_call_end ();
     log_set_workflow_id (NULL);
     uint64_t one = 1;
     if (write (self->main_done_fd, &one, sizeof one) < 0)
@@ -146,6 +149,34 @@ s_stop_main (service_t *self, int signum)
     if (signum)
         s_call_sigint (self, signum);
     return (int) (intptr_t) result;
+}
+
+//  Main mode starts once every publisher has its min_subscribers (SPEC §8):
+//  checked on the loop, which serves everything else meanwhile.
+static int
+s_start_main (service_t *self)
+{
+    char err [ERR_LEN] = "";
+    int joined = wiring_joined (self, err);
+    if (joined == 0)
+        return 0;
+    if (joined < 0 || pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
+        s_startup_error ("%s", joined < 0? err: "cannot start the main-mode thread");
+        self->join_failed = true;
+        return -1;
+    }
+    self->main_started = true;
+    return -1;                  //  a timer's "done": the caller ends it
+}
+
+static int
+s_on_join_check (zloop_t *loop, int timer_id, void *arg)
+{
+    service_t *self = arg;
+    if (s_start_main (self) == 0)
+        return 0;
+    zloop_timer_end (loop, timer_id);
+    return self->join_failed? -1: 0;
 }
 
 //  ---------------------------------------------------------------------------
@@ -190,6 +221,7 @@ service_run (const cli_opts_t *opts)
     sigaddset (&mask, SIGTERM);
     pthread_sigmask (SIG_BLOCK, &mask, NULL);
     zsys_handler_set (NULL);
+    crash_install ();                   //  a crash leaves a report (crash.h)
 
     service_t service = { .opts = opts, .signal_fd = -1, .stop_fd = -1, .main_done_fd = -1 };
     service_t *self = &service;
@@ -217,16 +249,12 @@ service_run (const cli_opts_t *opts)
     }
     s_warn_idle (self);
     log_info ("ready: %d connections, %d states", self->entry_count - self->state_count, self->state_count);
-    if (opts->main_mode) {
-        if (pthread_create (&self->main_thread, NULL, s_main_thread, self)) {
-            s_startup_error ("cannot start the main-mode thread");
-            status = 1;
-            goto teardown;
-        }
-        self->main_started = true;
-    }
-
-    zloop_start (self->loop);
+    if (opts->main_mode && s_start_main (self) == 0)
+        zloop_timer (self->loop, 10, 0, s_on_join_check, self);
+    if (!self->join_failed)
+        zloop_start (self->loop);
+    if (self->join_failed)
+        status = 1;
 
     if (self->main_started) {
         status = s_stop_main (self, self->stop_signal);

@@ -325,6 +325,7 @@ wiring_wire (service_t *self, char *err)
                                   model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
         const char *handler_name = model_string (model, handler_key, NULL);
         entry->handler = handler_name? plugin_handler (self->plugin, handler_name): NULL;
+        entry->handler_name = handler_name;
         const char *fallback_name = model_string (model, "fallback", NULL);
         entry->fallback = fallback_name? plugin_handler (self->plugin, fallback_name): NULL;
         rc = s_wire_entry (self, entry, endpoints [i][0], endpoints [i][1], err);
@@ -332,6 +333,21 @@ wiring_wire (service_t *self, char *err)
             err_set (err, "%s: cannot register with the event loop", model->where);
     }
     free (endpoints);
+    return rc;
+}
+
+int
+wiring_joined (service_t *self, char *err)
+{
+    int rc = 1;
+    for (int i = 0; i < self->entry_count && rc >= 0; i++) {
+        entry_t *entry = &self->entries [i];
+        if (entry->model->kind == MODEL_PUBLISHER && entry->obj) {
+            int joined = publisher_joined (entry->obj, err);
+            if (joined < rc)
+                rc = joined;
+        }
+    }
     return rc;
 }
 

@@ -37,17 +37,17 @@ static const s_kind_spec_t s_kinds [] = {
       " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\","
-      " \"queue_bytes\": \"int\"}", false },
+      " \"queue_bytes\": \"int\", \"min_subscribers\": \"int\", \"join_timeout_ms\": \"int\"}", false },
     { "delta_update_out", MODEL_DELTA_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "delta_update_in", MODEL_DELTA_UPDATE_IN, true, true,
       "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int64\","
-      " \"max_queue_bytes\": \"int64\"}", false },
+      " \"max_queue_bytes\": \"int64\", \"heartbeat_ms\": \"int\"}", false },
     { "full_update_out", MODEL_FULL_UPDATE_OUT, true, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"heartbeat_ms\": \"int\"}", false },
     { "full_update_in", MODEL_FULL_UPDATE_IN, true, true,
       "{}", "{\"on_update\": \"str\", \"topic\": \"str\", \"timeout_ms\": \"int\", \"max_message_bytes\": \"int64\","
-      " \"max_queue_bytes\": \"int64\"}", false },
+      " \"max_queue_bytes\": \"int64\", \"heartbeat_ms\": \"int\"}", false },
 };
 #define S_KIND_COUNT (sizeof s_kinds / sizeof s_kinds [0])
 
@@ -56,7 +56,13 @@ const char *const models_handler_keys [] = { "on_new_request", "on_new_message",
 //  Options whose value must be at least 1.
 static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "heartbeat_ms",
                                                 "send_timeout_ms", "backoff_max_ms", "outbox_batch",
-                                                "max_queue_bytes", "queue_bytes", NULL };
+                                                "zmtp_heartbeat_ms", "reconnect_max_ms", "connect_timeout_ms",
+                                                "min_subscribers", "join_timeout_ms", "max_queue_bytes", "queue_bytes",
+                                                NULL };
+
+//  Options of every socket's links (wire/sock.c applies them), accepted by
+//  every connection and state type.
+static const char *const s_link_keys [] = { "zmtp_heartbeat_ms", "reconnect_max_ms", "connect_timeout_ms", NULL };
 
 static const char *const s_entry_keys [] = {
     "connection_type", "state_type",
@@ -147,6 +153,9 @@ s_check_resilience (const cJSON *creation, const char *where, char *err)
         if (path && !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, paths [i][1])))
             return err_set (err, "%s: '%s' needs \"%s\": true", where, paths [i][0], paths [i][1]);
     }
+    if (cJSON_GetObjectItemCaseSensitive (creation, "join_timeout_ms")
+    &&  !cJSON_GetObjectItemCaseSensitive (creation, "min_subscribers"))
+        return err_set (err, "%s: 'join_timeout_ms' needs 'min_subscribers'", where);
     if (cJSON_GetObjectItemCaseSensitive (creation, "outbox_batch")
     &&  !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
         return err_set (err, "%s: 'outbox_batch' needs \"durable\": true", where);
@@ -215,6 +224,8 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
     snprintf (sub_where, sizeof sub_where, "models: %s: creation arguments", where);
     cJSON *req = cJSON_Parse (spec->required);
     cJSON *opt = cJSON_Parse (spec->optional);
+    for (const char *const *key = s_link_keys; opt && *key; key++)
+        cJSON_AddStringToObject (opt, *key, "int");
     type_t *creation_model = type_compile_args (req, opt, sub_where, err);
     cJSON_Delete (req);
     cJSON_Delete (opt);

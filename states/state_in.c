@@ -98,6 +98,10 @@ struct _state_in_t {
     size_t topic_len;
     uint64_t faults [FAULT_COUNT];
     wire_arena_t *arena;        //  each update is parsed into it, reset after
+    int heartbeat_ms;           //  the owner's heartbeat interval ("heartbeat_ms", as on its out side)
+    int64_t heard_at;           //  zclock_mono of the last message from the owner
+    bool owner_lost;            //  3 heartbeats passed in silence; logged once
+    int lost_timer_id;          //  the liveness check, -1 when none
 };
 
 static void s_want_snapshot (state_in_t *self, const char *reason, bool follow_up);
@@ -136,6 +140,8 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
     self->policy = policy;
     self->on_update = on_update;
     self->timer_id = -1;
+    self->lost_timer_id = -1;
+    self->heartbeat_ms = model_int (model, "heartbeat_ms", STATE_IN_HEARTBEAT_MS);
     self->timeout_ms = model_int (model, "timeout_ms", 1000);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
     self->max_queue_bytes = (size_t) model_int (model, "max_queue_bytes", S_QUEUE_BYTES);
@@ -502,6 +508,39 @@ s_on_update (state_in_t *self, const void *data, size_t size)
     wire_arena_reset (self->arena);
 }
 
+//  ---------------------------------------------------------------------------
+//  The owner's liveness: it sends a heartbeat every heartbeat_ms, so three
+//  of them passing in silence means it is gone (stopped, or a partition).
+//  Said once, and again when it is heard from; the seq of its next message
+//  then tells whether a resync is needed.
+
+#define S_LOST_AFTER 3          //  heartbeats of silence before the owner counts as lost
+
+static int
+s_on_liveness_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    state_in_t *self = arg;
+    int64_t silent = zclock_mono () - self->heard_at;
+    if (!self->owner_lost && silent >= (int64_t) S_LOST_AFTER * self->heartbeat_ms) {
+        self->owner_lost = true;
+        log_warning ("%s: owner lost: nothing from its publisher for %" PRId64 " ms (%d heartbeats of %d ms)",
+                     self->model->name, silent, S_LOST_AFTER, self->heartbeat_ms);
+    }
+    return 0;
+}
+
+static void
+s_heard (state_in_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (self->owner_lost)
+        log_info ("%s: owner back after %" PRId64 " ms of silence", self->model->name, now - self->heard_at);
+    self->owner_lost = false;
+    self->heard_at = now;
+}
+
 static int
 s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -518,6 +557,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             zmq_msg_close (&frames [1]);
             break;
         }
+        s_heard (self);
         zmq_msg_t *topic = &frames [0], *body = &frames [1];
         //  SUB filters by prefix: "book" also hears "books", whose epoch and
         //  seq would look like a restart. Only our exact topic counts.
@@ -546,6 +586,8 @@ state_in_attach (state_in_t *self, zloop_t *loop)
         return -1;
     self->loop = loop;
     self->phase = S_WAITING;
+    self->heard_at = zclock_mono ();
+    self->lost_timer_id = zloop_timer (loop, self->heartbeat_ms, 0, s_on_liveness_check, self);
     return 0;
 }
 
@@ -557,6 +599,8 @@ state_in_destroy (state_in_t **self_p)
     state_in_t *self = *self_p;
     if (self->loop) {
         s_end_timer (self);
+        if (self->lost_timer_id >= 0)
+            zloop_timer_end (self->loop, self->lost_timer_id);
         zloop_reader_end (self->loop, self->sub);
         if (self->dealer)
             zloop_reader_end (self->loop, self->dealer);

@@ -21,6 +21,12 @@
 #include "host.h"
 #include "state.h"
 
+/* The owner's heartbeat interval an in-state expects unless its
+   "heartbeat_ms" says otherwise: the out side's default. After 3 of them
+   pass without a message the in-state logs "owner lost" (WARNING), and
+   "owner back" (INFO) at the next message. */
+#define STATE_IN_HEARTBEAT_MS 1000
+
 typedef struct _state_in_t state_in_t;
 
 /* Creates the replica; `on_update` may be NULL. Returns a fresh state the

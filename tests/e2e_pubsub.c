@@ -161,6 +161,67 @@ test_wire_frames_with_topic (void **state)
     s_assert_clean_stop (ticker);
 }
 
+/* ---- min_subscribers (SPEC §8) ------------------------------------------ */
+
+static e2e_proc_t *
+s_waiting_pub (const char *dir, int port, const char *creation)
+{
+    return e2e_svcfw (dir, e2e_plugin ("waiting_pub"), e2e_fmt (
+        "{\"connections\": {\"in\": {}, \"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}", e2e_addr (port)),
+        e2e_fmt ("{\"creation\": %s}", creation), "-m", NULL);
+}
+
+//  Two subscribers to one topic are two joins: svcfw_main waits for the
+//  second, and both hear every message.
+static void
+test_min_subscribers_waits_for_each (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *pub = s_waiting_pub (dir, port, "{\"min_subscribers\": 2}");
+    E2E_ASSERT_READY (pub);
+    zsock_t *first = e2e_sub (e2e_endpoint (port), "t");
+    //  The first join alone does not start it (bounded look: 500 ms).
+    assert_false (e2e_wait_log (pub, "main started", 500));
+    zsock_t *second = e2e_sub (e2e_endpoint (port), "t");
+    E2E_ASSERT_LOG (pub, "main started", E2E_LOG_MS);
+    zsock_t *subs [] = { first, second };
+    for (int i = 0; i < 2; i++)
+        for (int n = 1; n <= 3; n++) {
+            zmsg_t *msg = e2e_recv (subs [i]);
+            if (!msg)
+                fail_msg ("subscriber %d: message n=%d never arrived", i + 1, n);
+            char *body = e2e_frame_text (msg, 1);
+            if (!strstr (body, e2e_fmt ("\"n\":%d", n)))
+                fail_msg ("subscriber %d: expected n=%d, got %s", i + 1, n, body);
+        }
+    int status;
+    assert_true (e2e_wait_exit (pub, E2E_EXIT_MS, &status));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+//  Subscribers that do not join in time: startup fails in one line naming
+//  the publisher, and nothing is published.
+static void
+test_min_subscribers_timeout (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *pub = s_waiting_pub (dir, port, "{\"min_subscribers\": 2, \"join_timeout_ms\": 300}");
+    assert_non_null (pub);
+    zsock_t *only = e2e_sub (e2e_endpoint (port), "t");
+    (void) only;
+    int status;
+    assert_true (e2e_wait_exit (pub, E2E_EXIT_MS, &status));
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 1
+    ||  !e2e_grep (e2e_proc_out (pub), "svcfw: error: connection_models.out.ticks: ")
+    ||  !e2e_grep (e2e_proc_out (pub), "of min_subscribers 2 joined within join_timeout_ms 300; svcfw_main not started")
+    ||  e2e_grep (e2e_proc_out (pub), "main started")) {
+        e2e_dump (pub);
+        fail_msg ("expected exit 1 with one line naming the publisher, and svcfw_main not run");
+    }
+}
+
 int
 main (void)
 {
@@ -170,6 +231,8 @@ main (void)
         T (test_binding_subscriber_two_publishers),
         T (test_wire_frames_without_topic),
         T (test_wire_frames_with_topic),
+        T (test_min_subscribers_waits_for_each),
+        T (test_min_subscribers_timeout),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

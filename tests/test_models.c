@@ -514,6 +514,38 @@ test_resilience_options (void **state)
                "connection_models.in.orders", "durable");
 }
 
+#define PUBLISHER(creation) OUT_PRICING ("{\"connection_type\": \"publisher\"," \
+    " \"optional_creation_arguments\": {" creation "}}")
+
+//  The link options every socket takes (SPEC §8), and a publisher's wait
+//  for its subscribers: accepted on every kind, each fault in one line.
+static void
+test_link_options (void **state)
+{
+    (void) state;
+    const char *good [] = {
+        REQUESTER ("\"zmtp_heartbeat_ms\": 500, \"reconnect_max_ms\": 3000, \"connect_timeout_ms\": 1000"),
+        IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"zmtp_heartbeat_ms\": 250}")),
+        PUBLISHER ("\"min_subscribers\": 2, \"join_timeout_ms\": 5000, \"connect_timeout_ms\": 100"),
+        PUBLISHER ("\"min_subscribers\": 1"),
+        "{\"state_models\": {\"in\": {\"t\": {\"state_type\": \"full_update_in\","
+        " \"optional_creation_arguments\": {\"heartbeat_ms\": 200, \"reconnect_max_ms\": 1000}}}}}",
+        "{\"state_models\": {\"out\": {\"t\": {\"state_type\": \"delta_update_out\","
+        " \"optional_creation_arguments\": {\"zmtp_heartbeat_ms\": 200}}}}}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        models_t *models = s_accepts (good [i]);
+        models_destroy (&models);
+    }
+    const char *where = "connection_models.out.pricing";
+    s_refuses (REQUESTER ("\"zmtp_heartbeat_ms\": 0"), where, "'zmtp_heartbeat_ms' must be at least 1");
+    s_refuses (REQUESTER ("\"reconnect_max_ms\": -5"), where, "'reconnect_max_ms' must be at least 1");
+    s_refuses (REQUESTER ("\"connect_timeout_ms\": \"2s\""), where, "connect_timeout_ms");
+    s_refuses (PUBLISHER ("\"min_subscribers\": 0"), where, "'min_subscribers' must be at least 1");
+    s_refuses (PUBLISHER ("\"join_timeout_ms\": 100"), where, "'join_timeout_ms' needs 'min_subscribers'");
+    s_refuses (REQUESTER ("\"min_subscribers\": 1"), where, "min_subscribers");
+}
+
 static void
 test_argument_errors (void **state)
 {
@@ -678,6 +710,7 @@ main (void)
         cmocka_unit_test (test_creation_errors),
         cmocka_unit_test (test_resilience_options),
         cmocka_unit_test (test_argument_errors),
+        cmocka_unit_test (test_link_options),
         cmocka_unit_test (test_merge),
         cmocka_unit_test (test_merge_errors),
     };

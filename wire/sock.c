@@ -17,6 +17,28 @@ sock_limit (zsock_t *sock, size_t max_bytes)
     zmq_setsockopt (zsock_resolve (sock), ZMQ_MAXMSGSIZE, &cap, sizeof cap);
 }
 
+//  Links between hosts: ZMTP heartbeats, a reconnect backoff with a ceiling
+//  and a connect timeout, so a peer that vanishes (power loss, partition) is
+//  noticed within seconds rather than never. Creation arguments override
+//  the defaults (sock.h); applied before bind/connect, as libzmq reads them
+//  when a connection is made.
+static void
+s_set_link_options (const model_t *model, zsock_t *sock)
+{
+    void *handle = zsock_resolve (sock);
+    int heartbeat = model_int (model, "zmtp_heartbeat_ms", SOCK_HEARTBEAT_MS);
+    int reconnect_max = model_int (model, "reconnect_max_ms", SOCK_RECONNECT_MAX_MS);
+    int connect_timeout = model_int (model, "connect_timeout_ms", SOCK_CONNECT_TIMEOUT_MS);
+    int silence = heartbeat > 6553599 / 3? 6553599: heartbeat * 3;     //  ZMQ_HEARTBEAT_TTL's ceiling
+    int reconnect = reconnect_max < SOCK_RECONNECT_MS? reconnect_max: SOCK_RECONNECT_MS;
+    zmq_setsockopt (handle, ZMQ_HEARTBEAT_IVL, &heartbeat, sizeof heartbeat);
+    zmq_setsockopt (handle, ZMQ_HEARTBEAT_TIMEOUT, &silence, sizeof silence);
+    zmq_setsockopt (handle, ZMQ_HEARTBEAT_TTL, &silence, sizeof silence);
+    zmq_setsockopt (handle, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
+    zmq_setsockopt (handle, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
+    zmq_setsockopt (handle, ZMQ_CONNECT_TIMEOUT, &connect_timeout, sizeof connect_timeout);
+}
+
 zsock_t *
 sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char *err)
 {
@@ -28,6 +50,7 @@ sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char 
     zsock_set_linger (sock, linger_ms);
     if (max_bytes > 0)
         sock_limit (sock, max_bytes);
+    s_set_link_options (model, sock);
     return sock;
 }
 

@@ -36,9 +36,21 @@ size_t sock_frame_cap (size_t max_bytes);
    an XPUB's subscriptions, a state's snapshot requests. */
 #define SOCK_CONTROL_BYTES 65536
 
+/* Link defaults (every socket; creation arguments override them):
+   a ZMTP heartbeat every zmtp_heartbeat_ms, the link dropped after 3 of
+   them pass without a word from the peer (and the peer told to do the
+   same); reconnects start after SOCK_RECONNECT_MS and back off, doubling,
+   to reconnect_max_ms; a TCP connect that has not completed in
+   connect_timeout_ms is abandoned and tried again. */
+#define SOCK_HEARTBEAT_MS 1000
+#define SOCK_RECONNECT_MS 100
+#define SOCK_RECONNECT_MAX_MS 2000
+#define SOCK_CONNECT_TIMEOUT_MS 2000
+
 /* A new socket of `type` for `model` (borrowed, for messages) with
-   `linger_ms`, taking in no frame over sock_frame_cap (max_bytes) (0: no
-   cap; every socket that receives from peers has one). Set options that shape its pipes (high-water marks) now,
+   `linger_ms`, the link options above, and no frame taken in over
+   sock_frame_cap (max_bytes) (0: no cap; every socket that receives from
+   peers has one). Set options that shape its pipes (high-water marks) now,
    before sock_attach: libzmq applies them only to pipes made later, and a
    connect makes its pipe at once. Returns a fresh socket the caller owns
    (zsock_destroy), or NULL with err. */

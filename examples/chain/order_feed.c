@@ -8,8 +8,9 @@
     carries as W_1 into pricer's log. Publishes `count` orders (default 0:
     until stopped), then returns 0.
 
-    Like any PUB socket, it drops what it publishes before a subscriber has
-    joined, so order_router may not see the very first orders.
+    Its publisher declares "min_subscribers": 1, so svcfw_main starts only
+    once order_router has joined (or svcfw fails at startup after
+    join_timeout_ms, 10 s): no order is published before anyone listens.
 */
 #include "svcfw.h"
 

@@ -6,7 +6,8 @@
     connect (`is_x_pub`) to one binding subscriber, price_watcher, which
     subscribes to "AAPL" only: MSFT's prices are filtered out by ZeroMQ and
     never reach it. Publishes `ticks` rounds (default 0: until stopped),
-    then returns 0.
+    then returns 0. Both publishers declare "min_subscribers": 1, so the
+    first tick waits until price_watcher has joined them.
 */
 #include <stdlib.h>
 #include "svcfw.h"
