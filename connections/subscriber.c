@@ -13,6 +13,7 @@ struct _subscriber_t {
     zsock_t *sock;
     zsock_t *monitor;           //  sock's dropped links (sock_monitor)
     uint64_t drops;             //  links dropped, the first logged at WARNING
+    char *endpoint;             //  connecting: where it links again after a drop; NULL when it binds
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
     uint64_t faults [FAULT_COUNT];
@@ -45,6 +46,11 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
     self->monitor = sock_monitor (model, self->sock, false, err);
     if (!self->monitor || sock_attach (model, self->sock, endpoint, binds, err)) {
+        subscriber_destroy (&self);
+        return NULL;
+    }
+    if (!binds && !(self->endpoint = strdup (endpoint))) {
+        err_set (err, "%s: out of memory", model->where);
         subscriber_destroy (&self);
         return NULL;
     }
@@ -138,6 +144,12 @@ s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
             log_warning ("%s (later drops at DEBUG)", why);
         else
             log_debug ("%s", why);
+        //  After a dropped frame libzmq ends the session for good; after a
+        //  plain disconnect it would reconnect by itself. A fresh session
+        //  serves both.
+        char err [ERR_LEN];
+        if (self->endpoint && sock_relink (self->model, self->sock, self->endpoint, err))
+            log_error ("%s", err);
     }
     return 0;
 }
@@ -164,6 +176,7 @@ subscriber_destroy (subscriber_t **self_p)
     }
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->sock);
+    free (self->endpoint);
     wire_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;

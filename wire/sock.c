@@ -125,3 +125,13 @@ sock_monitor_event (zsock_t *monitor, char *endpoint, size_t len)
     zmq_msg_close (&frame);
     return event;
 }
+
+int
+sock_relink (const model_t *model, zsock_t *sock, const char *endpoint, char *err)
+{
+    zsock_disconnect (sock, "%s", endpoint);       //  gone already: nothing to undo
+    if (zsock_connect (sock, "%s", endpoint) < 0)
+        return err_set (err, "%s: cannot connect to %s again: %s", model->where, endpoint,
+                        zmq_strerror (zmq_errno ()));
+    return 0;
+}

@@ -78,6 +78,12 @@ void sock_limit (zsock_t *sock, size_t max_bytes);
    `sock`. */
 zsock_t *sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err);
 
+/* Connects `sock` (a connecting socket) to `endpoint` again, on a fresh
+   session: libzmq ends, without reconnecting, the session of a link it
+   dropped for a protocol error (a frame over the cap). Returns 0, or -1
+   with err. The thread that owns `sock`. */
+int sock_relink (const model_t *model, zsock_t *sock, const char *endpoint, char *err);
+
 /* Reads one event from a sock_monitor socket without waiting: returns the
    ZMQ_EVENT_* number, with the peer's endpoint in endpoint[len], or 0 if
    none was waiting. */
