@@ -69,6 +69,7 @@ struct _state_in_t {
     const state_policy_t *policy;
     svcfw_handler_fn *on_update;    //  or NULL
     char req_endpoint [256];
+    char sub_endpoint [256];    //  linked again while the owner is lost
     zsock_t *sub;
     zsock_t *dealer;            //  snapshot requests; NULL between a timeout and the next try
     zloop_t *loop;
@@ -101,6 +102,7 @@ struct _state_in_t {
     int heartbeat_ms;           //  the owner's heartbeat interval ("heartbeat_ms", as on its out side)
     int64_t heard_at;           //  zclock_mono of the last message from the owner
     bool owner_lost;            //  3 heartbeats passed in silence; logged once
+    int64_t relinked_at;        //  zclock_mono of the last fresh link to the owner's publisher
     int lost_timer_id;          //  the liveness check, -1 when none
 };
 
@@ -146,6 +148,7 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
     self->max_queue_bytes = (size_t) model_int (model, "max_queue_bytes", S_QUEUE_BYTES);
     snprintf (self->req_endpoint, sizeof self->req_endpoint, "%s", req_endpoint);
+    snprintf (self->sub_endpoint, sizeof self->sub_endpoint, "%s", sub_endpoint);
     self->value = cJSON_CreateObject ();
     self->arena = wire_arena_new ();
     self->pace = backoff_new (S_PACE_BASE_MS, S_PACE_MAX_MS, NULL, NULL);
@@ -523,10 +526,23 @@ s_on_liveness_check (zloop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     state_in_t *self = arg;
     int64_t silent = zclock_mono () - self->heard_at;
-    if (!self->owner_lost && silent >= (int64_t) S_LOST_AFTER * self->heartbeat_ms) {
+    int64_t lost_after = (int64_t) S_LOST_AFTER * self->heartbeat_ms;
+    if (!self->owner_lost && silent >= lost_after) {
         self->owner_lost = true;
         log_warning ("%s: owner lost: nothing from its publisher for %" PRId64 " ms (%d heartbeats of %d ms)",
                      self->model->name, silent, S_LOST_AFTER, self->heartbeat_ms);
+    }
+    //  While it is lost, link again now and then on a fresh session: libzmq
+    //  reconnects by itself after a broken connection, but not after a
+    //  protocol error (an update frame over the cap), which ends the session.
+    int64_t now = zclock_mono ();
+    if (self->owner_lost && now - self->relinked_at >= lost_after) {
+        self->relinked_at = now;
+        char err [ERR_LEN];
+        if (sock_relink (self->model, self->sub, self->sub_endpoint, err))
+            log_error ("%s", err);
+        else
+            log_debug ("%s: linked again to %s", self->model->name, self->sub_endpoint);
     }
     return 0;
 }

@@ -375,6 +375,32 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"blob\":\"end\",\"z\":1}", E2E_LOG_MS);
 }
 
+//  The owner's publisher sends an update frame over the in side's cap:
+//  libzmq drops it and ends the link for good (a protocol error). The in
+//  side notices the silence and links again; later updates arrive.
+static void
+test_oversized_update_then_links_again (void **state)
+{
+    const char *dir = *state;
+    int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
+    s_owner_t owner;
+    s_owner_start (&owner, pub_port, rep_port, "E1");
+    e2e_proc_t *in = s_synced_delta (dir, &owner, pub_port, rep_port);
+    size_t size = (64u << 20) + (2u << 20);     //  over 64 MiB + 1 MiB + 4 kB, the default cap
+    char *data = malloc (size);
+    assert_non_null (data);
+    memset (data, ' ', size);
+    zmsg_t *big = zmsg_new ();
+    zmsg_addmem (big, "", 0);
+    zmsg_addmem (big, data, size);
+    free (data);
+    assert_int_equal (zmsg_send (&big, owner.pub), 0);
+    S_ASSERT_SERVED (&owner, in, "owner lost", E2E_LOG_MS * 3);
+    s_publish (&owner, "{\"b\": 2}", false, "{\"a\": 1, \"b\": 2}");
+    S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"b\":2}", E2E_LOG_MS * 3);
+    s_owner_end (&owner);
+}
+
 int
 main (void)
 {
@@ -383,6 +409,7 @@ main (void)
         T (test_forged_epoch_ends_in_few_snapshots),
         T (test_seq_2_53_does_not_freeze_delta),
         T (test_seq_2_53_does_not_freeze_full),
+        T (test_oversized_update_then_links_again),
         T (test_owner_replaced_mid_sync_converges),
         T (test_flood_during_sync_keeps_memory_bounded),
 #undef T
