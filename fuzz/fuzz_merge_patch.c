@@ -1,0 +1,61 @@
+/*  fuzz_merge_patch.c - libFuzzer harness for RFC 7386 merge patch (wire/merge_patch.c).
+
+    Input: DOCUMENT 0xFF PATCH, each parsed with the wire parser. Checks the
+    RFC's properties: applying a patch twice gives what applying it once
+    does; an object patch leaves an object with no null it set; a non-object
+    patch replaces the target; applying to nothing equals the patch without
+    its nulls (merge_patch_strip_nulls).
+*/
+#include "fuzz.h"
+#include "merge_patch.h"
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    size_t doc_len, patch_len;
+    const uint8_t *patch_text;
+    fuzz_split (data, size, &doc_len, &patch_text, &patch_len);
+
+    char err [ERR_LEN];
+    cJSON *patch = wire_parse_copy (patch_text, patch_len, err);
+    if (!patch)
+        return 0;
+    cJSON *target = doc_len? wire_parse_copy (data, doc_len, err): NULL;
+    if (doc_len && !target) {
+        cJSON_Delete (patch);
+        return 0;
+    }
+
+    FUZZ_CHECK (merge_patch_apply (&target, patch) == 0);
+    if (cJSON_IsObject (patch)) {
+        FUZZ_CHECK (cJSON_IsObject (target));
+        for (const cJSON *member = patch->child; member; member = member->next)
+            if (cJSON_IsNull (member))
+                FUZZ_CHECK (!cJSON_GetObjectItemCaseSensitive (target, member->string));
+    }
+    else
+        FUZZ_CHECK (fuzz_same (target, patch, false));
+
+    //  Idempotent: a second application changes nothing.
+    cJSON *twice = cJSON_Duplicate (target, true);
+    FUZZ_CHECK (twice);
+    FUZZ_CHECK (merge_patch_apply (&twice, patch) == 0);
+    FUZZ_CHECK (fuzz_same (target, twice, false));
+    cJSON_Delete (twice);
+
+    //  On nothing, the patch minus its nulls.
+    cJSON *fresh = NULL;
+    FUZZ_CHECK (merge_patch_apply (&fresh, patch) == 0);
+    cJSON *stripped = merge_patch_strip_nulls (patch);
+    FUZZ_CHECK (stripped);
+    FUZZ_CHECK (fuzz_same (fresh, stripped, false));
+    cJSON_Delete (fresh);
+    cJSON_Delete (stripped);
+
+    cJSON_Delete (target);
+    cJSON_Delete (patch);
+    return 0;
+}
