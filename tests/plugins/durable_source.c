@@ -9,7 +9,8 @@
     empty and returns 0.
 
     Config: count, window, batch (the outbox_batch, default 64),
-    timeout_ms (400), backoff_ms (20), backoff_max_ms (200).
+    timeout_ms (400), backoff_ms (20), backoff_max_ms (200), outbox (the
+    outbox file; default beside the config).
     Logs "init: N pending" (svcfw_init sees the outbox), "enqueued N in MS
     ms", and "all delivered in MS ms".
 */
@@ -21,7 +22,7 @@ SVCFW_PLUGIN ({
     "config_model": {
         "required": {},
         "optional": {"count": "int", "window": "int", "batch": "int", "timeout_ms": "int",
-                     "backoff_ms": "int", "backoff_max_ms": "int"}
+                     "backoff_ms": "int", "backoff_max_ms": "int", "outbox": "str"}
     },
     "connection_models": {
         "in": {},
@@ -65,6 +66,9 @@ svcfw_setup_connections (const cJSON *config)
     cJSON_AddNumberToObject (optional, "timeout_ms", s_config_int (config, "timeout_ms", 400));
     cJSON_AddNumberToObject (optional, "backoff_ms", s_config_int (config, "backoff_ms", 20));
     cJSON_AddNumberToObject (optional, "backoff_max_ms", s_config_int (config, "backoff_max_ms", 200));
+    const cJSON *outbox = cJSON_GetObjectItem (config, "outbox");
+    if (cJSON_IsString (outbox))
+        cJSON_AddStringToObject (optional, "outbox", outbox->valuestring);
     return all;
 }
 
