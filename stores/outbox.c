@@ -147,6 +147,17 @@ outbox_warning (const outbox_t *self)
     return self->warning [0]? self->warning: NULL;
 }
 
+//  Low on disk, after a write: copies the WAL into the file and has the
+//  next write start the WAL from its beginning (waiting, within the busy
+//  timeout, for the other connection's read), so the WAL is not grown
+//  into the last free bytes while the other connection reads. Best effort.
+static void
+s_restart_wal (outbox_t *self)
+{
+    if (self->low)
+        sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+}
+
 //  Low on disk: may this message be stored? Returns 1 (store it), 0 (the
 //  id is known: nothing to store), or -1 with err (disk full).
 static int
@@ -191,7 +202,9 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     sqlite3_clear_bindings (stmt);
     if (rc != SQLITE_DONE)
         return s_write_error (self, rc, "message not stored", err);
-    return sqlite3_changes (self->db) > 0? 1: 0;
+    int stored = sqlite3_changes (self->db) > 0? 1: 0;
+    s_restart_wal (self);
+    return stored;
 }
 
 static char *
@@ -274,6 +287,7 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
+    s_restart_wal (self);
     return 0;
 }
 
