@@ -147,15 +147,16 @@ outbox_warning (const outbox_t *self)
     return self->warning [0]? self->warning: NULL;
 }
 
-//  Low on disk, after a write: copies the WAL into the file and has the
-//  next write start the WAL from its beginning (waiting, within the busy
-//  timeout, for the other connection's read), so the WAL is not grown
-//  into the last free bytes while the other connection reads. Best effort.
+//  Low on disk, after a write: copies the WAL into the file and cuts it to
+//  nothing (waiting, within the busy timeout, for the other connection's
+//  read), so the log's bytes go back to the file system instead of the log
+//  growing into the last free ones. Best effort: when it cannot, the next
+//  write appends to the log.
 static void
-s_restart_wal (outbox_t *self)
+s_truncate_wal (outbox_t *self)
 {
     if (self->low)
-        sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
 //  Low on disk: may this message be stored? Returns 1 (store it), 0 (the
@@ -203,7 +204,7 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     if (rc != SQLITE_DONE)
         return s_write_error (self, rc, "message not stored", err);
     int stored = sqlite3_changes (self->db) > 0? 1: 0;
-    s_restart_wal (self);
+    s_truncate_wal (self);
     return stored;
 }
 
@@ -287,7 +288,7 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
-    s_restart_wal (self);
+    s_truncate_wal (self);
     return 0;
 }
 
