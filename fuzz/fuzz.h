@@ -84,4 +84,33 @@ fuzz_same (const cJSON *a, const cJSON *b, bool nonfinite_is_null)
     return true;
 }
 
+/* fuzz_same, but members of an object may come in any order (JSON gives
+   their order no meaning; a merge patch that deletes a key and sets it
+   again moves it to the end): each member of `a` must match the first
+   member of `b` with its name, and both have as many. */
+static inline bool
+fuzz_same_unordered (const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return a == b;
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return false;
+    if (cJSON_IsObject (a)) {
+        if (cJSON_GetArraySize (a) != cJSON_GetArraySize (b))
+            return false;
+        for (const cJSON *x = a->child; x; x = x->next)
+            if (!fuzz_same_unordered (x, cJSON_GetObjectItemCaseSensitive (b, x->string)))
+                return false;
+        return true;
+    }
+    if (cJSON_IsArray (a)) {
+        const cJSON *x = a->child, *y = b->child;
+        for (; x && y; x = x->next, y = y->next)
+            if (!fuzz_same_unordered (x, y))
+                return false;
+        return !x && !y;
+    }
+    return fuzz_same (a, b, false);
+}
+
 #endif

@@ -25,6 +25,21 @@ s_last_of_name (const cJSON *member)
     return true;
 }
 
+//  True if an object at or under node repeats a name.
+static bool
+s_repeats_names (const cJSON *node)
+{
+    for (const cJSON *x = node? node->child: NULL; x; x = x->next) {
+        if (cJSON_IsObject (node))
+            for (const cJSON *y = x->next; y; y = y->next)
+                if (strcmp (x->string, y->string) == 0)
+                    return true;
+        if (s_repeats_names (x))
+            return true;
+    }
+    return false;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -52,11 +67,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     else
         FUZZ_CHECK (fuzz_same (target, patch, false));
 
-    //  Idempotent: a second application changes nothing.
+    //  Idempotent: a second application changes nothing. (Not on a target
+    //  that repeats a name: a patch reaches only its first occurrence.)
+    bool repeats = s_repeats_names (target);
     cJSON *twice = cJSON_Duplicate (target, true);
     FUZZ_CHECK (twice);
     FUZZ_CHECK (merge_patch_apply (&twice, patch) == 0);
-    FUZZ_CHECK (fuzz_same (target, twice, false));
+    FUZZ_CHECK (repeats || fuzz_same_unordered (target, twice));
     cJSON_Delete (twice);
 
     //  On nothing, the patch minus its nulls.
