@@ -3,7 +3,9 @@
     A fallible function returns 0 (or an object) on success and -1 (or NULL)
     on failure; when the caller passes `char err[ERR_LEN]`, the function fills
     it in on failure only, with one line and no trailing newline. Only cmd/
-    and the top of core/ print these.
+    and the top of core/ print these. Errors quote what users and peers
+    wrote (keys, addresses, text), so err_set turns every control character
+    in the result into '?': a quoted "a\nb" cannot split the line.
 */
 #ifndef ERR_H_INCLUDED
 #define ERR_H_INCLUDED
@@ -22,6 +24,9 @@ err_set (char *err, const char *fmt, ...)
         va_start (ap, fmt);
         vsnprintf (err, ERR_LEN, fmt, ap);
         va_end (ap);
+        for (char *p = err; *p; p++)
+            if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                *p = '?';
     }
     return -1;
 }

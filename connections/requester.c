@@ -98,6 +98,8 @@ s_resilience_new (requester_t *self, char *err)
     self->outbox = outbox_open (path, true, err);
     if (!self->outbox)
         return -1;
+    if (outbox_warning (self->outbox))
+        log_warning ("%s: %s", model->name, outbox_warning (self->outbox));
     sender_config_t sender = {
         .name = model->name, .endpoint = self->endpoint, .outbox_path = path,
         .timeout_ms = self->timeout_ms, .retries = self->attempts - 1,

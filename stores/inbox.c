@@ -37,7 +37,7 @@ inbox_open (const char *path, bool full_sync, char *err)
         err_set (err, "%s: cannot open the inbox: out of memory", path);
         return NULL;
     }
-    self->db = store_open (path, "inbox", full_sync, s_schema, S_VERSION, err);
+    self->db = store_open (path, "inbox", full_sync, s_schema, S_VERSION, NULL, err);
     if (!self->db
     ||  !(self->lookup = store_prepare (self->db, "SELECT reply FROM inbox WHERE message_id = ?1", err))
     ||  !(self->record = store_prepare (self->db,

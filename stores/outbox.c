@@ -32,12 +32,46 @@ struct _outbox_t {
     sqlite3_stmt *fail;
     sqlite3_stmt *count;
     sqlite3_stmt *prune;
+    sqlite3_stmt *known;        //  is a message id in the file?
+    sqlite3_stmt *remove;       //  deletes a delivered row (low on disk)
+    sqlite3_stmt *free_pages;   //  PRAGMA freelist_count
+    long long page_size;
+    bool low;                   //  the last check found the disk low
+    char warning [ERR_LEN];     //  from opening, or ""
 };
 
 static int
 s_db_error (outbox_t *self, char *err)
 {
     return err_set (err, "%s: %s", self->path, sqlite3_errmsg (self->db));
+}
+
+//  The error of a failed write, saying "disk full" when it is.
+static int
+s_write_error (outbox_t *self, int rc, const char *what, char *err)
+{
+    if (store_disk_full (self->db, rc))
+        return err_set (err, "%s: disk full: %s (%s)", self->path, what, sqlite3_errmsg (self->db));
+    return err_set (err, "%s: %s: %s", self->path, what, sqlite3_errmsg (self->db));
+}
+
+//  True if the file system has less than OUTBOX_RESERVE_BYTES free.
+static bool
+s_low (outbox_t *self)
+{
+    long long free_bytes = store_free_bytes (self->path);
+    self->low = free_bytes >= 0 && free_bytes < OUTBOX_RESERVE_BYTES;
+    return self->low;
+}
+
+//  Bytes of free pages inside the file, which new rows use before it grows.
+static long long
+s_free_pages_bytes (outbox_t *self)
+{
+    long long pages = sqlite3_step (self->free_pages) == SQLITE_ROW
+                    ? sqlite3_column_int64 (self->free_pages, 0): 0;
+    sqlite3_reset (self->free_pages);
+    return pages * self->page_size;
 }
 
 outbox_t *
@@ -49,7 +83,7 @@ outbox_open (const char *path, bool full_sync, char *err)
         err_set (err, "%s: cannot open the outbox: out of memory", path);
         return NULL;
     }
-    self->db = store_open (path, "outbox", full_sync, s_schema, S_VERSION, err);
+    self->db = store_open (path, "outbox", full_sync, s_schema, S_VERSION, self->warning, err);
     if (!self->db
     ||  !(self->insert = store_prepare (self->db,
             "INSERT INTO outbox (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
@@ -65,8 +99,18 @@ outbox_open (const char *path, bool full_sync, char *err)
             "SELECT count(*) FROM outbox WHERE state = ?1", err))
     ||  !(self->prune = store_prepare (self->db,
             "DELETE FROM outbox WHERE state = 1 AND seq <= (SELECT seq FROM outbox WHERE state = 1 "
-            "ORDER BY seq DESC LIMIT 1 OFFSET ?1)", err)))
+            "ORDER BY seq DESC LIMIT 1 OFFSET ?1)", err))
+    ||  !(self->known = store_prepare (self->db,
+            "SELECT 1 FROM outbox WHERE message_id = ?1", err))
+    ||  !(self->remove = store_prepare (self->db,
+            "DELETE FROM outbox WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->free_pages = store_prepare (self->db, "PRAGMA freelist_count", err)))
         outbox_destroy (&self);
+    if (self) {
+        sqlite3_stmt *stmt = store_prepare (self->db, "PRAGMA page_size", err);
+        self->page_size = stmt && sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int64 (stmt, 0): 4096;
+        sqlite3_finalize (stmt);
+    }
     return self;
 }
 
@@ -82,6 +126,9 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->fail);
     sqlite3_finalize (self->count);
     sqlite3_finalize (self->prune);
+    sqlite3_finalize (self->known);
+    sqlite3_finalize (self->remove);
+    sqlite3_finalize (self->free_pages);
     sqlite3_close (self->db);
     free (self->path);
     free (self);
@@ -94,10 +141,56 @@ outbox_path (const outbox_t *self)
     return self->path;
 }
 
+const char *
+outbox_warning (const outbox_t *self)
+{
+    return self->warning [0]? self->warning: NULL;
+}
+
+//  Low on disk, after a write: copies the WAL into the file and cuts it to
+//  nothing (waiting, within the busy timeout, for the other connection's
+//  read), so the log's bytes go back to the file system instead of the log
+//  growing into the last free ones. Best effort: when it cannot, the next
+//  write appends to the log.
+static void
+s_truncate_wal (outbox_t *self)
+{
+    if (self->low)
+        sqlite3_wal_checkpoint_v2 (self->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+//  Low on disk: may this message be stored? Returns 1 (store it), 0 (the
+//  id is known: nothing to store), or -1 with err (disk full).
+static int
+s_admit (outbox_t *self, const char *message_id, const char *args, char *err)
+{
+    sqlite3_bind_text (self->known, 1, message_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (self->known);
+    sqlite3_reset (self->known);
+    sqlite3_clear_bindings (self->known);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return s_db_error (self, err);
+    //  Rows deleted on delivery left free pages: a new row fits in those
+    //  without taking the reserve (with room for its index entries).
+    long long needed = 4 * self->page_size + 2 * (long long) (strlen (args) + strlen (message_id));
+    if (s_free_pages_bytes (self) >= needed)
+        return 1;
+    return err_set (err, "%s: disk full: less than %d KiB free on its file system, which the "
+                         "outbox keeps for delivering what it holds; message not stored",
+                    self->path, OUTBOX_RESERVE_BYTES / 1024);
+}
+
 int
 outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
                 const char *args, char *err)
 {
+    if (s_low (self)) {
+        int admitted = s_admit (self, message_id, args, err);
+        if (admitted <= 0)
+            return admitted;
+    }
     //  One statement is one transaction; the conflict clause makes a known
     //  id a no-op inside it, so there is no window between look and store.
     sqlite3_stmt *stmt = self->insert;
@@ -109,8 +202,10 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
     if (rc != SQLITE_DONE)
-        return s_db_error (self, err);
-    return sqlite3_changes (self->db) > 0? 1: 0;
+        return s_write_error (self, rc, "message not stored", err);
+    int stored = sqlite3_changes (self->db) > 0? 1: 0;
+    s_truncate_wal (self);
+    return stored;
 }
 
 static char *
@@ -165,25 +260,35 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
 {
     if (count <= 0)
         return 0;
-    if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return s_db_error (self, err);
+    //  Low on disk, delivered rows are deleted, not kept: their pages take
+    //  new rows (the ids are then forgotten: sent again, they are stored
+    //  again, and the receiver's inbox answers them).
+    bool was_low = self->low;
+    bool low = s_low (self);
+    sqlite3_stmt *stmt = low? self->remove: self->deliver;
+    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return s_write_error (self, rc, "cannot mark messages delivered", err);
     long long now = store_now_ms ();
-    for (int i = 0; i < count; i++) {
-        sqlite3_bind_int64 (self->deliver, 1, seqs [i]);
-        sqlite3_bind_int64 (self->deliver, 2, now);
-        int rc = sqlite3_step (self->deliver);
-        sqlite3_reset (self->deliver);
-        if (rc != SQLITE_DONE) {
-            s_db_error (self, err);
-            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-            return -1;
-        }
+    for (int i = 0; i < count && rc == SQLITE_OK; i++) {
+        sqlite3_bind_int64 (stmt, 1, seqs [i]);
+        if (!low)
+            sqlite3_bind_int64 (stmt, 2, now);
+        rc = sqlite3_step (stmt);
+        sqlite3_reset (stmt);
+        rc = rc == SQLITE_DONE? SQLITE_OK: rc;
     }
-    if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        s_db_error (self, err);
+    //  Going low, the delivered rows kept so far go too.
+    if (rc == SQLITE_OK && low && !was_low)
+        rc = sqlite3_exec (self->db, "DELETE FROM outbox WHERE state = 1", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        s_write_error (self, rc, "cannot mark messages delivered", err);
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
+    s_truncate_wal (self);
     return 0;
 }
 

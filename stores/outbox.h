@@ -24,6 +24,7 @@
 #include "err.h"
 
 #define OUTBOX_KEEP_DELIVERED 100000    //  delivered ids remembered, by default
+#define OUTBOX_RESERVE_BYTES (256 * 1024) //  free disk kept for delivering what is stored
 
 typedef struct _outbox_t outbox_t;
 
@@ -41,12 +42,20 @@ typedef struct {
    err = "PATH: cannot open the outbox: REASON". */
 outbox_t *outbox_open (const char *path, bool full_sync, char *err);
 
+/* What opening found that the caller should log as a WARNING (a
+   zero-length file whose -wal is not empty, taken as a new, empty outbox),
+   or NULL. Borrowed from self. */
+const char *outbox_warning (const outbox_t *self);
 /* Closes; accepts NULL and nulls the caller's pointer. */
 void outbox_destroy (outbox_t **self_p);
 
 /* Stores one pending message, in one transaction (the strings are copied).
    Returns 1 if stored, 0 if the outbox already holds `message_id`
-   (pending, delivered or failed: nothing changes), or -1 with err. */
+   (pending, delivered or failed: nothing changes), or -1 with err. With
+   less than OUTBOX_RESERVE_BYTES free on its file system (kept so that
+   what is stored can still be delivered and marked), a new message is
+   stored only into the free pages that delivered rows left; else, and on
+   a write that finds the disk full, -1 with err = "PATH: disk full: …". */
 int outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
                     const char *args, char *err);
 
@@ -58,7 +67,9 @@ int outbox_next (outbox_t *self, int64_t after_seq, int max, outbox_row_t *rows,
 /* Frees the strings of rows[0..count-1] and zeroes them. */
 void outbox_rows_free (outbox_row_t *rows, int count);
 
-/* Marks the rows `seqs[0..count-1]` delivered, in one transaction.
+/* Marks the rows `seqs[0..count-1]` delivered, in one transaction. With
+   less than OUTBOX_RESERVE_BYTES free, deletes them instead (and, the
+   first time, every delivered row kept): their ids are then forgotten.
    Returns 0 or -1 with err. */
 int outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err);
 

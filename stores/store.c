@@ -1,57 +1,116 @@
 /*  store.c - an SQLite file for the outbox and the inbox: opened, set up, checked. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include "store.h"
 
 static int
 s_fail (sqlite3 *db, const char *path, const char *what, char *err)
 {
+    if (db && (sqlite3_system_errno (db) == ENOSPC || (sqlite3_errcode (db) & 0xff) == SQLITE_FULL))
+        return err_set (err, "%s: cannot open the %s: disk full (%s)", path, what, sqlite3_errmsg (db));
     return err_set (err, "%s: cannot open the %s: %s", path, what,
                     db? sqlite3_errmsg (db): "out of memory");
 }
 
+//  One integer from a pragma or query (no rows written); -1 if it fails.
+static long long
+s_query_int (sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    long long value = -1;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return value;
+}
+
+//  True if the connection's journal mode is WAL.
+static bool
+s_is_wal (sqlite3 *db, const char *sql, int *rc)
+{
+    sqlite3_stmt *stmt = NULL;
+    bool wal = false;
+    *rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+    if (*rc == SQLITE_OK && (*rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *mode = (const char *) sqlite3_column_text (stmt, 0);
+        wal = mode && strcmp (mode, "wal") == 0;
+    }
+    sqlite3_finalize (stmt);
+    return wal;
+}
+
+//  A zero-length file is what SQLite takes as a new, empty database. Fills
+//  `warning` when that file was expected to hold rows: its -wal is not empty.
+static void
+s_check_empty (const char *path, const char *what, char *warning)
+{
+    struct stat file, wal;
+    char wal_path [4200];
+    if (!warning || stat (path, &file) != 0 || file.st_size != 0
+    ||  snprintf (wal_path, sizeof wal_path, "%s-wal", path) >= (int) sizeof wal_path
+    ||  stat (wal_path, &wal) != 0 || wal.st_size == 0)
+        return;
+    err_set (warning, "%s: the %s file is empty (0 bytes) although %s holds %lld bytes: "
+                      "it is taken as a new, empty %s; if it should hold messages, it was "
+                      "truncated or replaced", path, what, wal_path, (long long) wal.st_size, what);
+}
+
 sqlite3 *
 store_open (const char *path, const char *what, bool full_sync, const char *schema,
-            int version, char *err)
+            int version, char *warning, char *err)
 {
+    if (warning)
+        *warning = 0;
+    s_check_empty (path, what, warning);
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout (db, STORE_BUSY_MS);
     sqlite3_extended_result_codes (db, 1);
+    //  The -wal and -shm files stay when the last connection closes, at the
+    //  size they had: a restart on a full disk need not create them (it
+    //  could not), and the log's room is there for the writes that drain.
+    int persist = 1;
+    sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
-    //  WAL is a property of the file; journal_mode answers with the mode it
-    //  got, which is not "wal" on a file system that cannot share memory.
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL) != SQLITE_OK)
-        goto fail;
-    rc = sqlite3_step (stmt);
-    bool wal = rc == SQLITE_ROW
-            && strcmp ((const char *) sqlite3_column_text (stmt, 0), "wal") == 0;
-    sqlite3_finalize (stmt);
-    if (!wal) {
+    //  Nothing is written when the file is already set up, so a store on a
+    //  full disk still opens (and can be drained): WAL is a property of the
+    //  file, asked for first and set only when missing; journal_mode=WAL
+    //  answers with the mode it got, which is not "wal" on a file system
+    //  that cannot share memory.
+    if (!s_is_wal (db, "PRAGMA journal_mode", &rc) && !s_is_wal (db, "PRAGMA journal_mode=WAL", &rc)) {
+        if (rc != SQLITE_ROW && sqlite3_system_errno (db) == ENOSPC)
+            goto fail;
         err_set (err, "%s: cannot open the %s: the file cannot use a WAL journal (%s)",
                  path, what, rc == SQLITE_ROW? "another journal mode was kept": sqlite3_errmsg (db));
         sqlite3_close (db);
         return NULL;
     }
-    if (sqlite3_exec (db, full_sync? "PRAGMA synchronous=FULL": "PRAGMA synchronous=NORMAL",
-                      NULL, NULL, NULL) != SQLITE_OK)
+    //  Connection settings, not writes. A small WAL, checkpointed often,
+    //  keeps the rows in the database file, where deleted ones free pages
+    //  for new ones, and the log itself small.
+    char settings [160];
+    snprintf (settings, sizeof settings, "PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=%d",
+              full_sync? "FULL": "NORMAL", STORE_WAL_PAGES);
+    if (sqlite3_exec (db, settings, NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
 
+    long long found = s_query_int (db, "PRAGMA user_version");
+    if (found == version)
+        return db;
+    if (found != 0)
+        goto refuse;
+    //  A new file: the schema and the version, in one transaction.
     if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
-        goto rollback;
-    int found = sqlite3_step (stmt) == SQLITE_ROW? sqlite3_column_int (stmt, 0): -1;
-    sqlite3_finalize (stmt);
+    found = s_query_int (db, "PRAGMA user_version");
     if (found != 0 && found != version) {
         sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-        err_set (err, "%s: cannot open the %s: it is not an svcfw %s of version %d "
-                      "(user_version %d)", path, what, what, version, found);
-        sqlite3_close (db);
-        return NULL;
+        goto refuse;
     }
     if (sqlite3_exec (db, schema, NULL, NULL, NULL) != SQLITE_OK)
         goto rollback;
@@ -62,6 +121,11 @@ store_open (const char *path, const char *what, bool full_sync, const char *sche
         goto rollback;
     return db;
 
+refuse:
+    err_set (err, "%s: cannot open the %s: it is not an svcfw %s of version %d "
+                  "(user_version %lld)", path, what, what, version, found);
+    sqlite3_close (db);
+    return NULL;
 rollback:
     s_fail (db, path, what, err);
     sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
@@ -71,6 +135,32 @@ fail:
     s_fail (db, path, what, err);
     sqlite3_close (db);
     return NULL;
+}
+
+bool
+store_disk_full (sqlite3 *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL || sqlite3_system_errno (db) == ENOSPC
+        || sqlite3_system_errno (db) == EDQUOT;
+}
+
+long long
+store_free_bytes (const char *path)
+{
+    //  The folder holds the database and its -wal and -shm.
+    char dir [4200];
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (!slash)
+        strcpy (dir, ".");
+    else if (slash == dir)
+        dir [1] = 0;
+    else
+        *slash = 0;
+    struct statvfs vfs;
+    if (statvfs (dir, &vfs) != 0)
+        return -1;
+    return (long long) vfs.f_bavail * (long long) vfs.f_frsize;
 }
 
 sqlite3_stmt *

@@ -15,16 +15,29 @@
 #include "err.h"
 
 #define STORE_BUSY_MS 5000      //  how long a connection waits for another's write lock
+#define STORE_WAL_PAGES 32      //  pages in the WAL before a checkpoint (SQLite's default: 1000)
 
 /* Opens (creating if missing) the SQLite file at `path` as a store of kind
    `what` ("outbox", "inbox", for messages) with synchronous=FULL when
-   `full_sync`, else NORMAL. Runs `schema` (CREATE … IF NOT EXISTS
-   statements) in one transaction and sets user_version to `version` on a
-   new file; a file whose user_version is another non-zero value is
-   refused. Returns a fresh connection the caller owns (sqlite3_close), or
-   NULL with err = "PATH: cannot open the WHAT: REASON". */
+   `full_sync`, else NORMAL. On a new file (user_version 0) runs `schema`
+   (CREATE … IF NOT EXISTS statements) in one transaction and sets
+   user_version to `version`; a file already at `version` is opened
+   without any write (so it opens on a full disk); a file whose
+   user_version is another non-zero value is refused. `warning` (ERR_LEN,
+   may be NULL) is set to "" or, for a zero-length file whose PATH-wal is
+   not empty (taken as a new, empty store), a line saying so that the
+   caller should log. Returns a fresh connection the caller owns
+   (sqlite3_close), or NULL with err = "PATH: cannot open the WHAT: REASON". */
 sqlite3 *store_open (const char *path, const char *what, bool full_sync, const char *schema,
-                     int version, char *err);
+                     int version, char *warning, char *err);
+
+/* True if the result code `rc` of a call on db means the disk is full
+   (SQLITE_FULL, or ENOSPC / EDQUOT underneath). */
+bool store_disk_full (sqlite3 *db, int rc);
+
+/* Bytes an unprivileged process may still write on the file system that
+   holds the file at `path` (statvfs of its folder), or -1. */
+long long store_free_bytes (const char *path);
 
 /* Prepares `sql` on db. Returns the statement (sqlite3_finalize) or NULL
    with err = "PATH: REASON". */

@@ -121,7 +121,7 @@ test_refuses_other_files (void **state)
 {
     (void) state;
     char err [ERR_LEN] = "";
-    sqlite3 *db = store_open (s_path, "outbox", false, "CREATE TABLE t (x);", 7, err);
+    sqlite3 *db = store_open (s_path, "outbox", false, "CREATE TABLE t (x);", 7, NULL, err);
     assert_non_null (db);
     sqlite3_close (db);
     assert_null (inbox_open (s_path, false, err));

@@ -112,6 +112,38 @@ test_replace_keeps_key_names (void **state)
     cJSON_Delete (p2);
 }
 
+//  A name repeated in a patch object (which JSON parsers keep): the last one
+//  decides, and the result has each name once, whatever the target was,
+//  so a replica that starts from nothing ends as one that starts from {}.
+//  (Found by fuzz/fuzz_merge_patch: from nothing, both copies were kept.)
+static void
+test_repeated_names (void **state)
+{
+    (void) state;
+    const char *patch_text = "{\"a\": true, \"a\": {\"c\": null}, \"b\": 1, \"b\": null}";
+    const char *targets [] = { NULL, "{}", "{\"a\": 5, \"b\": 2}", "[1]" };
+    for (int i = 0; i < 4; i++) {
+        cJSON *patch = cJSON_Parse (patch_text);
+        cJSON *target = targets [i]? cJSON_Parse (targets [i]): NULL;
+        assert_non_null (patch);
+        for (int times = 1; times <= 2; times++) {
+            assert_int_equal (merge_patch_apply (&target, patch), 0);
+            char *got = cJSON_PrintUnformatted (target);
+            if (strcmp (got, "{\"a\":{}}") != 0)
+                fail_msg ("%s applied %d times to %s: got %s, expected {\"a\":{}}", patch_text,
+                          times, targets [i]? targets [i]: "nothing", got);
+            free (got);
+        }
+        cJSON *stripped = merge_patch_strip_nulls (patch);
+        char *got = cJSON_PrintUnformatted (stripped);
+        assert_string_equal (got, "{\"a\":{}}");
+        free (got);
+        cJSON_Delete (stripped);
+        cJSON_Delete (target);
+        cJSON_Delete (patch);
+    }
+}
+
 static void
 test_strip_nulls (void **state)
 {
@@ -134,6 +166,7 @@ main (void)
         cmocka_unit_test (test_null_target_and_nested_creation),
         cmocka_unit_test (test_replace_keeps_key_names),
         cmocka_unit_test (test_strip_nulls),
+        cmocka_unit_test (test_repeated_names),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

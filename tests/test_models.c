@@ -317,6 +317,9 @@ test_document_errors (void **state)
     s_refuses ("\"models\"", "must be a JSON object", "string");
     s_refuses ("{\"config_models\": {}}", "unknown key 'config_models'", "config_model");
     s_refuses ("{\"connection_models\": {}, \"extra\": 1}", "unknown key 'extra'");
+    //  A key quoted in an error cannot break it into lines (found by fuzz_models).
+    s_refuses ("{\"connection_models\": {\"in\": {\"x\": {\"connection_type\": \"publisher\","
+               " \"conn\\nection\\r\\ttype\": 1}}}}", "unknown key 'conn?ection??type'");
 
     //  config_model
     s_refuses ("{\"config_model\": []}", "config_model", "must be an object", "array");

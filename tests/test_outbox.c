@@ -261,6 +261,42 @@ test_open_errors (void **state)
     unlink (s_path);
 }
 
+//  A zero-length outbox file whose -wal is not empty was expected to hold
+//  rows: it opens as a new, empty outbox, with a warning naming the file.
+static void
+test_empty_file_warning (void **state)
+{
+    (void) state;
+    char err [ERR_LEN] = "";
+    outbox_t *outbox = s_open (true);
+    assert_null (outbox_warning (outbox));          //  a new file: nothing to say
+    s_enqueue (outbox, "m1", 1);
+    outbox_destroy (&outbox);
+    char wal [160];
+    snprintf (wal, sizeof wal, "%s-wal", s_path);
+    FILE *file = fopen (wal, "a");                  //  a -wal with something in it
+    assert_non_null (file);
+    fputs ("left over", file);
+    fclose (file);
+    assert_int_equal (truncate (s_path, 0), 0);     //  the file itself emptied
+    outbox = outbox_open (s_path, true, err);
+    assert_non_null (outbox);
+    const char *warning = outbox_warning (outbox);
+    assert_non_null (warning);
+    assert_non_null (strstr (warning, s_path));
+    assert_non_null (strstr (warning, "is empty"));
+    assert_non_null (strstr (warning, "new, empty outbox"));
+    assert_null (strchr (warning, '\n'));
+    long pending = -1;
+    assert_int_equal (outbox_counts (outbox, &pending, NULL, NULL, err), 0);
+    assert_int_equal (pending, 0);
+    outbox_destroy (&outbox);
+    //  Reopened, it is an outbox like any other: no warning.
+    outbox = s_open (true);
+    assert_null (outbox_warning (outbox));
+    outbox_destroy (&outbox);
+}
+
 //  One process at a time sends from an outbox file.
 static void
 test_lock_is_exclusive (void **state)
@@ -291,6 +327,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batches_across_connections, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_keeps_newest_delivered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_empty_file_warning, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lock_is_exclusive, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

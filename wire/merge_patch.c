@@ -2,27 +2,7 @@
 #include <stdbool.h>
 #include "merge_patch.h"
 
-cJSON *
-merge_patch_strip_nulls (const cJSON *patch)
-{
-    if (!cJSON_IsObject (patch))
-        return cJSON_Duplicate (patch, true);
-    cJSON *result = cJSON_CreateObject ();
-    if (!result)
-        return NULL;
-    const cJSON *item;
-    cJSON_ArrayForEach (item, patch) {
-        if (cJSON_IsNull (item))
-            continue;
-        cJSON *copy = merge_patch_strip_nulls (item);
-        if (!copy) {
-            cJSON_Delete (result);
-            return NULL;
-        }
-        cJSON_AddItemToObject (result, item->string, copy);
-    }
-    return result;
-}
+static int s_merge_object (cJSON *target, const cJSON *patch);
 
 //  Merges an object patch into an object target, in place: keys keep their
 //  place in the target, so applying a patch costs what the patch touches.
@@ -52,6 +32,21 @@ s_merge_object (cJSON *target, const cJSON *patch)
             cJSON_AddItemToObject (target, item->string, value);
     }
     return 0;
+}
+
+cJSON *
+merge_patch_strip_nulls (const cJSON *patch)
+{
+    if (!cJSON_IsObject (patch))
+        return cJSON_Duplicate (patch, true);
+    //  The patch merged into {}: a name that repeats in the patch is then
+    //  set once, by its last occurrence, as it is on any other target.
+    cJSON *result = cJSON_CreateObject ();
+    if (result && s_merge_object (result, patch)) {
+        cJSON_Delete (result);
+        result = NULL;
+    }
+    return result;
 }
 
 int

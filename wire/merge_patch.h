@@ -17,7 +17,8 @@ int merge_patch_apply (cJSON **target_p, const cJSON *patch);
 
 /* A copy of `patch` with every null member removed, recursively: the value
    a merge patch gives when applied to nothing. Fresh; the caller owns it
-   (cJSON_Delete). NULL on allocation failure. */
+   (cJSON_Delete). NULL on allocation failure. A name repeated in an object
+   is kept once, with its last value, as merge_patch_apply sets it. */
 cJSON *merge_patch_strip_nulls (const cJSON *patch);
 
 #endif

@@ -8,8 +8,9 @@
     the sending spreads over the delivery. Then it waits until the outbox is
     empty and returns 0.
 
-    Config: count, window, batch (the outbox_batch, default 64),
-    timeout_ms (400), backoff_ms (20), backoff_max_ms (200).
+    Config: count, first (the first id sent, default 1), window, batch (the outbox_batch, default 64),
+    timeout_ms (400), backoff_ms (20), backoff_max_ms (200), outbox (the
+    outbox file; default beside the config).
     Logs "init: N pending" (svcfw_init sees the outbox), "enqueued N in MS
     ms", and "all delivered in MS ms".
 */
@@ -20,8 +21,8 @@
 SVCFW_PLUGIN ({
     "config_model": {
         "required": {},
-        "optional": {"count": "int", "window": "int", "batch": "int", "timeout_ms": "int",
-                     "backoff_ms": "int", "backoff_max_ms": "int"}
+        "optional": {"count": "int", "first": "int", "window": "int", "batch": "int", "timeout_ms": "int",
+                     "backoff_ms": "int", "backoff_max_ms": "int", "outbox": "str"}
     },
     "connection_models": {
         "in": {},
@@ -65,6 +66,9 @@ svcfw_setup_connections (const cJSON *config)
     cJSON_AddNumberToObject (optional, "timeout_ms", s_config_int (config, "timeout_ms", 400));
     cJSON_AddNumberToObject (optional, "backoff_ms", s_config_int (config, "backoff_ms", 20));
     cJSON_AddNumberToObject (optional, "backoff_max_ms", s_config_int (config, "backoff_max_ms", 200));
+    const cJSON *outbox = cJSON_GetObjectItem (config, "outbox");
+    if (cJSON_IsString (outbox))
+        cJSON_AddStringToObject (optional, "outbox", outbox->valuestring);
     return all;
 }
 
@@ -87,7 +91,7 @@ svcfw_main (svcfw_ctx *ctx)
     long long start = s_now_ms ();
     cJSON *args = cJSON_CreateObject ();
     cJSON *n = cJSON_AddNumberToObject (args, "n", 0);
-    for (int i = 1; i <= count; i++) {
+    for (int i = s_config_int (config, "first", 1); i <= count; i++) {
         char id [32];
         snprintf (id, sizeof id, "m%05d", i);
         cJSON_SetNumberValue (n, i);

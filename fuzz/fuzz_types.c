@@ -1,0 +1,87 @@
+/*  fuzz_types.c - libFuzzer harness for the model type language (models/types.c).
+
+    Input: SPEC 0xFF VALUE. The spec is compiled both as a single type and,
+    when it is an object, as an argument model (its "required"/"optional"
+    members); the value is checked as a value and as a merge patch, and the
+    value's text is converted as command-line text. Every error is one
+    non-empty line.
+*/
+#include "fuzz.h"
+#include "types.h"
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static void
+s_check_error (const char *err)
+{
+    if (!*err || strchr (err, '\n'))
+        fprintf (stderr, "not one line: [%s]\n", err);
+    FUZZ_CHECK (strlen (err) > 0 && !strchr (err, '\n'));
+}
+
+static void
+s_exercise (const type_t *type, const cJSON *value, const char *value_text)
+{
+    char err [ERR_LEN];
+    char *description = type_describe (type);
+    FUZZ_CHECK (description);
+    free (description);
+    if (value) {
+        if (type_validate (type, value, err))
+            s_check_error (err);
+        if (type_validate_patch (type, value, err))
+            s_check_error (err);
+        for (const cJSON *member = value->child; member && member->string; member = member->next)
+            (void) type_member (type, member->string);
+    }
+    cJSON *converted = type_convert_text (type, value_text, err);
+    if (converted) {
+        //  What conversion accepts fits the type.
+        FUZZ_CHECK (type_validate (type, converted, err) == 0);
+        cJSON_Delete (converted);
+    }
+    else
+        s_check_error (err);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    size_t spec_len, value_len;
+    const uint8_t *value_bytes;
+    fuzz_split (data, size, &spec_len, &value_bytes, &value_len);
+
+    char err [ERR_LEN];
+    cJSON *spec = wire_parse_copy (data, spec_len, err);
+    if (!spec)
+        return 0;
+    cJSON *value = wire_parse_copy (value_bytes, value_len, err);
+    char *value_text = fuzz_strndup (value_bytes, value_len);
+    FUZZ_CHECK (value_text);
+
+    type_t *type = type_compile (spec, "fuzz", err);
+    if (type) {
+        s_exercise (type, value, value_text);
+        type_destroy (&type);
+        FUZZ_CHECK (!type);
+    }
+    else
+        s_check_error (err);
+
+    if (cJSON_IsObject (spec)) {
+        type_t *args = type_compile_args (cJSON_GetObjectItemCaseSensitive (spec, "required"),
+                                          cJSON_GetObjectItemCaseSensitive (spec, "optional"),
+                                          "fuzz", err);
+        if (args) {
+            s_exercise (args, value, value_text);
+            type_destroy (&args);
+        }
+        else
+            s_check_error (err);
+    }
+    free (value_text);
+    cJSON_Delete (value);
+    cJSON_Delete (spec);
+    return 0;
+}

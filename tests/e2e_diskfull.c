@@ -1,0 +1,192 @@
+/*  e2e_diskfull - a durable producer on a full disk: sends fail cleanly, and
+    a restart starts, drains and sends again.
+
+    A 1 MiB tmpfs is mounted for the outbox (as root; the test is skipped,
+    saying why, when mounting is not permitted). The producer (durable_source)
+    sends with its downstream down until a send cannot be stored: that send
+    fails with an error naming the outbox file and "disk full", and the
+    process exits. The rest of the file system is then filled to the last
+    byte by another file: a restart is refused with a one-line error naming
+    the outbox and "disk full". With that file gone (the outbox's own
+    reserve free again) and the downstream (durable_sink, a dedupe replyer
+    that appends each id to a file) up, the producer must start, drain every
+    stored message (each id once at the sink), and then send new messages
+    into the room that delivery freed.
+*/
+#include "e2e.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define RUN_MS 60000            //  each phase, at most (each takes about a second)
+#define NEW 200                 //  messages sent after the drain
+
+static char s_mount [4200];     //  the tmpfs mount point, "" when none
+
+//  One integer from an SQL query on the outbox; -1 if it cannot be read.
+static long
+s_query (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    long value = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 5000);
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+            value = (long) sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return value;
+}
+
+//  Writes a file until the file system has no byte left. Returns its path.
+static const char *
+s_fill (const char *dir)
+{
+    const char *path = e2e_fmt ("%s/filler", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true (fd >= 0);
+    char block [512] = { 0 };
+    for (int i = 0; i < 1 << 20; i++)       //  bounded: 512 MiB at most
+        if (write (fd, block, sizeof block) != (ssize_t) sizeof block)
+            break;
+    while (write (fd, block, 1) == 1)
+        ;                                   //  the last bytes; ends at ENOSPC
+    close (fd);
+    struct statvfs vfs;
+    assert_int_equal (statvfs (dir, &vfs), 0);
+    assert_int_equal ((long long) vfs.f_bavail * (long long) vfs.f_frsize, 0);
+    return path;
+}
+
+//  Fails unless the file holds exactly the ids m00001 … m<count>, once each, in order.
+static void
+s_assert_ids (const char *path, int count)
+{
+    char *text = e2e_read_file (path);
+    assert_non_null (text);
+    char *line = text;
+    for (int i = 1; i <= count; i++) {
+        char want [16];
+        int len = snprintf (want, sizeof want, "m%05d\n", i);
+        if (strncmp (line, want, (size_t) len) != 0)
+            fail_msg ("line %d of %s is not m%05d", i, path, i);
+        line += len;
+    }
+    if (*line)
+        fail_msg ("%s has more than %d lines", path, count);
+}
+
+static int
+s_setup (void **state)
+{
+    s_mount [0] = 0;
+    if (e2e_setup (state))
+        return -1;
+    const char *dir = e2e_fmt ("%s/full", (const char *) *state);
+    if (mkdir (dir, 0755) != 0)
+        return -1;
+    if (mount ("tmpfs", dir, "tmpfs", 0, "size=1m") == 0)
+        snprintf (s_mount, sizeof s_mount, "%s", dir);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    //  Detached now, gone when the last process holding a file in it ends.
+    if (s_mount [0] && umount2 (s_mount, MNT_DETACH) != 0)
+        print_error ("cannot unmount %s: %s\n", s_mount, strerror (errno));
+    s_mount [0] = 0;
+    return e2e_teardown (state);
+}
+
+static void
+test_full_disk (void **state)
+{
+    const char *dir = *state;
+    if (!s_mount [0]) {
+        print_message ("SKIPPED: mounting a 1 MiB tmpfs needs root (uid %d): %s\n",
+                       (int) getuid (), strerror (errno));
+        skip ();
+    }
+    const char *outbox = e2e_fmt ("%s/events.outbox.db", s_mount);
+    int port = e2e_tcp_port ();
+    const char *source_addresses = e2e_fmt (
+        "{\"connections\": {\"out\": {\"events\": {\"requester\": \"127.0.0.1:%d\"}}}}", port);
+    const char *ids = e2e_fmt ("%s/ids.txt", dir);
+
+    //  Downstream down: sends are stored until the disk is full.
+    e2e_proc_t *source = e2e_svcfw (dir, e2e_plugin ("durable_source"), source_addresses, e2e_fmt (
+        "{\"count\": 99999, \"outbox\": \"%s\", \"timeout_ms\": 200, \"backoff_max_ms\": 100}", outbox),
+        "-m", NULL);
+    E2E_ASSERT_READY (source);
+    E2E_ASSERT_LOG (source, "disk full", RUN_MS);
+    int status;
+    if (!e2e_wait_exit (source, E2E_EXIT_MS, &status)) {
+        e2e_dump (source);
+        fail_msg ("the producer did not exit after its send failed");
+    }
+    char *log = e2e_read_file (e2e_proc_out (source));
+    char *failed = strstr (log, "send m");
+    if (!failed || !strstr (failed, outbox) || !strstr (failed, "disk full")) {
+        e2e_dump (source);
+        fail_msg ("no failed send naming %s and \"disk full\"", outbox);
+    }
+    long stored = s_query (outbox, "SELECT count(*) FROM outbox WHERE state = 0");
+    print_message ("stored %ld messages before the disk was full\n", stored);
+    assert_true (stored >= 50);
+
+    //  Filled to the last byte by someone else, the outbox cannot be opened
+    //  (SQLite makes its -shm anew): a clear startup error, nothing lost.
+    const char *filler = s_fill (s_mount);
+    e2e_proc_t *refused = e2e_svcfw_run (dir, "refused", "-s", e2e_plugin ("durable_source"), "-a",
+        e2e_write_file (dir, "source.addresses.json", source_addresses), "-c",
+        e2e_write_file (dir, "source.config.json", e2e_fmt ("{\"outbox\": \"%s\"}", outbox)), "-m", NULL);
+    e2e_assert_one_line (refused, 1, E2E_ERROR_RE, outbox, "cannot open the outbox", "disk full", NULL);
+    //  With the room the outbox left itself, it starts and drains.
+    unlink (filler);
+
+    e2e_proc_t *sink = e2e_svcfw (dir, e2e_plugin ("durable_sink"), e2e_fmt (
+        "{\"connections\": {\"in\": {\"events\": {\"replyer\": \"127.0.0.1:%d\"}}}}", port),
+        e2e_fmt ("{\"out_file\": \"%s\"}", ids), NULL);
+    E2E_ASSERT_READY (sink);
+    source = e2e_svcfw (dir, e2e_plugin ("durable_source"), source_addresses, e2e_fmt (
+        "{\"count\": %ld, \"outbox\": \"%s\", \"timeout_ms\": 1000}", stored, outbox), "-m", NULL);
+    E2E_ASSERT_READY (source);
+    E2E_ASSERT_LOG (source, e2e_fmt ("init: %ld pending", stored), RUN_MS);
+    E2E_ASSERT_LOG (source, "all delivered", RUN_MS);
+    s_assert_ids (ids, (int) stored);
+    assert_true (e2e_wait_exit (source, E2E_EXIT_MS, &status));
+    assert_int_equal (e2e_exit_code (source), 0);
+
+    //  Delivery freed the rows' room: new messages are stored and delivered.
+    source = e2e_svcfw (dir, e2e_plugin ("durable_source"), source_addresses, e2e_fmt (
+        "{\"first\": %ld, \"count\": %ld, \"window\": 50, \"outbox\": \"%s\", \"timeout_ms\": 1000}",
+        stored + 1, stored + NEW, outbox), "-m", NULL);
+    E2E_ASSERT_READY (source);
+    E2E_ASSERT_LOG (source, "all delivered", RUN_MS);
+    assert_true (e2e_wait_exit (source, E2E_EXIT_MS, &status));
+    assert_int_equal (e2e_exit_code (source), 0);
+    s_assert_ids (ids, (int) stored + NEW);
+    assert_int_equal (s_query (outbox, "SELECT count(*) FROM outbox WHERE state <> 1"), 0);
+    assert_int_equal (s_query (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_full_disk, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
