@@ -84,7 +84,7 @@ s_models (const char *text, size_t len, const cJSON *addresses, cJSON *config)
         const type_t *model = models? models_config (models): NULL;
         if (config_apply_overrides (config, overrides, model, err))
             s_check_error (err);
-        else if (config_validate (config, model, err))
+        else if (config_validate (config, model, "config.json", err))
             s_check_error (err);
         cJSON_Delete (overrides);
 
