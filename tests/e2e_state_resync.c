@@ -375,6 +375,55 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"blob\":\"end\",\"z\":1}", E2E_LOG_MS);
 }
 
+//  A snapshot reply over the in side's max_message_bytes (1024 here) is
+//  refused as too_large, not applied, and the in side asks again; a
+//  snapshot that fits then syncs it.
+static void
+test_oversized_snapshot_is_refused (void **state)
+{
+    const char *dir = *state;
+    int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
+    s_owner_t owner;
+    s_owner_start (&owner, pub_port, rep_port, "E1");
+    e2e_proc_t *in = s_in_side (dir, "state_sub_small", "book", pub_port, rep_port);
+    char pad [4001];
+    memset (pad, 'x', sizeof pad - 1);
+    pad [sizeof pad - 1] = 0;
+    int big_replies = 0;
+    long long deadline = e2e_now_ms () + E2E_LOG_MS;
+    while (big_replies < 2 && e2e_now_ms () < deadline) {
+        zmq_pollitem_t items [] = { { zsock_resolve (owner.pub), 0, ZMQ_POLLIN, 0 },
+                                    { zsock_resolve (owner.router), 0, ZMQ_POLLIN, 0 } };
+        zmq_poll (items, 2, 20);
+        if (items [0].revents & ZMQ_POLLIN) {
+            zmsg_t *sub = zmsg_recv (owner.pub);
+            zmsg_destroy (&sub);
+        }
+        if (e2e_now_ms () - owner.last_beat >= 200)
+            s_heartbeat (&owner);
+        if (items [1].revents & ZMQ_POLLIN) {
+            zmsg_t *request = zmsg_recv (owner.router);
+            zframe_t *id = zmsg_pop (request);
+            zmsg_t *reply = zmsg_new ();
+            zmsg_append (reply, &id);
+            zmsg_addstr (reply, "");
+            zmsg_addstrf (reply, "{\"return_args\": {\"epoch\": \"E1\", \"seq\": 0, \"state\": {\"pad\": \"%s\"}}}", pad);
+            zmsg_send (&reply, owner.router);
+            zmsg_destroy (&request);
+            big_replies++;
+        }
+    }
+    if (big_replies < 2) {
+        e2e_dump (in);
+        fail_msg ("the in side asked %d times, not again after an oversized snapshot", big_replies);
+    }
+    assert_int_equal (e2e_file_count (e2e_proc_out (in), "update state="), 0);
+    assert_true (e2e_file_count (e2e_proc_out (in), "over max_message_bytes 1024") >= 1);
+    //  A snapshot that fits: synced, on_update called.
+    S_ASSERT_SERVED (&owner, in, "update state={}", E2E_LOG_MS);
+    assert_int_equal (e2e_file_count (e2e_proc_out (in), "pad"), 0);
+}
+
 //  The owner's publisher sends an update frame over the in side's cap:
 //  libzmq drops it and ends the link for good (a protocol error). The in
 //  side notices the silence and links again; later updates arrive.
@@ -410,6 +459,7 @@ main (void)
         T (test_seq_2_53_does_not_freeze_delta),
         T (test_seq_2_53_does_not_freeze_full),
         T (test_oversized_update_then_links_again),
+        T (test_oversized_snapshot_is_refused),
         T (test_owner_replaced_mid_sync_converges),
         T (test_flood_during_sync_keeps_memory_bounded),
 #undef T
