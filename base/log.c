@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include "log.h"
+#include "utf8.h"
 
 #define S_BURST       20            //  lines of one cause written per window
 #define S_WINDOW_MS   30000         //  the window
@@ -75,29 +76,6 @@ s_now_ms (void)
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-//  Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0.
-static size_t
-s_utf8_sequence (const unsigned char *p, const unsigned char *end)
-{
-    unsigned long cp;
-    size_t extra;
-    if ((*p & 0xE0) == 0xC0)      { extra = 1; cp = *p & 0x1F; }
-    else if ((*p & 0xF0) == 0xE0) { extra = 2; cp = *p & 0x0F; }
-    else if ((*p & 0xF8) == 0xF0) { extra = 3; cp = *p & 0x07; }
-    else return 0;
-    if ((size_t) (end - p) <= extra)
-        return 0;
-    for (size_t i = 1; i <= extra; i++) {
-        if ((p [i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p [i] & 0x3F);
-    }
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
-    ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return extra + 1;
-}
-
 size_t
 log_escape (const char *text, size_t len, char *out, size_t size)
 {
@@ -122,7 +100,7 @@ log_escape (const char *text, size_t len, char *out, size_t size)
         else if (*p < 0x80) {                   //  other C0 controls, ESC, DEL
             n = (size_t) snprintf (piece, sizeof piece, "\\x%02x", *p++);
         }
-        else if ((n = s_utf8_sequence (p, end)) == 0) {
+        else if ((n = utf8_sequence (p, end)) == 0) {
             n = (size_t) snprintf (piece, sizeof piece, "\\x%02x", *p++);
         }
         else if (n == 2 && p [0] == 0xC2 && p [1] < 0xA0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wire.h"
+#include "utf8.h"
 
 #define S_CHUNK 65536           //  arena chunk size
 #define S_MAX_DEPTH 1000        //  as cJSON's CJSON_NESTING_LIMIT
@@ -168,29 +169,6 @@ s_utf8_encode (unsigned long cp, char *out)
     return 4;
 }
 
-//  Length of the valid UTF-8 sequence at p (lead byte ≥ 0x80), or 0.
-static size_t
-s_utf8_sequence (const unsigned char *p, const unsigned char *end)
-{
-    unsigned long cp;
-    size_t extra;
-    if ((*p & 0xE0) == 0xC0)      { extra = 1; cp = *p & 0x1F; }
-    else if ((*p & 0xF0) == 0xE0) { extra = 2; cp = *p & 0x0F; }
-    else if ((*p & 0xF8) == 0xF0) { extra = 3; cp = *p & 0x07; }
-    else return 0;
-    if ((size_t) (end - p) <= extra)
-        return 0;
-    for (size_t i = 1; i <= extra; i++) {
-        if ((p [i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p [i] & 0x3F);
-    }
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
-    ||  cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return extra + 1;
-}
-
 bool
 wire_utf8_valid (const void *data, size_t len)
 {
@@ -200,7 +178,7 @@ wire_utf8_valid (const void *data, size_t len)
             p++;
             continue;
         }
-        size_t n = s_utf8_sequence (p, end);
+        size_t n = utf8_sequence (p, end);
         if (!n)
             return false;
         p += n;
@@ -259,7 +237,7 @@ s_parse_string (s_parser_t *self)
             p = run;
         }
         else if (c >= 0x80) {
-            size_t n = s_utf8_sequence (p, self->end);
+            size_t n = utf8_sequence (p, self->end);
             if (!n || p + n > close) {
                 self->p = p;
                 s_fail (self, "invalid UTF-8");
