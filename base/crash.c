@@ -39,11 +39,15 @@ typedef struct {
     size_t len;
 } s_line_t;
 
+//  Puts text, a control character (a peer's workflow id may hold one) as
+//  '?', so the report is one line per line, as log.c's escaping keeps it.
 static void
 s_put (s_line_t *line, const char *text)
 {
-    while (text && *text && line->len < sizeof line->text - 1)
-        line->text [line->len++] = *text++;
+    for (; text && *text && line->len < sizeof line->text - 1; text++) {
+        unsigned char c = (unsigned char) *text;
+        line->text [line->len++] = c < 0x20 || c == 0x7F? '?': (char) c;
+    }
 }
 
 //  Puts `value` with at least `width` digits.
@@ -143,7 +147,8 @@ s_on_crash (int signum, siginfo_t *info, void *context)
     }
     else
         s_put (&line, " outside any handler");
-    s_put (&line, "; stack trace follows\n");
+    s_put (&line, "; stack trace follows");
+    line.text [line.len++] = '\n';                 //  room kept: s_put stops one short
     int file_fd = log_file_fd ();
     s_write_all (STDERR_FILENO, line.text, line.len);
     s_write_all (file_fd, line.text, line.len);

@@ -85,6 +85,33 @@ test_segfault (void **state)
     assert_non_null (e2e_grep (log, "run_job"));
 }
 
+//  A peer's workflow id with a newline cannot forge a line of the report:
+//  the crash line keeps it on one line.
+static void
+test_forged_workflow_id (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    const char *log = e2e_fmt ("%s/crasher-forged.log", dir);
+    e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("crasher"), e2e_fmt (
+        "{\"connections\": {\"in\": {\"jobs\": {\"replyer\": \"%s\"}}, \"out\": {}}}", e2e_addr (port)),
+        NULL, "-l", log, NULL);
+    E2E_ASSERT_READY (svc);
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    const char *text = "{\"args\": {\"how\": \"segv\"}, \"workflow_id\": \"wf\\nFORGED LINE\"}";
+    assert_int_equal (zmq_send (zsock_resolve (req), text, strlen (text), 0), (int) strlen (text));
+    int status = 0;
+    assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, &status));
+    const char *outputs [] = { e2e_proc_out (svc), log };
+    for (int i = 0; i < 2; i++) {
+        const char *line = e2e_grep (outputs [i], " crash: ");
+        if (!line || !strstr (line, "FORGED LINE") || e2e_grep_re (outputs [i], "^FORGED")) {
+            e2e_dump (svc);
+            fail_msg ("%s: the workflow id's newline reached the report: %s", outputs [i], line? line: "(none)");
+        }
+    }
+}
+
 static void
 test_abort (void **state)
 {
@@ -145,6 +172,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_segfault, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_abort, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_forged_workflow_id, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_stack_overflow, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_divide_by_zero, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_outside_handler, e2e_setup, e2e_teardown),
