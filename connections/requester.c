@@ -272,7 +272,7 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         //  reply with it: as when libzmq refuses a reply frame over the
         //  cap, which it says to nobody but a socket monitor.
         char why [ERR_LEN];
-        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, false, why)))
+        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, ZMQ_EVENT_DISCONNECTED, why)))
             log_warning ("%s", why);
         char peer [256];
         while (self->monitor && sock_monitor_event (self->monitor, peer, sizeof peer))

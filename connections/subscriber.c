@@ -14,6 +14,9 @@ struct _subscriber_t {
     zsock_t *monitor;           //  sock's dropped links (sock_monitor)
     uint64_t drops;             //  links dropped, the first logged at WARNING
     char *endpoint;             //  connecting: where it links again after a drop; NULL when it binds
+    bool linked;                //  connecting: a link is up (the monitor's last word)
+    int relink_timer;           //  the check after a drop, -1 when none
+    int relink_ms;              //  how long libzmq gets to link again by itself
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
     uint64_t faults [FAULT_COUNT];
@@ -44,7 +47,9 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
         return NULL;
     }
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
-    self->monitor = sock_monitor (model, self->sock, false, err);
+    self->relink_timer = -1;
+    self->relink_ms = 2 * model_int (model, "reconnect_max_ms", SOCK_RECONNECT_MAX_MS);
+    self->monitor = sock_monitor (model, self->sock, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED, err);
     if (!self->monitor || sock_attach (model, self->sock, endpoint, binds, err)) {
         subscriber_destroy (&self);
         return NULL;
@@ -125,15 +130,46 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+//  After a link drops, libzmq links again by itself, except after a
+//  protocol error (a frame over the cap), which ends the session for good.
+//  If no link is up relink_ms after the drop, link again on a fresh
+//  session. Not at once: a fresh session throws away what the old one had
+//  received and the handler has not read yet (a publisher that sent its
+//  last messages and left), so first everything queued is handled.
+static int
+s_on_relink_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) timer_id;
+    subscriber_t *self = arg;
+    self->relink_timer = -1;
+    if (self->linked)
+        return 0;
+    for (int i = 0; i < 1000 && (zsock_events (self->sock) & ZMQ_POLLIN); i++)
+        s_on_readable (loop, self->sock, self);
+    char err [ERR_LEN];
+    if (sock_relink (self->model, self->sock, self->endpoint, err))
+        log_error ("%s", err);
+    else
+        log_debug ("%s: linked again to %s", self->model->name, self->endpoint);
+    return 0;
+}
+
 //  libzmq drops a link whose frame is over the cap, and the frame with it,
 //  telling only the monitor: say so, once at WARNING, the rest at DEBUG.
 static int
 s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
 {
-    (void) loop;
     subscriber_t *self = arg;
     char peer [256];
-    while (sock_monitor_event (reader, peer, sizeof peer) == ZMQ_EVENT_DISCONNECTED) {
+    int event;
+    while ((event = sock_monitor_event (reader, peer, sizeof peer))) {
+        if (event == ZMQ_EVENT_CONNECTED) {
+            self->linked = true;
+            continue;
+        }
+        if (event != ZMQ_EVENT_DISCONNECTED)
+            continue;
+        self->linked = false;
         self->drops++;
         char why [ERR_LEN];
         snprintf (why, sizeof why, "%s: dropped the link from %s (%" PRIu64 " so far): the publisher left, or "
@@ -144,12 +180,8 @@ s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
             log_warning ("%s (later drops at DEBUG)", why);
         else
             log_debug ("%s", why);
-        //  After a dropped frame libzmq ends the session for good; after a
-        //  plain disconnect it would reconnect by itself. A fresh session
-        //  serves both.
-        char err [ERR_LEN];
-        if (self->endpoint && sock_relink (self->model, self->sock, self->endpoint, err))
-            log_error ("%s", err);
+        if (self->endpoint && self->relink_timer == -1)
+            self->relink_timer = zloop_timer (loop, self->relink_ms, 1, s_on_relink_check, self);
     }
     return 0;
 }
@@ -171,6 +203,8 @@ subscriber_destroy (subscriber_t **self_p)
         return;
     subscriber_t *self = *self_p;
     if (self->loop) {
+        if (self->relink_timer != -1)
+            zloop_timer_end (self->loop, self->relink_timer);
         zloop_reader_end (self->loop, self->sock);
         zloop_reader_end (self->loop, self->monitor);
     }

@@ -200,6 +200,36 @@ test_min_subscribers_waits_for_each (void **state)
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  A producer that exits right after its last send: every message it
+//  published reaches an svcfw subscriber, including what was still queued
+//  when it left (its link closes; nothing the subscriber had received may
+//  be thrown away with it).
+static void
+test_producer_exit_loses_nothing (void **state)
+{
+    const char *dir = *state;
+    const int count = 200000;
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+                                     e2e_addr (port), e2e_addr (port));
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
+                                 e2e_fmt ("{\"count\": %d}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses,
+                                 e2e_fmt ("{\"count\": %d}", count), "-m", NULL);
+    int status;
+    if (!e2e_wait_exit (pub, E2E_EXIT_MS * 4, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (pub);
+        fail_msg ("the producer did not send its burst and exit 0");
+    }
+    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d", count), E2E_LOG_MS * 2)) {
+        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
+        e2e_dump (sub);
+        fail_msg ("the subscriber did not hear all %d messages", count);
+    }
+}
+
 //  Subscribers that do not join in time: startup fails in one line naming
 //  the publisher, and nothing is published.
 static void
@@ -233,6 +263,7 @@ main (void)
         T (test_wire_frames_with_topic),
         T (test_min_subscribers_waits_for_each),
         T (test_min_subscribers_timeout),
+        T (test_producer_exit_loses_nothing),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -75,14 +75,13 @@ sock_open (const model_t *model, int type, const char *endpoint, bool bind,
 }
 
 zsock_t *
-sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err)
+sock_monitor (const model_t *model, zsock_t *sock, int events, char *err)
 {
     //  One inproc name per monitor in the process: sockets of several
     //  threads may be watched at once.
     static atomic_uint s_monitors;
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://svcfw-monitor-%u", atomic_fetch_add (&s_monitors, 1));
-    int events = ZMQ_EVENT_DISCONNECTED | (retries? ZMQ_EVENT_CONNECT_RETRIED: 0);
     if (zmq_socket_monitor (zsock_resolve (sock), endpoint, events) < 0) {
         err_set (err, "%s: cannot watch the socket: %s", model->where, zmq_strerror (zmq_errno ()));
         return NULL;

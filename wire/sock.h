@@ -71,12 +71,12 @@ zsock_t *sock_open (const model_t *model, int type, const char *endpoint, bool b
    the peers it accepts. */
 void sock_limit (zsock_t *sock, size_t max_bytes);
 
-/* Watches `sock` for dropped connections: returns a fresh PAIR socket (the
-   caller owns it, zsock_destroy, before `sock`) that gets one message per
-   ZMQ_EVENT_DISCONNECTED (and ZMQ_EVENT_CONNECT_RETRIED if `retries`), or
-   NULL with err. Read it with sock_monitor_event. Any thread that owns
+/* Watches `sock`: returns a fresh PAIR socket (the caller owns it,
+   zsock_destroy, before `sock`) that gets one message per ZMQ_EVENT_* of
+   the mask `events` (e.g. ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED),
+   or NULL with err. Read it with sock_monitor_event. Any thread that owns
    `sock`. */
-zsock_t *sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err);
+zsock_t *sock_monitor (const model_t *model, zsock_t *sock, int events, char *err);
 
 /* Connects `sock` (a connecting socket) to `endpoint` again, on a fresh
    session: libzmq ends, without reconnecting, the session of a link it

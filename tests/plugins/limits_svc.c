@@ -2,7 +2,7 @@
 
     "orders" answers {order_id, ok}; with note "ask" it first asks
     "upstream" and logs "upstream failed: ERROR" or "upstream replied".
-    "ticks" (connecting) logs "heard n=N".
+    "ticks" (connecting; reconnect_max_ms 200, so it links again soon after a drop) logs "heard n=N".
 */
 #include <string.h>
 #include "svcfw.h"
@@ -22,7 +22,7 @@ SVCFW_PLUGIN ({
             "ticks": {
                 "connection_type": "subscriber",
                 "required_creation_arguments": {"on_new_message": "on_tick"},
-                "optional_creation_arguments": {},
+                "optional_creation_arguments": {"reconnect_max_ms": 200},
                 "required_arguments": {"n": "int"},
                 "optional_arguments": {}
             }

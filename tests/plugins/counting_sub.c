@@ -1,0 +1,42 @@
+/*  counting_sub - test plugin: a connecting subscriber that counts what it hears.
+
+    Logs "counted ALL N" when it has heard `count` messages (config), and
+    "counted N (last n=L)" on SIGTERM.
+*/
+#include "svcfw.h"
+
+SVCFW_PLUGIN ({
+    "config_model": {"required": {"count": "int"}, "optional": {}},
+    "connection_models": {
+        "in": {
+            "ticks": {
+                "connection_type": "subscriber",
+                "required_creation_arguments": {"on_new_message": "on_tick"},
+                "optional_creation_arguments": {},
+                "required_arguments": {"n": "int"},
+                "optional_arguments": {}
+            }
+        },
+        "out": {}
+    }
+});
+
+static long s_heard;
+static long s_last = -1;
+
+int
+on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
+{
+    (void) return_args;
+    s_last = cJSON_GetObjectItem (args, "n")->valueint;
+    if (++s_heard == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
+        svcfw_log (ctx, SVCFW_LOG_INFO, "counted ALL %ld", s_heard);
+    return 0;
+}
+
+void
+svcfw_sigint (svcfw_ctx *ctx, int signum)
+{
+    (void) signum;
+    svcfw_log (ctx, SVCFW_LOG_INFO, "counted %ld (last n=%ld)", s_heard, s_last);
+}
