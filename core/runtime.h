@@ -40,6 +40,8 @@ typedef struct {
                  cJSON **reply, char *why);
     //  The current value of a state (in or out). Borrowed.
     const cJSON *(*value) (void *obj);
+    //  An in-state: whether its value is synced (loop thread).
+    bool (*synced) (void *obj);
     //  A durable requester's undelivered messages, or -1 if unreadable.
     long (*pending) (void *obj);
     //  Destroys obj; accepts NULL.
