@@ -21,6 +21,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-c") == 0) return &opts->config_path;
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
+    if (strcmp (name, "--admin") == 0) return &opts->admin_address;
     return NULL;
 }
 
@@ -91,6 +92,20 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
             return err_set (err, "unknown log level \"%s\" for %s "
                             "(use DEBUG, INFO, WARNING or ERROR)", value, name);
         *level = parsed;
+        return 0;
+    }
+    if (strcmp (name, "--log-format") == 0) {
+        if (strcmp (value, "json") && strcmp (value, "text"))
+            return err_set (err, "unknown log format \"%s\" for --log-format (use text or json)", value);
+        opts->log_json = strcmp (value, "json") == 0;
+        return 0;
+    }
+    if (strcmp (name, "--color") == 0) {
+        if (strcmp (value, "auto") == 0)        opts->color = CLI_COLOR_AUTO;
+        else if (strcmp (value, "always") == 0) opts->color = CLI_COLOR_ALWAYS;
+        else if (strcmp (value, "never") == 0)  opts->color = CLI_COLOR_NEVER;
+        else
+            return err_set (err, "unknown value \"%s\" for --color (use auto, always or never)", value);
         return 0;
     }
     if (strcmp (name, "-m") == 0 || strcmp (name, "-h") == 0
@@ -192,6 +207,8 @@ static const struct {
     { "log-file", "-l" }, { "console_level", "-cl" }, { "console-level", "-cl" },
     { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
     { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
+    { "admin", "--admin" }, { "log-format", "--log-format" }, { "log_format", "--log-format" },
+    { "color", "--color" }, { "colour", "--color" },
 };
 
 const char *
@@ -232,6 +249,12 @@ cli_usage (void)
 "  -cl LEVEL          console log level (default INFO)\n"
 "  -l LOGFILE         also log to this file\n"
 "  -f LEVEL           the log file's level (default: the -cl level)\n"
+"  --log-format FMT   text (default) or json: one JSON object a line with time,\n"
+"                     severity, message, service, workflow_id (console and file)\n"
+"  --color WHEN       colour text log lines by level: auto (default: only on a\n"
+"                     terminal), always or never\n"
+"  --admin HOST:PORT  serve HTTP on that host only: GET /metrics (Prometheus),\n"
+"                     /livez, /readyz (also config key svcfw_admin)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
 "  --check-models MODELS.json\n"
