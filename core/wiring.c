@@ -378,6 +378,7 @@ wiring_load (service_t *self, char *err)
     self->plugin = plugin_load (self->opts->service_path, err);
     if (!self->plugin)
         return -1;
+    log_set_format (self->opts->log_json, self->opts->color);
     if (log_open (plugin_name (self->plugin), self->opts->console_level, self->opts->log_path,
                   self->opts->file_level, err))
         return -1;

@@ -208,7 +208,6 @@ static const struct {
     { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
     { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
     { "admin", "--admin" }, { "log-format", "--log-format" }, { "log_format", "--log-format" },
-    { "color", "--color" }, { "colour", "--color" },
 };
 
 const char *
@@ -246,28 +245,24 @@ cli_usage (void)
 "  -c CONFIG.json     the service's config, a JSON object (default: {})\n"
 "  -m                 main mode: run the plugin's svcfw_main as a leading-edge\n"
 "                     producer (no inbound connections or states allowed)\n"
-"  -cl LEVEL          console log level (default INFO)\n"
+"  -cl LEVEL          console log level: DEBUG, INFO (default), WARNING (or WARN)\n"
+"                     or ERROR, in any case\n"
 "  -l LOGFILE         also log to this file\n"
 "  -f LEVEL           the log file's level (default: the -cl level)\n"
-"  --log-format FMT   text (default) or json: one JSON object a line with time,\n"
-"                     severity, message, service, workflow_id (console and file)\n"
-"  --color WHEN       colour text log lines by level: auto (default: only on a\n"
-"                     terminal), always or never\n"
-"  --admin HOST:PORT  serve HTTP on that host only: GET /metrics (Prometheus),\n"
-"                     /livez, /readyz (also config key svcfw_admin)\n"
+"  --log-format text|json    log lines as text (default) or JSON objects\n"
+"  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
+"  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
-"  --check-models MODELS.json\n"
-"                     check a models file and exit: 0, or 1 naming FILE:LINE:COL\n"
-"                     or the entry at fault (svcfw_add_plugin runs it at build)\n"
+"  --check-models MODELS.json  check a models file and exit: 0, or 1 naming\n"
+"                     FILE:LINE:COL or the entry at fault (svcfw_add_plugin runs it)\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
 "                     the type config_model declares for KEY (int, float,\n"
 "                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
 "                     a value that does not convert is a startup error.\n"
 "\n"
-"Log levels: DEBUG, INFO, WARNING (or WARN), ERROR, in any case.\n"
-"\n"
+
 "Exit status:\n"
 "  0  clean stop (SIGINT/SIGTERM); in main mode (-m), svcfw_main's return value\n"
 "  1  startup error (one line on stderr naming the file, entry or key)\n"
