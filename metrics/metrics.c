@@ -86,10 +86,23 @@ metrics_now (void)
 //  ---------------------------------------------------------------------------
 //  Records
 
+//  SVCFW_METRICS=off: nothing is counted (every record is NULL), so
+//  bench/run can measure what counting costs.
+static bool
+s_off (void)
+{
+    static int off = -1;                //  a benign race: every thread computes the same
+    if (off < 0) {
+        const char *value = getenv ("SVCFW_METRICS");
+        off = value && strcmp (value, "off") == 0;
+    }
+    return off == 1;
+}
+
 metrics_conn_t *
 metrics_conn (const char *name, unsigned roles)
 {
-    if (!name)
+    if (!name || s_off ())
         return NULL;
     pthread_mutex_lock (&s_lock);
     metrics_conn_t *self = s_conns;
@@ -114,7 +127,7 @@ metrics_conn (const char *name, unsigned roles)
 metrics_state_t *
 metrics_state (const char *name)
 {
-    if (!name)
+    if (!name || s_off ())
         return NULL;
     pthread_mutex_lock (&s_lock);
     metrics_state_t *self = s_states;
@@ -189,8 +202,9 @@ metrics_fault (const char *name, const char *kind)
 int64_t
 metrics_handler_begin (metrics_conn_t *self)
 {
-    if (self)
-        S_ADD (self->running, 1);
+    if (!self)
+        return 0;
+    S_ADD (self->running, 1);
     return metrics_now ();
 }
 
@@ -310,6 +324,10 @@ s_put (s_buf_t *buf, const char *fmt, ...)
 static void
 s_put_label (s_buf_t *buf, const char *value)
 {
+    if (!strpbrk (value, "\\\"\n")) {
+        s_put (buf, "%s", value);
+        return;
+    }
     for (const char *c = value; *c; c++) {
         if (*c == '\\')      s_put (buf, "\\\\");
         else if (*c == '"')  s_put (buf, "\\\"");

@@ -64,8 +64,9 @@ metrics_outcome_t metrics_outcome (const char *kind);
 
 /* The record of connection `name`, made on first use (name copied) and
    kept until metrics_reset; `roles` (METRICS_IN ...) are added to what it
-   is. Returns NULL only if out of memory; every metrics_ call accepts
-   NULL and then counts nothing. Any thread. */
+   is. Returns NULL if out of memory, or when the environment has
+   SVCFW_METRICS=off (for bench/run, to measure what counting costs);
+   every metrics_ call accepts NULL and then counts nothing. Any thread. */
 metrics_conn_t *metrics_conn (const char *name, unsigned roles);
 
 /* Counts one message of connection `self`, inbound (`in`) or outbound, with
