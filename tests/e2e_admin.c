@@ -319,6 +319,8 @@ test_readyz_follows_the_state_and_the_stop (void **state)
     s_wait_t wait = { admin, "svcfw_state_seq{state=\"book\",side=\"in\"}", 3 };
     assert_true (e2e_poll (s_series_is, &wait, 5000));
     assert_int_equal (s_get (admin, "/readyz", &body), 200);
+    assert_int_equal (s_get (admin, "/metrics", &body), 200);
+    assert_true (s_value (body, "svcfw_state_resyncs_total{state=\"book\",reason=\"late_join\"}") >= 1);
 
     //  A stop: main mode (slow_stop_main) takes 1 s to finish, and /readyz
     //  says so meanwhile.
