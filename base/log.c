@@ -14,6 +14,15 @@
       counted, and one line "suppressed K similar lines ..." follows when
       the window has passed (written with the next line or at log_close).
       Plugin lines (log_vwrite_plugin) are escaped but not limited.
+
+    Formats (log_set_format): text, as above, optionally coloured by level
+    on the console; or JSON, one object a line, for console and file:
+      {"time": "2026-12-01T11:18:41.329Z", "severity": "INFO",
+       "message": "...", "service": "...", "workflow_id": "..." or null}
+    JSON strings are escaped as RFC 8259 asks ("\\", "\"", control
+    characters as \n \r \t or \u00XX), and further: C1 controls and DEL
+    as \u00XX, bytes that are not UTF-8 as \ufffd, so a line is valid JSON
+    (I-JSON) and still safe on a terminal whatever a peer sent.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "log.h"
 #include "utf8.h"
 
@@ -53,8 +63,10 @@ static struct {
     int64_t next_due;             //  earliest end of a window with suppressed lines (0: none)
     s_cause_t causes [S_CAUSES];  //  open addressing on key
     s_cause_t overflow;           //  every cause that finds the table full
+    bool json;                    //  JSON lines (console and file)
+    bool color;                   //  text lines on the console coloured by level
 } s_log = { PTHREAD_MUTEX_INITIALIZER, "svcfw", SVCFW_LOG_INFO, SVCFW_LOG_INFO, NULL,
-            SVCFW_LOG_INFO, S_BURST, S_WINDOW_MS, 0, { { 0 } }, { 0 } };
+            SVCFW_LOG_INFO, S_BURST, S_WINDOW_MS, 0, { { 0 } }, { 0 }, false, false };
 
 static __thread const char *s_workflow_id;
 static volatile int s_file_fd = -1;     //  the log file's descriptor, for the crash report (crash.c)
@@ -180,37 +192,140 @@ s_cause (uint64_t key, int level, int64_t now)
     return reuse;
 }
 
-//  Writes a finished line (with its newline) to the sinks `level` reaches.
-//  Under the lock.
+//  The time of a line, RFC 3339 in UTC with milliseconds, into out (32 bytes).
 static void
-s_emit (int level, const char *line)
+s_time (char *out, size_t size)
 {
-    if (level >= s_log.console_level)
-        fputs (line, stderr);
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r (&now.tv_sec, &tm);
+    snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+}
+
+//  Formats the fixed part of a text line: "TIME LEVEL SERVICE [WF] ".
+//  Returns its length.
+static size_t
+s_header (char *line, size_t size, int level, const char *workflow_id)
+{
+    char time [40];
+    s_time (time, sizeof time);
+    char id [256];
+    if (workflow_id && *workflow_id)
+        log_escape (workflow_id, strlen (workflow_id), id, sizeof id);
+    else
+        strcpy (id, "-");
+    int n = snprintf (line, size, "%s %-7s %s [%s] ", time, s_level_name (level), s_log.service, id);
+    return n < 0? 0: (size_t) n < size? (size_t) n: size - 1;
+}
+
+size_t
+log_json_escape (const char *text, size_t len, char *out, size_t size)
+{
+    const unsigned char *p = (const unsigned char *) text, *end = p + len;
+    size_t o = 0;
+    if (!size)
+        return 0;
+    while (p < end) {
+        char piece [8];
+        size_t n;
+        const unsigned char *from = p;
+        if (*p == '"' || *p == '\\') {
+            piece [0] = '\\';
+            piece [1] = (char) *p++;
+            n = 2;
+        }
+        else if (*p >= 0x20 && *p < 0x7F) {
+            piece [0] = (char) *p++;
+            n = 1;
+        }
+        else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            piece [0] = '\\';
+            piece [1] = *p == '\n'? 'n': *p == '\r'? 'r': 't';
+            p++;
+            n = 2;
+        }
+        else if (*p < 0x80)                     //  other C0 controls, DEL
+            n = (size_t) snprintf (piece, sizeof piece, "\\u%04x", *p++);
+        else if ((n = utf8_sequence (p, end)) == 0) {
+            memcpy (piece, "\\ufffd", 6);        //  not UTF-8
+            p++;
+            n = 6;
+        }
+        else if (n == 2 && p [0] == 0xC2 && p [1] < 0xA0) {
+            n = (size_t) snprintf (piece, sizeof piece, "\\u%04x", p [1]);
+            p += 2;
+        }
+        else {
+            p += n;
+            if (o + n >= size)
+                break;
+            memcpy (out + o, from, n);
+            o += n;
+            continue;
+        }
+        if (o + n >= size)
+            break;
+        memcpy (out + o, piece, n);
+        o += n;
+    }
+    out [o] = 0;
+    return o;
+}
+
+//  Writes one line of `level` with its message (raw, `len` bytes) to the
+//  sinks `level` reaches, in the format set. Under the lock.
+static void
+s_emit (int level, const char *workflow_id, const char *message, size_t len)
+{
+    char line [8192 + 512];
+    size_t n;
+    if (s_log.json) {
+        char time [40];
+        s_time (time, sizeof time);
+        n = (size_t) snprintf (line, sizeof line, "{\"time\":\"%s\",\"severity\":\"%s\",\"message\":\"",
+                               time, s_level_name (level));
+        //  Room kept for the rest of the object: service and id (escaped, cut at 600 bytes).
+        n += log_json_escape (message, len, line + n, sizeof line - n - 1400);
+        n += (size_t) snprintf (line + n, sizeof line - n, "\",\"service\":\"");
+        n += log_json_escape (s_log.service, strlen (s_log.service), line + n, 300);
+        if (workflow_id && *workflow_id) {
+            n += (size_t) snprintf (line + n, sizeof line - n, "\",\"workflow_id\":\"");
+            n += log_json_escape (workflow_id, strlen (workflow_id), line + n, 600);
+            n += (size_t) snprintf (line + n, sizeof line - n, "\"}\n");
+        }
+        else
+            n += (size_t) snprintf (line + n, sizeof line - n, "\",\"workflow_id\":null}\n");
+    }
+    else {
+        n = s_header (line, sizeof line, level, workflow_id);
+        n += log_escape (message, len, line + n, sizeof line - 1 - n);
+        line [n++] = '\n';
+        line [n] = 0;
+    }
+    if (level >= s_log.console_level) {
+        if (s_log.color && !s_log.json) {
+            const char *color = level >= SVCFW_LOG_ERROR? "\033[31m": level >= SVCFW_LOG_WARNING? "\033[33m":
+                                level >= SVCFW_LOG_INFO? "\033[32m": "\033[2m";
+            fprintf (stderr, "%s%.*s\033[0m\n", color, (int) (n - 1), line);
+        }
+        else
+            fputs (line, stderr);
+    }
     if (s_log.file && level >= s_log.file_level) {
         fputs (line, s_log.file);
         fflush (s_log.file);
     }
 }
 
-//  Formats the fixed part of a line: "TIME LEVEL SERVICE [WF] ". Returns
-//  its length.
-static size_t
-s_header (char *line, size_t size, int level, const char *workflow_id)
+void
+log_set_format (bool json, int color)
 {
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r (&now.tv_sec, &tm);
-    char id [256];
-    if (workflow_id && *workflow_id)
-        log_escape (workflow_id, strlen (workflow_id), id, sizeof id);
-    else
-        strcpy (id, "-");
-    int n = snprintf (line, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-7s %s [%s] ",
-                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                      tm.tm_sec, now.tv_nsec / 1000000, s_level_name (level), s_log.service, id);
-    return n < 0? 0: (size_t) n < size? (size_t) n: size - 1;
+    pthread_mutex_lock (&s_log.lock);
+    s_log.json = json;
+    s_log.color = color == LOG_COLOR_ALWAYS || (color == LOG_COLOR_AUTO && isatty (STDERR_FILENO));
+    pthread_mutex_unlock (&s_log.lock);
 }
 
 //  Writes the summary of a cause's suppressed lines and starts its next
@@ -219,13 +334,13 @@ static void
 s_summarize (s_cause_t *cause, int64_t now)
 {
     if (cause->suppressed) {
-        char line [1024];
-        size_t n = s_header (line, sizeof line, cause->level, NULL);
-        snprintf (line + n, sizeof line - n,
-                  "suppressed %" PRIu64 " similar lines in %.1f s (after %d written), the last "
-                  "written: %s\n", cause->suppressed, (double) (now - cause->window_start) / 1000.0,
-                  cause->written, cause->sample);
-        s_emit (cause->level, line);
+        char message [1024];
+        int n = snprintf (message, sizeof message,
+                          "suppressed %" PRIu64 " similar lines in %.1f s (after %d written), the last "
+                          "written: %s", cause->suppressed, (double) (now - cause->window_start) / 1000.0,
+                          cause->written, cause->sample);
+        if (n > 0)
+            s_emit (cause->level, NULL, message, (size_t) n < sizeof message? (size_t) n: sizeof message - 1);
     }
     cause->window_start = now;
     cause->written = 0;
@@ -366,15 +481,10 @@ s_vwrite (int level, bool limited, const char *fmt, va_list args)
         }
         cause->written++;
     }
-    char line [8192];
-    size_t n = s_header (line, sizeof line, level, s_workflow_id);
-    n += log_escape (message, message_len, line + n, sizeof line - 1 - n);
-    line [n++] = '\n';
-    line [n] = 0;
     if (cause)
         log_escape (message, message_len < S_SAMPLE_MAX? message_len: S_SAMPLE_MAX,
                     cause->sample, sizeof cause->sample);
-    s_emit (level, line);
+    s_emit (level, s_workflow_id, message, message_len);
     pthread_mutex_unlock (&s_log.lock);
 }
 

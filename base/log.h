@@ -34,6 +34,20 @@ int log_open (const char *service, int console_level, const char *file_path,
    20 per 30000 ms. Any thread. */
 void log_set_rate_limit (int burst, int window_ms);
 
+/* The line format: JSON lines (console and file) if `json`, else text;
+   text lines on the console are coloured by level with LOG_COLOR_ALWAYS,
+   or LOG_COLOR_AUTO when stderr is a terminal. Any thread. */
+#define LOG_COLOR_AUTO   0
+#define LOG_COLOR_ALWAYS 1
+#define LOG_COLOR_NEVER  2
+void log_set_format (bool json, int color);
+
+/* Escapes `len` bytes as the inside of a JSON string into `out` (`size`
+   bytes, NUL-terminated; cut short at a whole escape): \" \\ \n \r \t,
+   \u00XX for other controls (C0, DEL, C1), \ufffd for a byte that is not
+   UTF-8. Returns the length written. Any thread. */
+size_t log_json_escape (const char *text, size_t len, char *out, size_t size);
+
 /* Escapes `len` bytes of text for a log line into `out` (`size` bytes,
    NUL-terminated; cut short, at a whole escape, when out is full): \n \r
    \t for those, \xHH for other C0 controls, ESC, DEL and bytes that are

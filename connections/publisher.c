@@ -40,6 +40,7 @@
 #include "publisher.h"
 #include "envelope.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 
 #define S_HWM_MAX 10000         //  messages queued per subscriber at most (small messages)
@@ -64,6 +65,7 @@ struct _publisher_t {
     int joined;                 //  subscriptions seen so far (while waiting for joins)
     uint64_t sent;
     uint64_t dropped;           //  messages that found a subscriber's queue full (on_full "drop")
+    metrics_conn_t *metrics;    //  this connection's counts (metrics.h)
 };
 
 publisher_t *
@@ -73,6 +75,7 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     if (!self)
         return NULL;
     self->model = model;
+    self->metrics = metrics_conn (model->name, METRICS_OUT | METRICS_PUBLISHER);
     self->topic = model_string (model, "topic", "");
     self->topic_len = strlen (self->topic);
     self->drop = strcmp (model_string (model, "on_full", "block"), "drop") == 0;
@@ -146,6 +149,8 @@ s_send_lossy (publisher_t *self, const char *text, size_t len, char *err)
     zmq_setsockopt (self->handle, ZMQ_XPUB_NODROP, &on, sizeof on);
     if (rc)
         return err_set (err, "%s: cannot publish: %s", self->model->name, zmq_strerror (errnum));
+    metrics_publisher_dropped (self->metrics);
+    metrics_message (self->metrics, false, METRICS_OK);
     if (self->dropped++ == 0)
         log_warning ("%s: a subscriber's queue is full; messages it cannot take are dropped for it "
                      "and counted, the others still get them (on_full: drop; the total is logged "
@@ -201,6 +206,7 @@ publisher_send (publisher_t *self, const cJSON *args, const char *workflow_id, c
     if (zmq_send (self->handle, text, len, 0) < 0)
         return err_set (err, "%s: cannot publish: %s", self->model->name, zmq_strerror (zmq_errno ()));
     self->sent++;
+    metrics_message (self->metrics, false, METRICS_OK);
     return 0;
 }
 

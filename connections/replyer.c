@@ -24,6 +24,7 @@
 #include "inbox.h"
 #include "route.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 #include "types.h"
 
@@ -39,6 +40,7 @@ struct _replyer_t {
     inbox_t *inbox;             //  "dedupe": the ids answered, with their replies
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
+    metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
 };
 
 #define S_PRUNE_EVERY 1000      //  recorded ids between prunes of the inbox
@@ -113,6 +115,7 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->host = host;
     self->model = model;
     self->handler = handler;
+    self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
     self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
@@ -173,14 +176,19 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
     char *reply;
     bool dedupe = self->inbox && env.message_id;
     if (dedupe && (reply = s_inbox_reply (self, env.message_id, env.workflow_id))) {
+        metrics_message (self->metrics, true, METRICS_OK);
         envelope_clear (&env);
         wire_arena_reset (self->arena);
         log_set_workflow_id (NULL);
         return reply;
     }
-    if (host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id,
-                              &returned, why)) {
+    int64_t started = metrics_handler_begin (self->metrics);
+    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id,
+                            &returned, why);
+    metrics_handler_end (self->metrics, started);
+    if (failed) {
         self->faults [FAULT_HANDLER_FAILED]++;
+        metrics_message (self->metrics, true, METRICS_HANDLER_FAILED);
         log_warning ("%s: handler failed: %s", name, why);
         reply = envelope_error (FAULT_HANDLER_FAILED, why, host_workflow_id (self->host));
     }
@@ -190,6 +198,7 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         char detail [ERR_LEN];
         if (type_validate (self->model->returns, returned, detail)) {
             self->faults [FAULT_INVALID_RETURN]++;
+            metrics_message (self->metrics, true, METRICS_INVALID_RETURN);
             snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
             log_error ("%s: %s", name, why);
             reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
@@ -198,6 +207,7 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
             if (dedupe)
                 s_inbox_record (self, env.message_id, returned);
             reply = envelope_reply (returned, host_workflow_id (self->host));
+            metrics_message (self->metrics, true, METRICS_OK);
             log_debug ("%s: replied", name);
         }
     }

@@ -26,6 +26,7 @@
 #include "envelope.h"
 #include "frames.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 #include "outbox.h"
 #include "sender.h"
@@ -49,6 +50,8 @@ struct _requester_t {
     int outbox_lock;            //  durable: the outbox's lock (one sending process per file), or -1
     sender_t *sender;           //  durable: delivers what the outbox holds
     wire_buffer_t args_text;    //  durable: the args printed for the outbox
+    metrics_conn_t *metrics;    //  this connection's counts (metrics.h)
+    metrics_outcome_t outcome;  //  the last request's, for metrics_request
 };
 
 #define S_DURABLE_BACKOFF_MS 100    //  a durable requester's first backoff ceiling, by default
@@ -86,6 +89,8 @@ s_resilience_new (requester_t *self, char *err)
         return err_set (err, "models: %s: creation arguments: %s", model->where, why);
     if (enabled && !(self->breaker = breaker_new (model->name, &config, NULL, NULL)))
         return err_set (err, "%s: out of memory", model->where);
+    if (enabled)
+        metrics_conn (model->name, METRICS_BREAKER);
     if (!durable)
         return 0;
 
@@ -113,6 +118,8 @@ s_resilience_new (requester_t *self, char *err)
     //  The sender has its own socket; this one only proved the endpoint.
     s_close (self);
     long pending = requester_pending (self);
+    metrics_conn (model->name, METRICS_OUTBOX);
+    metrics_outbox_pending (self->metrics, pending);
     log_info ("%s: durable, outbox %s (%ld pending)", model->name, path, pending);
     return 0;
 }
@@ -125,6 +132,7 @@ requester_new (const host_t *host, const model_t *model, const char *endpoint, c
         return NULL;
     self->host = host;
     self->model = model;
+    self->metrics = metrics_conn (model->name, METRICS_OUT | METRICS_REQUESTER);
     self->outbox_lock = -1;
     snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->timeout_ms = model_int (model, "timeout_ms", 2500);
@@ -192,6 +200,7 @@ s_enqueue (requester_t *self, const cJSON *args, const char *workflow_id, const 
     if (rc < 0)
         return err_set (err, "%s: cannot store the message in the outbox: %s", name, why);
     if (rc == 1) {
+        metrics_outbox_add (self->metrics, 1);
         sender_wake (self->sender);
         log_debug ("%s: stored message %s in the outbox", name, message_id);
     }
@@ -222,14 +231,18 @@ s_backoff_wait (requester_t *self, int attempt, int64_t *grace_end)
     }
 }
 
-int
-requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
-                   const char *message_id, cJSON **return_args, char *err)
+static int
+s_request (requester_t *self, const cJSON *args, const char *workflow_id,
+           const char *message_id, cJSON **return_args, char *err)
 {
     *return_args = NULL;
     const char *name = self->model->name;
-    if (self->outbox)
-        return s_enqueue (self, args, workflow_id, message_id, err);
+    self->outcome = METRICS_ERROR;
+    if (self->outbox) {
+        int rc = s_enqueue (self, args, workflow_id, message_id, err);
+        self->outcome = rc? METRICS_ERROR: METRICS_OK;
+        return rc;
+    }
     char *text = NULL;
     if (message_id) {
         self->args_text.len = 0;
@@ -323,6 +336,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
             rc = s_receive (self, return_args, why);
             if (rc)
                 err_set (err, "%s (%s): %s", name, self->endpoint, why);
+            self->outcome = rc == 0? METRICS_OK:
+                            strncmp (why, "error reply", 11) == 0? METRICS_ERROR_REPLY: METRICS_INVALID_REPLY;
             if (self->breaker)
                 breaker_record (self->breaker, rc == 0);
             break;
@@ -348,6 +363,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         if (self->breaker)
             breaker_record (self->breaker, false);
     }
+    if (!answered)
+        self->outcome = *open_why? METRICS_CIRCUIT_OPEN: METRICS_TIMEOUT;
     if (!answered && *open_why && attempt == 0)
         err_set (err, "%s (%s): %s", name, self->endpoint, open_why);
     else if (!answered && *open_why)
@@ -358,6 +375,18 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
         err_set (err, "%s (%s): no reply after %d attempt%s of %d (retries %d): %s", name, self->endpoint,
                  attempt, attempt == 1? "": "s", self->attempts, self->attempts - 1, causes);
     cJSON_free (text);
+    return rc;
+}
+
+int
+requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
+                   const char *message_id, cJSON **return_args, char *err)
+{
+    int64_t started = metrics_now ();
+    int rc = s_request (self, args, workflow_id, message_id, return_args, err);
+    metrics_request (self->metrics, self->outcome, started);
+    if (self->breaker)
+        metrics_circuit (self->metrics, (int) breaker_state (self->breaker));
     return rc;
 }
 

@@ -29,6 +29,7 @@
 #include "backoff.h"
 #include "envelope.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -102,6 +103,7 @@ s_commit (sender_t *self)
     }
     else {
         self->delivered += self->acked_count;
+        metrics_outbox_add (metrics_conn (self->name, 0), -self->acked_count);
         self->since_prune += self->acked_count;
     }
     self->acked_count = 0;
@@ -331,6 +333,7 @@ s_deliver_row (sender_t *self, const outbox_row_t *row)
             char err [ERR_LEN];
             log_error ("%s: message %s failed after %d attempts, kept in the outbox as failed: %s",
                        self->name, row->message_id, error_replies, why);
+            metrics_outbox_add (metrics_conn (self->name, 0), -1);
             if (outbox_mark_failed (self->outbox, row->seq, why, err))
                 log_error ("%s: cannot mark message %s failed: %s", self->name, row->message_id, err);
             log_set_workflow_id (NULL);

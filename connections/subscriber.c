@@ -3,6 +3,7 @@
 #include "envelope.h"
 #include "frames.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 #include "types.h"
 
@@ -21,6 +22,7 @@ struct _subscriber_t {
     size_t max_bytes;
     uint64_t faults [FAULT_COUNT];
     wire_arena_t *arena;        //  each message is parsed into it, reset after
+    metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
 };
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
@@ -35,6 +37,7 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->host = host;
     self->model = model;
     self->handler = handler;
+    self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->arena = wire_arena_new ();
     bool binds = model_bool (model, "is_binder", false);
@@ -87,7 +90,11 @@ s_handle (subscriber_t *self, const void *data, size_t size)
         return;
     }
     cJSON *returned = NULL;
-    if (host_call (self->host, self->handler, env.args, env.workflow_id, NULL, &returned, why)) {
+    int64_t started = metrics_handler_begin (self->metrics);
+    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, NULL, &returned, why);
+    metrics_handler_end (self->metrics, started);
+    metrics_message (self->metrics, true, failed? METRICS_HANDLER_FAILED: METRICS_OK);
+    if (failed) {
         self->faults [FAULT_HANDLER_FAILED]++;
         log_warning ("%s: handler failed: %s", self->model->name, why);
     }

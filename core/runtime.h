@@ -8,6 +8,8 @@
       dispatch.c  the host_t that connections and states call back
                   through (connections/host.h): handler calls, store paths
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
+      observe.c   what the service shows of itself: the admin endpoint,
+                  readiness, systemd notifications, the stop summary
 
     api.c reaches a wired connection or state only through its entry_ops_t,
     which wiring.c fills in, so no file but wiring.c includes a
@@ -40,6 +42,8 @@ typedef struct {
                  cJSON **reply, char *why);
     //  The current value of a state (in or out). Borrowed.
     const cJSON *(*value) (void *obj);
+    //  An in-state: whether its value is synced (loop thread).
+    bool (*synced) (void *obj);
     //  A durable requester's undelivered messages, or -1 if unreadable.
     long (*pending) (void *obj);
     //  Destroys obj; accepts NULL.
@@ -47,6 +51,8 @@ typedef struct {
 } entry_ops_t;
 
 //  One wired connection or state: its model and its object.
+typedef struct _observe_t observe_t;
+
 typedef struct {
     const model_t *model;       //  borrowed from service->models
     const entry_ops_t *ops;     //  static, from wiring.c
@@ -97,6 +103,7 @@ struct _service_t {
     bool main_started;
     int stop_signal;            //  the signal that stopped the loop, 0 if none
     bool join_failed;           //  svcfw_main never started: min_subscribers did not join in time (or no thread)
+    observe_t *observe;         //  observe.c's state; NULL until it has some
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
@@ -123,6 +130,34 @@ void dispatch_host_init (service_t *self);
 //  api.c. Readies ctx for a new handler or hook call under message_id
 //  (NULL: a leading edge).
 void api_ctx_reset (svcfw_ctx *ctx, const char *message_id);
+
+//  observe.c. Takes the config key svcfw_admin out of self->config (it is
+//  the framework's, not the plugin's). Returns 0, or -1 with err. Loop thread.
+int observe_config (service_t *self, char *err);
+
+//  observe.c. After wiring: binds the admin endpoint (--admin, else
+//  svcfw_admin) on self->loop and starts the systemd watchdog timer if
+//  WATCHDOG_USEC asks. Returns 0, or -1 with err naming the address.
+int observe_start (service_t *self, char *err);
+
+//  observe.c. The service is wired and svcfw_init returned: /readyz may
+//  pass; READY=1 to systemd. Loop thread.
+void observe_ready (service_t *self);
+
+//  observe.c. A stop was asked for: STOPPING=1 to systemd. Any thread.
+void observe_stopping (service_t *self);
+
+//  observe.c. Serves the admin endpoint (it then says "stopping") until fd
+//  is readable or timeout_ms passed: for a stop the loop no longer turns
+//  in. Loop thread.
+void observe_linger (service_t *self, int fd, int timeout_ms);
+
+//  observe.c. Logs the summary of every connection at INFO: messages
+//  handled, and faults by kind.
+void observe_summary (service_t *self);
+
+//  observe.c. Closes the admin endpoint and frees observe's state.
+void observe_stop (service_t *self);
 
 //  service.c. Asks for a stop: sets `stopping` and wakes stop_fd. Any thread.
 void runtime_request_stop (service_t *self);

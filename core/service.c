@@ -33,6 +33,7 @@ void
 runtime_request_stop (service_t *self)
 {
     if (!atomic_exchange (&self->stopping, true)) {
+        observe_stopping (self);
         uint64_t one = 1;
         if (write (self->stop_fd, &one, sizeof one) < 0)
             log_error ("cannot signal the stop: %s", strerror (errno));
@@ -142,6 +143,7 @@ s_stop_main (service_t *self, int signum)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    observe_linger (self, self->main_done_fd, S_MAIN_JOIN_MS);    //  /readyz says "stopping" meanwhile
     void *result = NULL;
     if (pthread_timedjoin_np (self->main_thread, &result, &deadline) != 0)
         return -1;
@@ -207,7 +209,7 @@ s_startup (service_t *self, char *err)
     ||  zloop_poller (self->loop, &done_item, s_on_main_done, self))
         return err_set (err, "cannot register with the event loop");
     dispatch_host_init (self);
-    return wiring_wire (self, err);
+    return wiring_wire (self, err) || observe_start (self, err)? -1: 0;
 }
 
 int
@@ -249,6 +251,7 @@ service_run (const cli_opts_t *opts)
     }
     s_warn_idle (self);
     log_info ("ready: %d connections, %d states", self->entry_count - self->state_count, self->state_count);
+    observe_ready (self);
     if (opts->main_mode && s_start_main (self) == 0)
         zloop_timer (self->loop, 10, 0, s_on_join_check, self);
     if (!self->join_failed)
@@ -266,9 +269,11 @@ service_run (const cli_opts_t *opts)
             _exit (0);
         }
     }
+    observe_summary (self);
     log_info ("stopped");
 
 teardown:
+    observe_stop (self);
     wiring_unwire (self);
     zloop_destroy (&self->loop);
     if (self->signal_fd >= 0)    close (self->signal_fd);

@@ -68,7 +68,7 @@ static int
 s_build_config (service_t *self, char *err)
 {
     self->config = config_load (self->opts->config_path, err);
-    if (!self->config)
+    if (!self->config || observe_config (self, err))
         return -1;
     if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
         return -1;
@@ -227,6 +227,12 @@ s_state_in_value (void *obj)
     return state_in_value (obj);
 }
 
+static bool
+s_state_in_synced (void *obj)
+{
+    return state_in_synced (obj);
+}
+
 #define S_DESTROY(type) \
     static void s_##type##_destroy (void *obj) { type##_t *p = obj; type##_destroy (&p); }
 S_DESTROY (replyer)
@@ -243,7 +249,8 @@ static const entry_ops_t s_requester_ops  = { .send = s_requester_send, .pending
                                               .destroy = s_requester_destroy };
 static const entry_ops_t s_state_out_ops  = { .send = s_state_out_send, .value = s_state_out_value,
                                               .destroy = s_state_out_destroy };
-static const entry_ops_t s_state_in_ops   = { .value = s_state_in_value, .destroy = s_state_in_destroy };
+static const entry_ops_t s_state_in_ops   = { .value = s_state_in_value, .synced = s_state_in_synced,
+                                               .destroy = s_state_in_destroy };
 
 //  Creates the object of one entry and registers its sockets with the
 //  loop. Returns 0, or -1 with err.
@@ -371,6 +378,7 @@ wiring_load (service_t *self, char *err)
     self->plugin = plugin_load (self->opts->service_path, err);
     if (!self->plugin)
         return -1;
+    log_set_format (self->opts->log_json, self->opts->color);
     if (log_open (plugin_name (self->plugin), self->opts->console_level, self->opts->log_path,
                   self->opts->file_level, err))
         return -1;

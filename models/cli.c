@@ -21,6 +21,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-c") == 0) return &opts->config_path;
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
+    if (strcmp (name, "--admin") == 0) return &opts->admin_address;
     return NULL;
 }
 
@@ -91,6 +92,20 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
             return err_set (err, "unknown log level \"%s\" for %s "
                             "(use DEBUG, INFO, WARNING or ERROR)", value, name);
         *level = parsed;
+        return 0;
+    }
+    if (strcmp (name, "--log-format") == 0) {
+        if (strcmp (value, "json") && strcmp (value, "text"))
+            return err_set (err, "unknown log format \"%s\" for --log-format (use text or json)", value);
+        opts->log_json = strcmp (value, "json") == 0;
+        return 0;
+    }
+    if (strcmp (name, "--color") == 0) {
+        if (strcmp (value, "auto") == 0)        opts->color = CLI_COLOR_AUTO;
+        else if (strcmp (value, "always") == 0) opts->color = CLI_COLOR_ALWAYS;
+        else if (strcmp (value, "never") == 0)  opts->color = CLI_COLOR_NEVER;
+        else
+            return err_set (err, "unknown value \"%s\" for --color (use auto, always or never)", value);
         return 0;
     }
     if (strcmp (name, "-m") == 0 || strcmp (name, "-h") == 0
@@ -192,6 +207,7 @@ static const struct {
     { "log-file", "-l" }, { "console_level", "-cl" }, { "console-level", "-cl" },
     { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
     { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
+    { "admin", "--admin" }, { "log-format", "--log-format" }, { "log_format", "--log-format" },
 };
 
 const char *
@@ -229,22 +245,24 @@ cli_usage (void)
 "  -c CONFIG.json     the service's config, a JSON object (default: {})\n"
 "  -m                 main mode: run the plugin's svcfw_main as a leading-edge\n"
 "                     producer (no inbound connections or states allowed)\n"
-"  -cl LEVEL          console log level (default INFO)\n"
+"  -cl LEVEL          console log level: DEBUG, INFO (default), WARNING (or WARN)\n"
+"                     or ERROR, in any case\n"
 "  -l LOGFILE         also log to this file\n"
 "  -f LEVEL           the log file's level (default: the -cl level)\n"
+"  --log-format text|json    log lines as text (default) or JSON objects\n"
+"  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
+"  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
-"  --check-models MODELS.json\n"
-"                     check a models file and exit: 0, or 1 naming FILE:LINE:COL\n"
-"                     or the entry at fault (svcfw_add_plugin runs it at build)\n"
+"  --check-models MODELS.json  check a models file and exit: 0, or 1 naming\n"
+"                     FILE:LINE:COL or the entry at fault (svcfw_add_plugin runs it)\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
 "                     the type config_model declares for KEY (int, float,\n"
 "                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
 "                     a value that does not convert is a startup error.\n"
 "\n"
-"Log levels: DEBUG, INFO, WARNING (or WARN), ERROR, in any case.\n"
-"\n"
+
 "Exit status:\n"
 "  0  clean stop (SIGINT/SIGTERM); in main mode (-m), svcfw_main's return value\n"
 "  1  startup error (one line on stderr naming the file, entry or key)\n"

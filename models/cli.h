@@ -1,7 +1,8 @@
 /*  cli.h - the svcfw command line (SPEC §2), parsed into options.
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
-            [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+            [-l LOGFILE] [-f FILE_LEVEL] [--admin HOST:PORT]
+            [--log-format text|json] [--color auto|always|never] [--any_key VALUE ...]
       svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
@@ -28,8 +29,15 @@ typedef struct {
     bool help;                     //  -h / --help
     bool version;                  //  --version
     const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
+    const char *admin_address;     //  --admin HOST:PORT, or NULL (borrowed from argv)
+    bool log_json;                 //  --log-format json (default text)
+    int color;                     //  --color: CLI_COLOR_AUTO (default), _ALWAYS or _NEVER
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
+
+#define CLI_COLOR_AUTO   0
+#define CLI_COLOR_ALWAYS 1
+#define CLI_COLOR_NEVER  2
 
 /* Parses argv[1..argc-1] into opts (which it first resets to defaults, so it
    need not be initialised, but must not hold overrides from an earlier parse).

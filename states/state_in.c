@@ -36,6 +36,7 @@
 #include "envelope.h"
 #include "frames.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 #include "merge_patch.h"
 #include "backoff.h"
@@ -104,6 +105,7 @@ struct _state_in_t {
     bool owner_lost;            //  3 heartbeats passed in silence; logged once
     int64_t relinked_at;        //  zclock_mono of the last fresh link to the owner's publisher
     int lost_timer_id;          //  the liveness check, -1 when none
+    metrics_state_t *metrics;   //  this state's seq and resyncs (metrics.h)
 };
 
 static void s_want_snapshot (state_in_t *self, const char *reason, bool follow_up);
@@ -139,6 +141,7 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
         return NULL;
     self->host = host;
     self->model = model;
+    self->metrics = metrics_state (model->name);
     self->policy = policy;
     self->on_update = on_update;
     self->timer_id = -1;
@@ -252,6 +255,7 @@ s_take_whole (state_in_t *self, const cJSON *state, const char *epoch, uint64_t 
     self->value = copy;
     snprintf (self->sync.epoch, sizeof self->sync.epoch, "%s", epoch);
     self->sync.seq = seq;
+    metrics_state_seq (self->metrics, false, seq);
 }
 
 //  Handles one update in the synced phase. Returns false if a resync began
@@ -264,6 +268,7 @@ s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
         case SYNC_APPLY:
             merge_patch_apply (&self->value, update->state);
             self->sync.seq = update->seq;
+            metrics_state_seq (self->metrics, false, update->seq);
             break;
         case SYNC_REPLACE:
             s_take_whole (self, update->state, update->epoch, update->seq);
@@ -458,6 +463,8 @@ s_want_snapshot (state_in_t *self, const char *reason, bool follow_up)
     self->phase = S_REQUESTING;
     self->follow_up = follow_up;
     snprintf (self->reason, sizeof self->reason, "%s", reason);
+    metrics_state_resync (self->metrics, follow_up? "follow_up": strcmp (reason, "start") == 0? "late_join":
+                                         strncmp (reason, "new epoch", 9) == 0? "epoch": "gap");
     int delay = self->streak? backoff_delay (self->pace, self->streak): 0;
     if (self->streak < 30)
         self->streak++;
@@ -605,6 +612,12 @@ state_in_attach (state_in_t *self, zloop_t *loop)
     self->heard_at = zclock_mono ();
     self->lost_timer_id = zloop_timer (loop, self->heartbeat_ms, 0, s_on_liveness_check, self);
     return 0;
+}
+
+bool
+state_in_synced (state_in_t *self)
+{
+    return self->phase == S_SYNCED;
 }
 
 void

@@ -45,6 +45,10 @@ const cJSON *state_in_value (state_in_t *self);
 /* How many snapshots were requested so far. */
 uint64_t state_in_snapshots (state_in_t *self);
 
+/* True while the value is synced with the out side (a snapshot applied and
+   no resync under way). Loop thread. */
+bool state_in_synced (state_in_t *self);
+
 /* Detaches and closes; accepts NULL and nulls the caller's pointer. */
 void state_in_destroy (state_in_t **self_p);
 

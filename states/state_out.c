@@ -5,6 +5,7 @@
 #include "envelope.h"
 #include "route.h"
 #include "log.h"
+#include "metrics.h"
 #include "sock.h"
 
 #define S_SNDHWM 100000         //  updates queued per subscriber before ZeroMQ drops (the in side resyncs)
@@ -14,6 +15,7 @@
 struct _state_out_t {
     const host_t *host;
     const model_t *model;       //  borrowed
+    metrics_state_t *metrics;   //  this state's seq (metrics.h)
     const state_policy_t *policy;
     const type_t *check;        //  the model's arguments, NULL when it declares none
     zsock_t *pub;               //  XPUB: updates out, subscriptions in
@@ -43,6 +45,7 @@ state_out_new (const host_t *host, const model_t *model, const state_policy_t *p
         return NULL;
     self->host = host;
     self->model = model;
+    self->metrics = metrics_state (model->name);
     self->policy = policy;
     self->check = model->has_args? model->args: NULL;
     self->timer_id = -1;
@@ -126,6 +129,7 @@ state_out_send (state_out_t *self, const cJSON *args, const char *workflow_id, c
         return err_set (err, "%s: %s", self->model->name, why);
     }
     uint64_t seq = ++self->seq;
+    metrics_state_seq (self->metrics, true, seq);
     char *text = state_update_encode (self->epoch, seq, is_snapshot, published, workflow_id);
     if (text && on_loop) {
         s_publish (self, text, strlen (text));

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "envelope.h"
+#include "metrics.h"
 #include "log.h"
 #include "json.h"
 
@@ -220,6 +221,7 @@ void
 fault_log (const char *name, uint64_t *counts, fault_t fault, const char *detail)
 {
     uint64_t count = ++counts [fault];
+    metrics_fault (name, fault_name (fault));
     if (count == 1)
         log_warning ("%s: dropped %s: %s (first of its kind; later ones are logged at DEBUG)",
                      name, fault_name (fault), detail);

@@ -1,0 +1,166 @@
+/*  observe.c - what the service shows of itself (SPEC §9): the admin
+    endpoint and its readiness, systemd's notifications and watchdog, and
+    the per-connection summary at stop.
+
+    @discuss
+    The admin endpoint (admin/admin.h) runs on the loop; so does the
+    watchdog timer, so a stuck loop stops the WATCHDOG=1 pings and systemd
+    restarts the service. READY=1 goes once the service is wired (and
+    svcfw_init returned), STOPPING=1 when a stop is asked for (any thread:
+    sd_notify is one datagram). Without NOTIFY_SOCKET, sd_notify does
+    nothing.
+    @end
+*/
+#include <czmq.h>
+#include <systemd/sd-daemon.h>
+
+#include "runtime.h"
+#include "admin.h"
+#include "log.h"
+#include "metrics.h"
+
+struct _observe_t {
+    char *admin_address;        //  svcfw_admin from the config, or NULL; --admin wins
+    admin_t *admin;
+    bool wired;                 //  observe_ready was called
+    int watchdog_id;            //  the WATCHDOG=1 timer, -1 when none
+};
+
+static observe_t *
+s_observe (service_t *self)
+{
+    if (!self->observe && (self->observe = calloc (1, sizeof *self->observe)))
+        self->observe->watchdog_id = -1;
+    return self->observe;
+}
+
+int
+observe_config (service_t *self, char *err)
+{
+    if (!cJSON_IsObject (self->config))
+        return 0;               //  config_validate says what is wrong
+    cJSON *admin = cJSON_DetachItemFromObjectCaseSensitive (self->config, "svcfw_admin");
+    if (!admin)
+        return 0;
+    int rc = 0;
+    observe_t *observe = s_observe (self);
+    if (!cJSON_IsString (admin))
+        rc = err_set (err, "%s: config: svcfw_admin must be a string HOST:PORT",
+                      self->opts->config_path? self->opts->config_path: "config");
+    else if (!observe || !(observe->admin_address = strdup (admin->valuestring)))
+        rc = err_set (err, "out of memory");
+    cJSON_Delete (admin);
+    return rc;
+}
+
+//  /readyz: wired, every in-state synced, and not stopping.
+static bool
+s_ready (void *arg, char *why, size_t size)
+{
+    service_t *self = arg;
+    if (atomic_load (&self->stopping)) {
+        snprintf (why, size, "stopping");
+        return false;
+    }
+    if (!self->observe || !self->observe->wired) {
+        snprintf (why, size, "starting: not wired yet");
+        return false;
+    }
+    for (int i = 0; i < self->entry_count; i++) {
+        const entry_t *entry = &self->entries [i];
+        if (entry->ops && entry->ops->synced && entry->obj && !entry->ops->synced (entry->obj)) {
+            //  the name is a model key: printable, but keep the JSON body valid whatever it is
+            char name [128];
+            size_t n = 0;
+            for (const char *c = entry->model->name; *c && n < sizeof name - 1; c++)
+                name [n++] = (*c == '"' || *c == '\\' || (unsigned char) *c < 0x20)? '_': *c;
+            name [n] = 0;
+            snprintf (why, size, "state %s is not synced yet", name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+s_on_watchdog (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    (void) arg;
+    sd_notify (0, "WATCHDOG=1");
+    return 0;
+}
+
+int
+observe_start (service_t *self, char *err)
+{
+    observe_t *observe = s_observe (self);
+    if (!observe)
+        return err_set (err, "out of memory");
+    const char *address = self->opts->admin_address? self->opts->admin_address: observe->admin_address;
+    if (address) {
+        observe->admin = admin_new (address, s_ready, self, err);
+        if (!observe->admin)
+            return -1;
+        if (admin_attach (observe->admin, self->loop))
+            return err_set (err, "--admin %s: cannot register with the event loop", address);
+    }
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled (0, &usec) > 0 && usec > 0) {
+        size_t period_ms = (size_t) (usec / 2000);
+        observe->watchdog_id = zloop_timer (self->loop, period_ms? period_ms: 1, 0, s_on_watchdog, self);
+        log_info ("systemd watchdog: WATCHDOG=1 every %zu ms", period_ms? period_ms: 1);
+    }
+    return 0;
+}
+
+void
+observe_ready (service_t *self)
+{
+    if (self->observe)
+        self->observe->wired = true;
+    sd_notify (0, "READY=1");
+}
+
+void
+observe_stopping (service_t *self)
+{
+    (void) self;
+    sd_notify (0, "STOPPING=1");
+}
+
+void
+observe_linger (service_t *self, int fd, int timeout_ms)
+{
+    if (self->observe && self->observe->admin)
+        admin_serve_until (self->observe->admin, fd, timeout_ms);
+}
+
+static void
+s_summary_line (const char *text, void *arg)
+{
+    (void) arg;
+    log_info ("%s", text);
+}
+
+void
+observe_summary (service_t *self)
+{
+    (void) self;
+    metrics_summary (s_summary_line, NULL);
+}
+
+void
+observe_stop (service_t *self)
+{
+    observe_t *observe = self->observe;
+    if (!observe)
+        return;
+    if (observe->watchdog_id >= 0 && self->loop)
+        zloop_timer_end (self->loop, observe->watchdog_id);
+    admin_destroy (&observe->admin);
+    free (observe->admin_address);
+    free (observe);
+    self->observe = NULL;
+}
