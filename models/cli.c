@@ -21,6 +21,8 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-c") == 0) return &opts->config_path;
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
+    if (strcmp (name, "--curve-cert") == 0) return &opts->curve_cert_path;
+    if (strcmp (name, "--curve-allow") == 0) return &opts->curve_allow_path;
     return NULL;
 }
 
@@ -218,6 +220,7 @@ cli_usage (void)
     return
 "Usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [OPTION]...\n"
 "  or:  svcfw --check-models MODELS.json\n"
+"  or:  svcfw keygen NAME [-d DIR] [--force]\n"
 "  or:  svcfw -h | --help | --version\n"
 "\n"
 "Runs one service: loads the plugin, validates its models and config, wires\n"
@@ -237,11 +240,28 @@ cli_usage (void)
 "  --check-models MODELS.json\n"
 "                     check a models file and exit: 0, or 1 naming FILE:LINE:COL\n"
 "                     or the entry at fault (svcfw_add_plugin runs it at build)\n"
+"  --curve-cert SECRET_CERT\n"
+"                     CurveZMQ on every socket, with this key pair (a NAME_secret\n"
+"                     file of svcfw keygen, mode 0600): binding sockets are CURVE\n"
+"                     servers; connecting sockets CURVE clients, and their address\n"
+"                     in ADDRESSES.json is {\"endpoint\": \"HOST:PORT\",\n"
+"                     \"server_key\": \"PUBLIC_CERT\"}. Config key svcfw_curve_cert\n"
+"  --curve-allow DIR  only clients whose public cert is in DIR may connect to the\n"
+"                     binding sockets; DIR is re-read when it changes (no restart).\n"
+"                     Without it any CURVE client may. Config key svcfw_curve_allow\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
 "                     the type config_model declares for KEY (int, float,\n"
 "                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
 "                     a value that does not convert is a startup error.\n"
+"\n"
+"keygen NAME [-d DIR] [--force]\n"
+"                     writes a CurveZMQ key pair in CZMQ's zcert format:\n"
+"                     DIR/NAME, the public cert to hand to peers (their\n"
+"                     server_key or allow-list entry), and DIR/NAME_secret, both\n"
+"                     keys, mode 0600, for --curve-cert. DIR defaults to the\n"
+"                     current directory. An existing pair is kept (exit 1)\n"
+"                     unless --force. Prints the public file's path and key.\n"
 "\n"
 "Log levels: DEBUG, INFO, WARNING (or WARN), ERROR, in any case.\n"
 "\n"

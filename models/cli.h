@@ -2,6 +2,7 @@
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
             [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+            [--curve-cert SECRET_CERT] [--curve-allow DIR]
       svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
@@ -28,6 +29,8 @@ typedef struct {
     bool help;                     //  -h / --help
     bool version;                  //  --version
     const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
+    const char *curve_cert_path;   //  --curve-cert FILE (a _secret cert), or NULL
+    const char *curve_allow_path;  //  --curve-allow DIR of public certs, or NULL
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 
