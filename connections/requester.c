@@ -288,7 +288,7 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
             continue;
         }
         int64_t deadline = zclock_mono () + self->timeout_ms;
-        bool replied = false, dropped = false;
+        bool replied = false, dropped = false, refused = false;
         while (true) {
             int64_t now = zclock_mono ();
             int64_t end = grace_end && grace_end < deadline? grace_end: deadline;
@@ -308,10 +308,13 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 replied = true;
                 break;
             }
-            if ((items [1].revents & ZMQ_POLLIN)
-            &&  sock_monitor_event (self->monitor, peer, sizeof peer) == ZMQ_EVENT_DISCONNECTED) {
-                dropped = true;
-                break;
+            if (items [1].revents & ZMQ_POLLIN) {
+                int event = sock_monitor_event (self->monitor, peer, sizeof peer);
+                refused |= event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+                if (event == ZMQ_EVENT_DISCONNECTED) {
+                    dropped = true;
+                    break;
+                }
             }
             if (!grace_end && ((items [2].revents | items [3].revents) & ZMQ_POLLIN)) {
                 grace_end = zclock_mono () + S_STOP_GRACE_MS;
@@ -327,6 +330,15 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
                 breaker_record (self->breaker, rc == 0);
             break;
         }
+        if (dropped && refused) {
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: the server refused the "
+                              "handshake (CURVE: this service's key not in its allow-list, a wrong server_key, "
+                              "or CURVE on one side only)", used? "; ": "", attempt);
+            log_warning ("%s: %s refused the handshake (attempt %d of %d; CURVE: this service's key not in its "
+                         "allow-list, a wrong server_key, or CURVE on one side only)", name, self->endpoint,
+                         attempt, self->attempts);
+        }
+        else
         if (dropped) {
             size_t cap = sock_frame_cap (self->max_bytes);
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: the link dropped before "

@@ -94,7 +94,8 @@ sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err)
     static atomic_uint s_monitors;
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://svcfw-monitor-%u", atomic_fetch_add (&s_monitors, 1));
-    int events = ZMQ_EVENT_DISCONNECTED | (retries? ZMQ_EVENT_CONNECT_RETRIED: 0);
+    int events = ZMQ_EVENT_DISCONNECTED | (retries? ZMQ_EVENT_CONNECT_RETRIED: 0)
+               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
     if (zmq_socket_monitor (zsock_resolve (sock), endpoint, events) < 0) {
         err_set (err, "%s: cannot watch the socket: %s", model->where, zmq_strerror (zmq_errno ()));
         return NULL;

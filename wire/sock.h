@@ -81,7 +81,9 @@ void sock_limit (zsock_t *sock, size_t max_bytes);
 
 /* Watches `sock` for dropped connections: returns a fresh PAIR socket (the
    caller owns it, zsock_destroy, before `sock`) that gets one message per
-   ZMQ_EVENT_DISCONNECTED (and ZMQ_EVENT_CONNECT_RETRIED if `retries`), or
+   ZMQ_EVENT_DISCONNECTED (and ZMQ_EVENT_CONNECT_RETRIED if `retries`), and
+   one per refused handshake (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, _PROTOCOL:
+   CURVE refused), or
    NULL with err. Read it with sock_monitor_event. Any thread that owns
    `sock`. */
 zsock_t *sock_monitor (const model_t *model, zsock_t *sock, bool retries, char *err);
