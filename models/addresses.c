@@ -22,7 +22,7 @@ s_check_address (const cJSON *addr, char *err)
                             cJSON_IsString (item)? "\"\"": json_type_name (item));
     }
     if (!cJSON_GetObjectItemCaseSensitive (addr, "endpoint"))
-        return err_set (err, "missing key 'endpoint'");
+        return err_set (err, "an address object needs key 'endpoint'");
     return 0;
 }
 

@@ -472,7 +472,11 @@ test_keygen_files (void **state)
 
     //  keygen is in --help (and so in the man page).
     proc = e2e_svcfw_run (dir, "help", "--help", NULL);
-    assert_non_null (strstr (e2e_read_file (e2e_proc_out (proc)), "svcfw keygen NAME [-d DIR] [--force]"));
+    char *help = e2e_read_file (e2e_proc_out (proc));
+    assert_non_null (strstr (help, "svcfw keygen NAME [-d DIR] [--force]"));
+    assert_non_null (strstr (help, "NAME_secret"));
+    assert_non_null (strstr (help, "--curve-cert"));
+    assert_non_null (strstr (help, "--curve-allow"));
 }
 
 //  Runs echo_replyer (requester_main for an addresses file named req*) with
