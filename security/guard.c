@@ -7,7 +7,11 @@
 #include "log.h"
 
 #define S_CAUSES 16                 //  distinct causes remembered for "logged once"
-#define S_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+//  A client that leaves mid-handshake (_NO_DETAIL) is counted too: a client
+//  without CURVE may see the mismatch first and hang up, before the
+//  service can (libzmq 4.3 then reports no detail).
+#define S_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 struct _guard_t {
     zcert_t *cert;                  //  the service's key pair
@@ -30,6 +34,9 @@ s_cause (int event, uint32_t value, const char *allow_dir, char *out, size_t siz
     else
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         snprintf (out, size, "the authenticator answered %u", value);
+    else
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        snprintf (out, size, "it hung up during the handshake (no CURVE, or it refused this service's key)");
     else
     if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
         snprintf (out, size, "it does not speak CURVE (security mechanism mismatch)");
@@ -58,7 +65,8 @@ s_on_event (guard_t *self, zsock_t *monitor, uint64_t causes [S_CAUSES], int *ca
     char *endpoint = where? zframe_strdup (where): NULL;
     if (event & S_EVENTS) {
         atomic_fetch_add (&self->denied, 1);
-        uint64_t key = ((uint64_t) event << 32) | value;
+        //  _NO_DETAIL's value is an errno: one cause whatever it is.
+        uint64_t key = ((uint64_t) event << 32) | (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL? 0: value);
         bool seen = false;
         for (int i = 0; i < *cause_count; i++)
             seen |= causes [i] == key;

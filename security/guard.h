@@ -19,7 +19,8 @@
     Denials are seen through a socket monitor on each binding socket
     (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH for a key the allow-list lacks,
     _PROTOCOL for a client that does not speak CURVE or used the wrong
-    server key). The guard's actor reads them, counts every one
+    server key, _NO_DETAIL for one that hung up mid-handshake, as a client
+    without CURVE may when it sees the mismatch first). The guard's actor reads them, counts every one
     (svcfw_auth_denied_total) and logs the first of each cause.
     @end
 */
