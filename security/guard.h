@@ -22,6 +22,11 @@
     server key, _NO_DETAIL for one that hung up mid-handshake, as a client
     without CURVE may when it sees the mismatch first). The guard's actor reads them, counts every one
     (svcfw_auth_denied_total) and logs the first of each cause.
+
+    libzmq keeps one monitor per socket, so the guard's replaces one set
+    earlier: a binding subscriber (is_binder) with CURVE on no longer logs
+    the links it loses ("dropped the link from ..."); its messages flow as
+    before.
     @end
 */
 #ifndef GUARD_H_INCLUDED

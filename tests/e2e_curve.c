@@ -568,6 +568,35 @@ test_exposed_bind_warns (void **state)
     assert_int_equal (e2e_line_count (e2e_proc_out (local), "without CURVE", NULL), 0);
 }
 
+//  A durable requester delivers from its sender thread, on a socket of its
+//  own: CURVE covers that one too.
+static void
+test_durable_over_curve (void **state)
+{
+    const char *dir = *state;
+    char *keys = e2e_fmt ("%s/keys", dir), *allow = e2e_fmt ("%s/allow", dir);
+    assert_int_equal (mkdir (keys, 0700), 0);
+    assert_int_equal (mkdir (allow, 0700), 0);
+    s_keygen (keys, "sink");
+    s_keygen (keys, "source");
+    s_copy (e2e_fmt ("%s/source", keys), allow, "source");
+    int port = e2e_tcp_port ();
+    char *ids = e2e_fmt ("%s/ids.txt", dir);
+    e2e_proc_t *sink = e2e_svcfw (dir, e2e_plugin ("durable_sink"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"events\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)),
+        e2e_fmt ("{\"out_file\": \"%s\"}", ids),
+        "--curve-cert", e2e_fmt ("%s/sink_secret", keys), "--curve-allow", allow, NULL);
+    E2E_ASSERT_READY (sink);
+    e2e_proc_t *source = e2e_svcfw (dir, e2e_plugin ("durable_source"),
+        e2e_fmt ("{\"connections\": {\"out\": {\"events\": {\"requester\": "
+                 "{\"endpoint\": \"%s\", \"server_key\": \"%s/sink\"}}}}}", e2e_addr (port), keys),
+        "{\"count\": 50}", "-m", "--curve-cert", e2e_fmt ("%s/source_secret", keys), NULL);
+    E2E_ASSERT_READY (source);
+    E2E_ASSERT_LOG (source, "all delivered", 20000);
+    assert_int_equal (e2e_lines (ids), 50);
+    assert_int_equal (e2e_line_count (e2e_proc_out (sink), "CURVE: denied", NULL), 0);
+}
+
 int
 main (void)
 {
@@ -580,6 +609,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_publisher_keeps_strangers_deaf, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_delta_state_converges, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_wire_bytes, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_durable_over_curve, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
