@@ -1,6 +1,6 @@
 /*  raw_pubsub - the raw libzmq PUB→SUB baseline for bench/run, one process per side.
 
-    usage: raw_pubsub COUNT SIZE [SUBSCRIBERS] [json]
+    usage: raw_pubsub COUNT SIZE [SUBSCRIBERS] [json] [curve]
     As svcfw runs a publisher and its subscribers: each in its own process,
     with its own ZeroMQ context and I/O thread. The parent's PUB sends COUNT
     two-frame messages [topic][payload] of about SIZE bytes over loopback
@@ -9,6 +9,9 @@
     forked before any context exists (a context must not cross a fork); the
     endpoint, "ready" and the results travel over pipes. With `json`, the sender builds each payload with cJSON and each
     receiver parses it and reads a field: the least any JSON framework pays.
+    With `curve`, every link is CurveZMQ (the PUB a CURVE server, each SUB a
+    client with its own key pair; no authenticator): the cost of the
+    encryption alone.
     Prints "msgs_per_s=N lost=N" where N is the slowest subscriber's rate
     (first to last message) and lost sums over subscribers.
 */
@@ -27,6 +30,26 @@
 #define S_MAX_SUBS 64
 
 static int s_json;
+static int s_curve;                 //  CurveZMQ on every link
+static char s_server_public [41], s_server_secret [41];
+
+//  Makes `sock` a CURVE server (server) or a client of s_server_public.
+static void
+s_secure (void *sock, int server)
+{
+    if (!s_curve)
+        return;
+    if (server) {
+        zmq_setsockopt (sock, ZMQ_CURVE_SERVER, &server, sizeof server);
+        zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, s_server_secret, 40);
+        return;
+    }
+    char public_key [41], secret_key [41];
+    zmq_curve_keypair (public_key, secret_key);
+    zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, s_server_public, 40);
+    zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, public_key, 40);
+    zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, secret_key, 40);
+}
 
 typedef struct {
     long received;
@@ -62,6 +85,7 @@ s_subscriber (int in, int out)
     int hwm = 0;
     zmq_setsockopt (sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "", 0);
+    s_secure (sub, 0);
     zmq_connect (sub, endpoint);
     zmq_msg_t topic, body;
     zmq_msg_init (&topic);
@@ -147,7 +171,12 @@ main (int argc, char **argv)
     int subs = argc > 3? atoi (argv [3]): 1;
     if (subs < 1 || subs > S_MAX_SUBS)
         subs = 1;
-    s_json = argc > 4 && strcmp (argv [4], "json") == 0;
+    for (int i = 4; i < argc; i++) {
+        s_json |= strcmp (argv [i], "json") == 0;
+        s_curve |= strcmp (argv [i], "curve") == 0;
+    }
+    if (s_curve)
+        zmq_curve_keypair (s_server_public, s_server_secret);
     s_sub_t *sub = calloc (subs, sizeof *sub);
     for (int i = 0; i < subs; i++) {
         int down [2], up [2];
@@ -172,6 +201,7 @@ main (int argc, char **argv)
     zmq_setsockopt (pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     char endpoint [64] = "";
     size_t len = sizeof endpoint;
+    s_secure (pub, 1);
     if (zmq_bind (pub, "tcp://127.0.0.1:*")) {
         fprintf (stderr, "cannot bind: %s\n", zmq_strerror (zmq_errno ()));
         s_end_children (sub, subs);

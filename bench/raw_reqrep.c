@@ -1,10 +1,12 @@
 /*  raw_reqrep - the raw libzmq REQ→REP round-trip baseline for bench/run, in two processes.
 
-    usage: raw_reqrep COUNT [SIZE]
+    usage: raw_reqrep COUNT [SIZE] [curve]
     As svcfw runs a requester and a replyer: two processes, each with its
     own ZeroMQ context and I/O thread. A forked child's REP binds loopback
     TCP and echoes; the parent's REQ sends COUNT requests of about SIZE
     bytes (default 110), one at a time, after 1000 warm-up round trips.
+    With `curve`, the link is CurveZMQ (REP a CURVE server, REQ a client;
+    no authenticator): the cost of the encryption alone.
     Prints "p50_us=… p99_us=… rps=…". No ZeroMQ context exists before the
     fork (a context must not cross one).
 */
@@ -31,12 +33,20 @@ s_cmp (const void *a, const void *b)
     return x < y? -1: x > y;
 }
 
+static int s_curve;                 //  CurveZMQ on the link
+static char s_server_public [41], s_server_secret [41];
+
 //  The replyer process: binds, tells the parent its endpoint on `fd`, echoes until "quit".
 static int
 s_replyer (int fd)
 {
     void *context = zmq_ctx_new ();
     void *rep = zmq_socket (context, ZMQ_REP);
+    if (s_curve) {
+        int on = 1;
+        zmq_setsockopt (rep, ZMQ_CURVE_SERVER, &on, sizeof on);
+        zmq_setsockopt (rep, ZMQ_CURVE_SECRETKEY, s_server_secret, 40);
+    }
     char endpoint [64] = "";
     size_t len = sizeof endpoint;
     if (zmq_bind (rep, "tcp://127.0.0.1:*") == 0)
@@ -68,6 +78,9 @@ main (int argc, char **argv)
     }
     int count = atoi (argv [1]);
     int size = argc > 2? atoi (argv [2]): 110;
+    s_curve = argc > 3 && strcmp (argv [3], "curve") == 0;
+    if (s_curve)
+        zmq_curve_keypair (s_server_public, s_server_secret);
     int fds [2];
     if (count < 1 || pipe (fds))
         return 2;
@@ -88,6 +101,13 @@ main (int argc, char **argv)
     close (fds [0]);
     void *context = zmq_ctx_new ();
     void *req = zmq_socket (context, ZMQ_REQ);
+    if (s_curve) {
+        char public_key [41], secret_key [41];
+        zmq_curve_keypair (public_key, secret_key);
+        zmq_setsockopt (req, ZMQ_CURVE_SERVERKEY, s_server_public, 40);
+        zmq_setsockopt (req, ZMQ_CURVE_PUBLICKEY, public_key, 40);
+        zmq_setsockopt (req, ZMQ_CURVE_SECRETKEY, secret_key, 40);
+    }
     zmq_connect (req, endpoint);
     char *payload = malloc (size + 1);
     memset (payload, 'x', size);

@@ -285,7 +285,8 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
         //  reply with it: as when libzmq refuses a reply frame over the
         //  cap, which it says to nobody but a socket monitor.
         char why [ERR_LEN];
-        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, ZMQ_EVENT_DISCONNECTED, why)))
+        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, ZMQ_EVENT_DISCONNECTED
+                                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, why)))
             log_warning ("%s", why);
         char peer [256];
         while (self->monitor && sock_monitor_event (self->monitor, peer, sizeof peer))
@@ -301,7 +302,7 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
             continue;
         }
         int64_t deadline = zclock_mono () + self->timeout_ms;
-        bool replied = false, dropped = false;
+        bool replied = false, dropped = false, refused = false;
         while (true) {
             int64_t now = zclock_mono ();
             int64_t end = grace_end && grace_end < deadline? grace_end: deadline;
@@ -321,10 +322,13 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                 replied = true;
                 break;
             }
-            if ((items [1].revents & ZMQ_POLLIN)
-            &&  sock_monitor_event (self->monitor, peer, sizeof peer) == ZMQ_EVENT_DISCONNECTED) {
-                dropped = true;
-                break;
+            if (items [1].revents & ZMQ_POLLIN) {
+                int event = sock_monitor_event (self->monitor, peer, sizeof peer);
+                refused |= event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+                if (event == ZMQ_EVENT_DISCONNECTED) {
+                    dropped = true;
+                    break;
+                }
             }
             if (!grace_end && ((items [2].revents | items [3].revents) & ZMQ_POLLIN)) {
                 grace_end = zclock_mono () + S_STOP_GRACE_MS;
@@ -342,6 +346,15 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                 breaker_record (self->breaker, rc == 0);
             break;
         }
+        if (dropped && refused) {
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: the server refused the "
+                              "handshake (CURVE: this service's key not in its allow-list, a wrong server_key, "
+                              "or CURVE on one side only)", used? "; ": "", attempt);
+            log_warning ("%s: %s refused the handshake (attempt %d of %d; CURVE: this service's key not in its "
+                         "allow-list, a wrong server_key, or CURVE on one side only)", name, self->endpoint,
+                         attempt, self->attempts);
+        }
+        else
         if (dropped) {
             size_t cap = sock_frame_cap (self->max_bytes);
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: the link dropped before "

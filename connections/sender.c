@@ -207,9 +207,16 @@ s_deliver (sender_t *self, const outbox_row_t *row, int wait_ms, char *why)
                                        : zsock_new (ZMQ_REQ);
         if (self->sock && !self->config.model)
             sock_limit (self->sock, self->config.max_bytes);
-        if (!self->sock || zsock_connect (self->sock, "%s", self->endpoint) < 0) {
+        //  sock_attach: with CURVE on, the server key is set before the connect.
+        char attach [ERR_LEN] = "";
+        if (!self->sock || (self->config.model? sock_attach (self->config.model, self->sock, self->endpoint,
+                                                             false, attach)
+                                             : zsock_connect (self->sock, "%s", self->endpoint)) < 0) {
             zsock_destroy (&self->sock);
-            err_set (why, "cannot connect: %s", zmq_strerror (zmq_errno ()));
+            if (attach [0])
+                err_set (why, "%s", attach);
+            else
+                err_set (why, "cannot connect: %s", zmq_strerror (zmq_errno ()));
             //  As long as a reply would have been awaited: no busy loop.
             return s_wait (self, wait_ms)? S_NO_REPLY: S_STOPPED;
         }

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "host.h"
 #include "err.h"
+#include "guard.h"
 #include "loader.h"
 #include "models.h"
 #include "service.h"
@@ -88,6 +89,8 @@ struct _service_t {
     cJSON *config;
     cJSON *addresses;
     const char *addresses_name; //  the addresses file, for messages
+    cJSON *security;            //  the config's svcfw_curve_* keys, taken out of config (wiring.c)
+    guard_t *guard;             //  CURVE on every socket, or NULL (wiring.c)
     entry_t *entries;
     int entry_count;
     int state_count;

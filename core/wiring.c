@@ -20,6 +20,7 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "sock.h"
 #include "types.h"
 #include "replyer.h"
 #include "requester.h"
@@ -72,6 +73,19 @@ s_build_config (service_t *self, char *err)
         return -1;
     if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
         return -1;
+    //  svcfw's own keys (SPEC §10) are not the plugin's: take them out.
+    self->security = cJSON_CreateObject ();
+    for (const char *const *key = (const char *const []) { "svcfw_curve_cert", "svcfw_curve_allow", NULL };
+         *key && self->security; key++) {
+        cJSON *item = cJSON_DetachItemFromObjectCaseSensitive (self->config, *key);
+        if (item && !cJSON_IsString (item)) {
+            cJSON_Delete (item);
+            return err_set (err, "%s: %s: must be a path string", self->opts->config_path? self->opts->config_path:
+                            "config", *key);
+        }
+        if (item)
+            cJSON_AddItemToObject (self->security, *key, item);
+    }
     svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
     if (hook) {
         int rc = hook (self->config);
@@ -304,9 +318,68 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
     return err_set (err, "%s: unknown kind of entry", model->where);
 }
 
+//  The CURVE guard, if --curve-cert (or svcfw_curve_cert) is given.
+static int
+s_secure (service_t *self, char *err)
+{
+    const cJSON *cert = cJSON_GetObjectItemCaseSensitive (self->security, "svcfw_curve_cert");
+    const cJSON *allow = cJSON_GetObjectItemCaseSensitive (self->security, "svcfw_curve_allow");
+    const char *cert_path = self->opts->curve_cert_path? self->opts->curve_cert_path:
+                            cJSON_IsString (cert)? cert->valuestring: NULL;
+    const char *allow_dir = self->opts->curve_allow_path? self->opts->curve_allow_path:
+                            cJSON_IsString (allow)? allow->valuestring: NULL;
+    if (allow_dir && !cert_path)
+        return err_set (err, "--curve-allow %s needs --curve-cert (the service's own key pair)", allow_dir);
+    if (!cert_path)
+        return 0;
+    self->guard = guard_new (cert_path, self->opts->curve_cert_path? "--curve-cert": "svcfw_curve_cert",
+                             allow_dir, self->opts->curve_allow_path? "--curve-allow": "svcfw_curve_allow", err);
+    return self->guard? 0: -1;
+}
+
+//  A binding endpoint that other hosts can reach: TCP on anything but a
+//  loopback address.
+static bool
+s_exposed (const char *endpoint)
+{
+    if (strncmp (endpoint, "tcp://", 6))
+        return false;
+    const char *host = endpoint + 6;
+    return strncmp (host, "127.", 4) && strncmp (host, "localhost:", 10) && strncmp (host, "[::1]", 5)
+        && strncmp (host, "::1:", 4);
+}
+
+//  With CURVE: the server key of a connecting socket's address. Without:
+//  a warning for a binding socket other hosts can reach.
+static int
+s_secure_address (service_t *self, const model_t *model, const char *socket, bool binds,
+                  const char *endpoint, char *err)
+{
+    const char *family = model->is_state? "states": "connections";
+    const char *side = model->is_in? "in": "out";
+    if (!self->guard) {
+        if (binds && s_exposed (endpoint))
+            log_warning ("%s: %s.%s.%s.%s binds %s, which other hosts can reach, without CURVE: anyone "
+                         "who reaches it can send and read (see --curve-cert)", self->addresses_name,
+                         family, side, model->name, socket, endpoint);
+        return 0;
+    }
+    if (binds)
+        return 0;
+    char where [300];
+    snprintf (where, sizeof where, "%s: %s.%s.%s.%s", self->addresses_name, family, side, model->name, socket);
+    const char *key_path = addresses_server_key (self->addresses, model, socket);
+    if (!key_path)
+        return err_set (err, "%s: CURVE is on and this connecting address has no server_key "
+                        "(give {\"endpoint\": \"HOST:PORT\", \"server_key\": \"PUBLIC_CERT\"})", where);
+    return guard_add_server (self->guard, endpoint, key_path, where, err);
+}
+
 int
 wiring_wire (service_t *self, char *err)
 {
+    if (s_secure (self, err))
+        return -1;
     //  Every address first, so a missing one fails before any socket opens.
     int count = models_count (self->models);
     char (*endpoints) [2][ENDPOINT_LEN] = calloc (count? count: 1, sizeof *endpoints);
@@ -322,8 +395,11 @@ wiring_wire (service_t *self, char *err)
         int socket_count = s_sockets (model, sockets);
         for (int k = 0; k < socket_count && rc == 0; k++)
             rc = addresses_endpoint (self->addresses, self->addresses_name, model,
-                                     sockets [k].name, sockets [k].binds, endpoints [i][k], err);
+                                     sockets [k].name, sockets [k].binds, endpoints [i][k], err)
+              || s_secure_address (self, model, sockets [k].name, sockets [k].binds, endpoints [i][k], err)
+               ? -1: 0;
     }
+    sock_use_guard (self->guard);
     for (int i = 0; i < count && rc == 0; i++) {
         const model_t *model = models_at (self->models, i);
         entry_t *entry = &self->entries [self->entry_count++];
@@ -339,6 +415,8 @@ wiring_wire (service_t *self, char *err)
         if (rc == -1 && !*err)
             err_set (err, "%s: cannot register with the event loop", model->where);
     }
+    if (rc == 0 && self->guard)
+        guard_announce (self->guard);
     free (endpoints);
     return rc;
 }
@@ -370,6 +448,11 @@ wiring_unwire (service_t *self)
     free (self->entries);
     self->entries = NULL;
     self->entry_count = 0;
+    //  After every socket it secured is closed.
+    sock_use_guard (NULL);
+    guard_destroy (&self->guard);
+    cJSON_Delete (self->security);
+    self->security = NULL;
 }
 
 int

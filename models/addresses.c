@@ -4,6 +4,28 @@
 #include "addresses.h"
 #include "json.h"
 
+//  ADDR: a string, or {"endpoint": STRING, "server_key": STRING}.
+static int
+s_check_address (const cJSON *addr, char *err)
+{
+    if (cJSON_IsString (addr))
+        return 0;
+    if (!cJSON_IsObject (addr))
+        return err_set (err, "must be an address string or {\"endpoint\": …, \"server_key\": …}, got %s",
+                        json_type_name (addr));
+    const cJSON *item;
+    cJSON_ArrayForEach (item, addr) {
+        if (strcmp (item->string, "endpoint") && strcmp (item->string, "server_key"))
+            return err_set (err, "unknown key '%s' (expected endpoint, server_key)", item->string);
+        if (!cJSON_IsString (item) || !*item->valuestring)
+            return err_set (err, "%s: must be a non-empty string, got %s", item->string,
+                            cJSON_IsString (item)? "\"\"": json_type_name (item));
+    }
+    if (!cJSON_GetObjectItemCaseSensitive (addr, "endpoint"))
+        return err_set (err, "an address object needs key 'endpoint'");
+    return 0;
+}
+
 int
 addresses_check (const cJSON *addresses, const char *name, char *err)
 {
@@ -32,10 +54,10 @@ addresses_check (const cJSON *addresses, const char *name, char *err)
                                     json_type_name (entry));
                 const cJSON *socket;
                 cJSON_ArrayForEach (socket, entry) {
-                    if (!cJSON_IsString (socket))
-                        return err_set (err, "%s: %s.%s.%s.%s: must be an address string, got %s",
-                                        name, family->string, side->string, entry->string,
-                                        socket->string, json_type_name (socket));
+                    char why [ERR_LEN];
+                    if (s_check_address (socket, why))
+                        return err_set (err, "%s: %s.%s.%s.%s: %s", name, family->string, side->string,
+                                        entry->string, socket->string, why);
                 }
             }
         }
@@ -94,12 +116,30 @@ addresses_endpoint (const cJSON *addresses, const char *name, const model_t *mod
     if (!addr)
         return err_set (err, "%s: no address for %s socket '%s' (expected %s.%s.%s.%s)",
                         name ? name: "addresses", model->where, socket, family, side, model->name, socket);
-    if (!cJSON_IsString (addr))
-        return err_set (err, "%s: %s.%s.%s.%s: must be an address string, got %s", name ? name: "addresses",
-                        family, side, model->name, socket, json_type_name (addr));
     char why [ERR_LEN];
-    if (addresses_normalize (addr->valuestring, bind, endpoint, why))
+    if (s_check_address (addr, why))
+        return err_set (err, "%s: %s.%s.%s.%s: %s", name ? name: "addresses",
+                        family, side, model->name, socket, why);
+    if (bind && cJSON_GetObjectItemCaseSensitive (addr, "server_key"))
+        return err_set (err, "%s: %s.%s.%s.%s: server_key is for connecting sockets; this one binds "
+                        "(its key is the service's own --curve-cert)", name ? name: "addresses",
+                        family, side, model->name, socket);
+    const char *text = cJSON_IsString (addr)? addr->valuestring
+                     : cJSON_GetObjectItemCaseSensitive (addr, "endpoint")->valuestring;
+    if (addresses_normalize (text, bind, endpoint, why))
         return err_set (err, "%s: %s.%s.%s.%s: %s", name ? name: "addresses", family, side,
                         model->name, socket, why);
     return 0;
+}
+
+const char *
+addresses_server_key (const cJSON *addresses, const model_t *model, const char *socket)
+{
+    const cJSON *addr = cJSON_GetObjectItemCaseSensitive (
+        cJSON_GetObjectItemCaseSensitive (
+            cJSON_GetObjectItemCaseSensitive (
+                cJSON_GetObjectItemCaseSensitive (addresses, model->is_state? "states": "connections"),
+                model->is_in? "in": "out"), model->name), socket);
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive (addr, "server_key");
+    return cJSON_IsString (key)? key->valuestring: NULL;
 }

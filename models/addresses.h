@@ -2,7 +2,9 @@
 
     {"connections": {"in": {CONN: {SOCKET: ADDR}}, "out": {…}},
      "states":      {"in": {STATE: {SOCKET: ADDR}}, "out": {…}}}
-    ADDR is HOST:PORT (TCP) or a full ZeroMQ endpoint (tcp://, ipc://, inproc://).
+    ADDR is HOST:PORT (TCP) or a full ZeroMQ endpoint (tcp://, ipc://, inproc://),
+    or, for a connecting socket of a service with CURVE on (SPEC §10),
+    {"endpoint": ADDR, "server_key": PATH_TO_THE_SERVER'S_PUBLIC_CERT}.
 */
 #ifndef ADDRESSES_H_INCLUDED
 #define ADDRESSES_H_INCLUDED
@@ -27,6 +29,11 @@ int addresses_check (const cJSON *addresses, const char *name, char *err);
    (expected connections.in.orders.replyer)". */
 int addresses_endpoint (const cJSON *addresses, const char *name, const model_t *model,
                         const char *socket, bool bind, char *endpoint, char *err);
+
+/* The server_key path given with the address of `socket` for `model`, or
+   NULL if the address is a plain string. Borrowed from `addresses`. Call
+   after addresses_endpoint succeeded for it. */
+const char *addresses_server_key (const cJSON *addresses, const model_t *model, const char *socket);
 
 /* Normalises one address as above. Returns 0, or -1 with err naming `addr`. */
 int addresses_normalize (const char *addr, bool bind, char *endpoint, char *err);

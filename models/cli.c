@@ -22,6 +22,8 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     if (strcmp (name, "--admin") == 0) return &opts->admin_address;
+    if (strcmp (name, "--curve-cert") == 0) return &opts->curve_cert_path;
+    if (strcmp (name, "--curve-allow") == 0) return &opts->curve_allow_path;
     return NULL;
 }
 
@@ -234,6 +236,7 @@ cli_usage (void)
     return
 "Usage: svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [OPTION]...\n"
 "  or:  svcfw --check-models MODELS.json\n"
+"  or:  svcfw keygen NAME [-d DIR] [--force]  (zcert pair DIR/NAME, NAME_secret 0600)\n"
 "  or:  svcfw -h | --help | --version\n"
 "\n"
 "Runs one service: loads the plugin, validates its models and config, wires\n"
@@ -256,13 +259,14 @@ cli_usage (void)
 "  --version          show the version and exit\n"
 "  --check-models MODELS.json  check a models file and exit: 0, or 1 naming\n"
 "                     FILE:LINE:COL or the entry at fault (svcfw_add_plugin runs it)\n"
+"  --curve-cert FILE  CurveZMQ on every socket, this key pair (NAME_secret of keygen)\n"
+"  --curve-allow DIR  only clients whose public certs are in DIR may connect\n"
 "  --KEY VALUE        set config key KEY, overriding the config file; also\n"
 "                     written --KEY=VALUE or -KEY VALUE. VALUE is converted to\n"
-"                     the type config_model declares for KEY (int, float,\n"
+"                     the type config_model declares for KEY (int, int64, float,\n"
 "                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
 "                     a value that does not convert is a startup error.\n"
 "\n"
-
 "Exit status:\n"
 "  0  clean stop (SIGINT/SIGTERM); in main mode (-m), svcfw_main's return value\n"
 "  1  startup error (one line on stderr naming the file, entry or key)\n"

@@ -3,6 +3,7 @@
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
             [-l LOGFILE] [-f FILE_LEVEL] [--admin HOST:PORT]
             [--log-format text|json] [--color auto|always|never] [--any_key VALUE ...]
+            [--curve-cert SECRET_CERT] [--curve-allow DIR]
       svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
@@ -32,6 +33,8 @@ typedef struct {
     const char *admin_address;     //  --admin HOST:PORT, or NULL (borrowed from argv)
     bool log_json;                 //  --log-format json (default text)
     int color;                     //  --color: CLI_COLOR_AUTO (default), _ALWAYS or _NEVER
+    const char *curve_cert_path;   //  --curve-cert FILE (a _secret cert), or NULL
+    const char *curve_allow_path;  //  --curve-allow DIR of public certs, or NULL
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 

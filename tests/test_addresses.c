@@ -354,6 +354,46 @@ test_endpoint_not_a_string (void **state)
         fail_msg ("addresses_endpoint did not refuse a non-string address naming its key (status %d)", status);
 }
 
+//  SPEC §10: a connecting address may be {"endpoint", "server_key"}.
+static void
+test_endpoint_with_server_key (void **state)
+{
+    (void) state;
+    models_t *models = s_models ();
+    const model_t *orders = models_find (models, false, true, "orders");
+    const model_t *pricing = models_find (models, false, false, "pricing");
+    const model_t *book = models_find (models, true, true, "book");
+    cJSON *addresses = s_json (
+        "{\"connections\": {\"in\": {\"orders\": {\"replyer\": {\"endpoint\": \"127.0.0.1:5555\", \"server_key\": \"k\"}}},"
+        "                  \"out\": {\"pricing\": {\"requester\": {\"endpoint\": \"localhost:6000\", \"server_key\": \"keys/p\"}}}},"
+        " \"states\": {\"in\": {\"book\": {\"subscriber\": {\"endpoint\": \"10.0.0.5:7000\"}, \"requester\": \"10.0.0.5:7001\"}}}}");
+    char endpoint [ENDPOINT_LEN];
+    char err [ERR_LEN] = "";
+    assert_int_equal (addresses_check (addresses, "addr.json", err), 0);
+    assert_int_equal (addresses_endpoint (addresses, "addr.json", pricing, "requester", false, endpoint, err), 0);
+    assert_string_equal (endpoint, "tcp://127.0.0.1:6000");
+    assert_string_equal (addresses_server_key (addresses, pricing, "requester"), "keys/p");
+    assert_int_equal (addresses_endpoint (addresses, "addr.json", book, "subscriber", false, endpoint, err), 0);
+    assert_string_equal (endpoint, "tcp://10.0.0.5:7000");
+    assert_null (addresses_server_key (addresses, book, "subscriber"));
+    assert_null (addresses_server_key (addresses, book, "requester"));
+    //  A binding socket's key is the service's own: a server_key there is a mistake.
+    assert_int_equal (addresses_endpoint (addresses, "addr.json", orders, "replyer", true, endpoint, err), -1);
+    s_assert_err (err, "server_key on a binder", "addr.json", "connections.in.orders.replyer", "server_key",
+                  "binds", NULL);
+    cJSON_Delete (addresses);
+    models_destroy (&models);
+
+    s_check_refuses ("{\"connections\": {\"out\": {\"p\": {\"requester\": {\"server_key\": \"k\"}}}}}",
+                     "connections.out.p.requester", "needs key 'endpoint'");
+    s_check_refuses ("{\"connections\": {\"out\": {\"p\": {\"requester\": {\"endpoint\": \"h:1\", \"key\": \"k\"}}}}}",
+                     "connections.out.p.requester", "unknown key 'key'");
+    s_check_refuses ("{\"connections\": {\"out\": {\"p\": {\"requester\": {\"endpoint\": \"h:1\", \"server_key\": 5}}}}}",
+                     "connections.out.p.requester", "server_key", "string");
+    s_check_refuses ("{\"connections\": {\"out\": {\"p\": {\"requester\": [\"h:1\"]}}}}",
+                     "connections.out.p.requester", "address string");
+}
+
 int
 main (void)
 {
@@ -364,6 +404,7 @@ main (void)
         cmocka_unit_test (test_normalize_lengths),
         cmocka_unit_test (test_endpoint),
         cmocka_unit_test (test_endpoint_not_a_string),
+        cmocka_unit_test (test_endpoint_with_server_key),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

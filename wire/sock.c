@@ -3,6 +3,15 @@
 #include <string.h>
 #include "sock.h"
 
+//  CURVE for every socket of the process, or NULL (sock_use_guard).
+static guard_t *s_guard;
+
+void
+sock_use_guard (guard_t *guard)
+{
+    s_guard = guard;
+}
+
 size_t
 sock_frame_cap (size_t max_bytes)
 {
@@ -57,6 +66,9 @@ sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char 
 int
 sock_attach (const model_t *model, zsock_t *sock, const char *endpoint, bool bind, char *err)
 {
+    char why [ERR_LEN];
+    if (s_guard && (bind? guard_server (s_guard, sock, why): guard_client (s_guard, sock, endpoint, why)))
+        return err_set (err, "%s: cannot %s %s: %s", model->where, bind? "bind": "connect", endpoint, why);
     int rc = bind? zsock_bind (sock, "%s", endpoint): zsock_connect (sock, "%s", endpoint);
     if (rc < 0)
         return err_set (err, "%s: cannot %s %s: %s", model->where, bind? "bind": "connect", endpoint,

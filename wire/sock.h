@@ -24,6 +24,7 @@
 #include <czmq.h>
 #include "err.h"
 #include "models.h"
+#include "guard.h"
 
 /* Linger on every socket at shutdown, so a stop is bounded. */
 #define SOCK_LINGER_MS 1000
@@ -56,7 +57,14 @@ size_t sock_frame_cap (size_t max_bytes);
    (zsock_destroy), or NULL with err. */
 zsock_t *sock_new (const model_t *model, int type, int linger_ms, size_t max_bytes, char *err);
 
-/* Binds `sock` to, or connects it to, `endpoint`. Returns 0, or -1 with
+/* Secures every socket sock_attach binds or connects from now on with
+   `guard` (borrowed; NULL: none): a binding socket becomes a CURVE server,
+   a connecting one a CURVE client (security/guard.h). Startup thread,
+   before the first socket opens; reset to NULL before the guard dies. */
+void sock_use_guard (guard_t *guard);
+
+/* Binds `sock` to, or connects it to, `endpoint` (with CURVE when a guard
+   is in use). Returns 0, or -1 with
    err = "connection_models.in.orders: cannot bind tcp://…: Address already in use". */
 int sock_attach (const model_t *model, zsock_t *sock, const char *endpoint, bool bind, char *err);
 
@@ -73,7 +81,8 @@ void sock_limit (zsock_t *sock, size_t max_bytes);
 
 /* Watches `sock`: returns a fresh PAIR socket (the caller owns it,
    zsock_destroy, before `sock`) that gets one message per ZMQ_EVENT_* of
-   the mask `events` (e.g. ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED),
+   the mask `events` (e.g. ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECTED; a refused CURVE
+   handshake is ZMQ_EVENT_HANDSHAKE_FAILED_AUTH or _PROTOCOL),
    or NULL with err. Read it with sock_monitor_event. Any thread that owns
    `sock`. */
 zsock_t *sock_monitor (const model_t *model, zsock_t *sock, int events, char *err);
