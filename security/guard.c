@@ -4,6 +4,7 @@
 #include <string.h>
 #include "curve.h"
 #include "guard.h"
+#include "metrics.h"
 #include "log.h"
 
 #define S_CAUSES 16                 //  distinct causes remembered for "logged once"
@@ -49,7 +50,8 @@ s_cause (int event, uint32_t value, const char *allow_dir, char *out, size_t siz
 
 //  One monitor event: count it and log the first of its cause.
 static void
-s_on_event (guard_t *self, zsock_t *monitor, uint64_t causes [S_CAUSES], int *cause_count)
+s_on_event (guard_t *self, zsock_t *monitor, metrics_conn_t *metrics, uint64_t causes [S_CAUSES],
+            int *cause_count)
 {
     zmsg_t *msg = zmsg_recv (monitor);
     zframe_t *head = msg? zmsg_first (msg): NULL;
@@ -65,6 +67,7 @@ s_on_event (guard_t *self, zsock_t *monitor, uint64_t causes [S_CAUSES], int *ca
     char *endpoint = where? zframe_strdup (where): NULL;
     if (event & S_EVENTS) {
         atomic_fetch_add (&self->denied, 1);
+        metrics_auth_denied (metrics);
         //  _NO_DETAIL's value is an errno: one cause whatever it is.
         uint64_t key = ((uint64_t) event << 32) | (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL? 0: value);
         bool seen = false;
@@ -82,6 +85,12 @@ s_on_event (guard_t *self, zsock_t *monitor, uint64_t causes [S_CAUSES], int *ca
     zmsg_destroy (&msg);
 }
 
+//  A watched socket's monitor, and the connection its denials count for.
+typedef struct {
+    zsock_t *monitor;
+    metrics_conn_t *metrics;    //  NULL: counted in the total only
+} s_watched_t;
+
 //  The watcher actor: connects to each monitor it is told of and reads
 //  their events until $TERM.
 static void
@@ -89,31 +98,40 @@ s_watcher (zsock_t *pipe, void *arg)
 {
     guard_t *self = arg;
     zpoller_t *poller = zpoller_new (pipe, NULL);
-    zlist_t *monitors = zlist_new ();
+    s_watched_t *watched = NULL;
+    int count = 0;
     uint64_t causes [S_CAUSES];
     int cause_count = 0;
     zsock_signal (pipe, 0);
-    while (poller && monitors) {
+    while (poller) {
         zsock_t *which = zpoller_wait (poller, -1);
         if (!which)
             break;                  //  interrupted
         if (which != pipe) {
-            s_on_event (self, which, causes, &cause_count);
+            for (int i = 0; i < count; i++)
+                if (watched [i].monitor == which)
+                    s_on_event (self, which, watched [i].metrics, causes, &cause_count);
             continue;
         }
         char *command = NULL, *endpoint = NULL;
-        if (zstr_recvx (pipe, &command, &endpoint, NULL) < 0)
+        void *metrics = NULL;
+        if (zsock_recv (pipe, "ssp", &command, &endpoint, &metrics) < 0)
             break;
         bool stop = streq (command, "$TERM");
         if (!stop && endpoint) {
             zsock_t *monitor = zsock_new (ZMQ_PAIR);
-            if (monitor && zsock_connect (monitor, "%s", endpoint) == 0) {
+            s_watched_t *grown = realloc (watched, (size_t) (count + 1) * sizeof *watched);
+            if (monitor && grown && zsock_connect (monitor, "%s", endpoint) == 0) {
+                watched = grown;
                 zsock_set_linger (monitor, 0);
                 zpoller_add (poller, monitor);
-                zlist_append (monitors, monitor);
+                watched [count++] = (s_watched_t) { monitor, metrics };
             }
-            else
+            else {
+                if (grown)
+                    watched = grown;
                 zsock_destroy (&monitor);
+            }
             zsock_signal (pipe, 0);
         }
         zstr_free (&command);
@@ -121,9 +139,9 @@ s_watcher (zsock_t *pipe, void *arg)
         if (stop)
             break;
     }
-    for (zsock_t *monitor = monitors? zlist_first (monitors): NULL; monitor; monitor = zlist_next (monitors))
-        zsock_destroy (&monitor);
-    zlist_destroy (&monitors);
+    for (int i = 0; i < count; i++)
+        zsock_destroy (&watched [i].monitor);
+    free (watched);
     zpoller_destroy (&poller);
 }
 
@@ -220,7 +238,7 @@ guard_add_server (guard_t *self, const char *endpoint, const char *server_key_pa
 }
 
 int
-guard_server (guard_t *self, zsock_t *sock, char *err)
+guard_server (guard_t *self, zsock_t *sock, const char *name, char *err)
 {
     zcert_apply (self->cert, sock);
     zsock_set_curve_server (sock, 1);
@@ -232,7 +250,8 @@ guard_server (guard_t *self, zsock_t *sock, char *err)
         return err_set (err, "cannot watch the socket for denied clients: %s", zmq_strerror (zmq_errno ()));
     //  Wait until the watcher is connected, so no early denial goes unseen.
     pthread_mutex_lock (&self->lock);
-    int rc = zstr_sendx (self->watcher, "WATCH", endpoint, NULL) < 0 || zsock_wait (self->watcher) < 0? -1: 0;
+    int rc = zsock_send (self->watcher, "ssp", "WATCH", endpoint, (void *) metrics_conn (name, 0)) < 0
+          || zsock_wait (self->watcher) < 0? -1: 0;
     pthread_mutex_unlock (&self->lock);
     if (rc)
         return err_set (err, "cannot watch the socket for denied clients");

@@ -63,8 +63,9 @@ int guard_add_server (guard_t *self, const char *endpoint, const char *server_ke
                       const char *where, char *err);
 
 /* Makes `sock` a CURVE server (before its bind) and watches it for denied
-   clients. Returns 0, or -1 with err. Any thread that owns `sock`. */
-int guard_server (guard_t *self, zsock_t *sock, char *err);
+   clients, counted in svcfw_auth_denied_total{connection=name}. Returns 0,
+   or -1 with err. Any thread that owns `sock`. */
+int guard_server (guard_t *self, zsock_t *sock, const char *name, char *err);
 
 /* Makes `sock` a CURVE client of the server at `endpoint` (before the
    connect). Returns 0, or -1 with err if no server key is known for

@@ -9,6 +9,7 @@
 #include "e2e.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <regex.h>
@@ -1047,4 +1048,97 @@ e2e_teardown (void **state)
     }
     *state = NULL;
     return rc;
+}
+
+//  ---------------------------------------------------------------------------
+//  A raw HTTP client: every call bounded.
+
+int
+e2e_tcp_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0) {
+        close (fd);
+        return -1;
+    }
+    return fd;
+}
+
+//  Reads until the peer closes or `timeout_ms` passed; returns the bytes
+//  read (harness-owned), with their length in *len.
+char *
+e2e_read_all (int fd, int timeout_ms, size_t *len)
+{
+    size_t size = 1 << 16, used = 0;
+    char *data = malloc (size);
+    assert_non_null (data);
+    long long end = e2e_now_ms () + timeout_ms;
+    while (e2e_now_ms () < end) {
+        struct pollfd item = { fd, POLLIN, 0 };
+        if (poll (&item, 1, (int) (end - e2e_now_ms ())) <= 0)
+            continue;
+        if (used + 4096 > size) {
+            size *= 2;
+            data = realloc (data, size);
+            assert_non_null (data);
+        }
+        ssize_t n = read (fd, data + used, size - used - 1);
+        if (n <= 0)
+            break;
+        used += (size_t) n;
+    }
+    data [used] = 0;
+    *len = used;
+    char *kept = e2e_fmt ("%s", data);
+    free (data);
+    return kept;
+}
+
+//  Sends `request` and reads the whole response; returns its status (0 if
+//  none) and sets *body (harness-owned) to what follows the head.
+int
+e2e_http_raw (int port, const char *request, const char **body)
+{
+    *body = "";
+    int fd = e2e_tcp_connect (port);
+    if (fd < 0)
+        return 0;
+    if (write (fd, request, strlen (request)) < 0) {
+        close (fd);
+        return 0;
+    }
+    size_t len;
+    char *response = e2e_read_all (fd, 3000, &len);
+    close (fd);
+    int status = 0;
+    if (sscanf (response, "HTTP/1.1 %d", &status) != 1)
+        return 0;
+    char *end = strstr (response, "\r\n\r\n");
+    *body = end? end + 4: "";
+    return status;
+}
+
+int
+e2e_http_get (int port, const char *path, const char **body)
+{
+    return e2e_http_raw (port, e2e_fmt ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path), body);
+}
+
+//  The value of the series line that starts with `series` (its name and
+//  labels exactly as rendered), or -1 if there is none.
+double
+e2e_metric_value (const char *text, const char *series)
+{
+    const char *at = text;
+    size_t len = strlen (series);
+    while ((at = strstr (at, series))) {
+        if ((at == text || at [-1] == '\n') && at [len] == ' ')
+            return strtod (at + len + 1, NULL);
+        at += len;
+    }
+    return -1;
 }

@@ -311,4 +311,25 @@ char *e2e_json (const cJSON *value);
 /* Milliseconds on a monotonic clock. */
 long long e2e_now_ms (void);
 
+/* ---- A raw HTTP client (the admin endpoint), every call bounded -------- */
+
+/* A TCP connection to 127.0.0.1:port; the fd (the caller closes it), or -1. */
+int e2e_tcp_connect (int port);
+
+/* Reads from fd until the peer closes or timeout_ms passed; returns the
+   bytes (harness-owned, NUL-terminated), their length in *len. */
+char *e2e_read_all (int fd, int timeout_ms, size_t *len);
+
+/* Sends `request` to 127.0.0.1:port and reads the whole response; returns
+   its HTTP status (0 if none) and sets *body (harness-owned) to what
+   follows the head. */
+int e2e_http_raw (int port, const char *request, const char **body);
+
+/* GET path: e2e_http_raw with a minimal request. */
+int e2e_http_get (int port, const char *path, const char **body);
+
+/* The value of the Prometheus series line that starts with `series` (its
+   name and labels exactly as rendered), or -1 if there is none. */
+double e2e_metric_value (const char *text, const char *series);
+
 #endif

@@ -17,99 +17,6 @@
 #include <unistd.h>
 #include "e2e.h"
 
-//  ---------------------------------------------------------------------------
-//  A raw HTTP client: every call bounded.
-
-static int
-s_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0) {
-        close (fd);
-        return -1;
-    }
-    return fd;
-}
-
-//  Reads until the peer closes or `timeout_ms` passed; returns the bytes
-//  read (harness-owned), with their length in *len.
-static char *
-s_read_all (int fd, int timeout_ms, size_t *len)
-{
-    size_t size = 1 << 16, used = 0;
-    char *data = malloc (size);
-    assert_non_null (data);
-    long long end = e2e_now_ms () + timeout_ms;
-    while (e2e_now_ms () < end) {
-        struct pollfd item = { fd, POLLIN, 0 };
-        if (poll (&item, 1, (int) (end - e2e_now_ms ())) <= 0)
-            continue;
-        if (used + 4096 > size) {
-            size *= 2;
-            data = realloc (data, size);
-            assert_non_null (data);
-        }
-        ssize_t n = read (fd, data + used, size - used - 1);
-        if (n <= 0)
-            break;
-        used += (size_t) n;
-    }
-    data [used] = 0;
-    *len = used;
-    char *kept = e2e_fmt ("%s", data);
-    free (data);
-    return kept;
-}
-
-//  Sends `request` and reads the whole response; returns its status (0 if
-//  none) and sets *body (harness-owned) to what follows the head.
-static int
-s_http_raw (int port, const char *request, const char **body)
-{
-    *body = "";
-    int fd = s_connect (port);
-    if (fd < 0)
-        return 0;
-    if (write (fd, request, strlen (request)) < 0) {
-        close (fd);
-        return 0;
-    }
-    size_t len;
-    char *response = s_read_all (fd, 3000, &len);
-    close (fd);
-    int status = 0;
-    if (sscanf (response, "HTTP/1.1 %d", &status) != 1)
-        return 0;
-    char *end = strstr (response, "\r\n\r\n");
-    *body = end? end + 4: "";
-    return status;
-}
-
-static int
-s_get (int port, const char *path, const char **body)
-{
-    return s_http_raw (port, e2e_fmt ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path), body);
-}
-
-//  The value of the series line that starts with `series` (its name and
-//  labels exactly as rendered), or -1 if there is none.
-static double
-s_value (const char *text, const char *series)
-{
-    const char *at = text;
-    size_t len = strlen (series);
-    while ((at = strstr (at, series))) {
-        if ((at == text || at [-1] == '\n') && at [len] == ' ')
-            return strtod (at + len + 1, NULL);
-        at += len;
-    }
-    return -1;
-}
-
 //  Parses `text` with prometheus_client's parser and checks every family
 //  and histogram; returns the parser's exit status (0: all good).
 static int
@@ -164,7 +71,7 @@ s_series_is (void *arg)
 {
     s_wait_t *wait = arg;
     const char *body;
-    return s_get (wait->port, "/metrics", &body) == 200 && s_value (body, wait->series) == wait->want;
+    return e2e_http_get (wait->port, "/metrics", &body) == 200 && e2e_metric_value (body, wait->series) == wait->want;
 }
 
 //  ---------------------------------------------------------------------------
@@ -205,9 +112,9 @@ test_metrics_after_a_known_mix (void **state)
     }
 
     const char *body;
-    assert_int_equal (s_http_raw (rep_admin, "GET /metrics HTTP/1.1\r\n\r\n", &body), 200);
+    assert_int_equal (e2e_http_raw (rep_admin, "GET /metrics HTTP/1.1\r\n\r\n", &body), 200);
     const char *text = body;
-    double handled = s_value (text, "svcfw_handler_seconds_count{connection=\"quotes\"}");
+    double handled = e2e_metric_value (text, "svcfw_handler_seconds_count{connection=\"quotes\"}");
     struct { const char *series; double want; } rep_want [] = {
         { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}", 6 },
         { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"handler_failed\"}", 2 },
@@ -220,15 +127,15 @@ test_metrics_after_a_known_mix (void **state)
         { "svcfw_handlers_running{connection=\"quotes\"}", 0 },
     };
     for (size_t i = 0; i < sizeof rep_want / sizeof rep_want [0]; i++)
-        if (s_value (text, rep_want [i].series) != rep_want [i].want)
+        if (e2e_metric_value (text, rep_want [i].series) != rep_want [i].want)
             fail_msg ("replyer: %s is %g, expected %g\n%s", rep_want [i].series,
-                      s_value (text, rep_want [i].series), rep_want [i].want, text);
+                      e2e_metric_value (text, rep_want [i].series), rep_want [i].want, text);
     assert_true (handled == 8);
     assert_null (strstr (text, "outcome=\"too_large\""));
     assert_non_null (strstr (text, "process_resident_memory_bytes "));
     assert_int_equal (s_parse_with_prometheus (dir, text), 0);
 
-    assert_int_equal (s_get (req_admin, "/metrics", &body), 200);
+    assert_int_equal (e2e_http_get (req_admin, "/metrics", &body), 200);
     text = body;
     struct { const char *series; double want; } req_want [] = {
         { "svcfw_requests_total{connection=\"quotes\",outcome=\"ok\"}", 3 },
@@ -246,9 +153,9 @@ test_metrics_after_a_known_mix (void **state)
         { "svcfw_request_seconds_count{connection=\"guarded\"}", 4 },
     };
     for (size_t i = 0; i < sizeof req_want / sizeof req_want [0]; i++)
-        if (s_value (text, req_want [i].series) != req_want [i].want)
+        if (e2e_metric_value (text, req_want [i].series) != req_want [i].want)
             fail_msg ("requester: %s is %g, expected %g\n%s", req_want [i].series,
-                      s_value (text, req_want [i].series), req_want [i].want, text);
+                      e2e_metric_value (text, req_want [i].series), req_want [i].want, text);
     //  no breaker on quotes, so no circuit_state for it
     assert_null (strstr (text, "svcfw_circuit_state{connection=\"quotes\"}"));
     assert_int_equal (s_parse_with_prometheus (dir, text), 0);
@@ -269,29 +176,29 @@ test_http_answers (void **state)
                                  "--admin", e2e_addr (admin), NULL);
     E2E_ASSERT_READY (rep);
     const char *body;
-    int fd = s_connect (admin);
+    int fd = e2e_tcp_connect (admin);
     assert_true (fd >= 0);
     const char *request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_true (write (fd, request, strlen (request)) > 0);
     size_t len;
-    char *response = s_read_all (fd, 3000, &len);
+    char *response = e2e_read_all (fd, 3000, &len);
     close (fd);
     assert_non_null (strstr (response, "HTTP/1.1 200 OK\r\n"));
     assert_non_null (strstr (response, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-    assert_int_equal (s_get (admin, "/livez", &body), 200);
-    assert_int_equal (s_get (admin, "/readyz", &body), 200);
+    assert_int_equal (e2e_http_get (admin, "/livez", &body), 200);
+    assert_int_equal (e2e_http_get (admin, "/readyz", &body), 200);
     assert_string_equal (body, "{\"ready\":true}\n");
-    assert_int_equal (s_get (admin, "/nothing", &body), 404);
-    assert_int_equal (s_get (admin, "/metrics?x=1", &body), 200);
-    assert_int_equal (s_http_raw (admin, "POST /metrics HTTP/1.1\r\n\r\n", &body), 405);
-    assert_int_equal (s_http_raw (admin, "garbage\r\n\r\n", &body), 400);
-    assert_int_equal (s_http_raw (admin, "GET /metrics SPDY/9\r\n\r\n", &body), 400);
+    assert_int_equal (e2e_http_get (admin, "/nothing", &body), 404);
+    assert_int_equal (e2e_http_get (admin, "/metrics?x=1", &body), 200);
+    assert_int_equal (e2e_http_raw (admin, "POST /metrics HTTP/1.1\r\n\r\n", &body), 405);
+    assert_int_equal (e2e_http_raw (admin, "garbage\r\n\r\n", &body), 400);
+    assert_int_equal (e2e_http_raw (admin, "GET /metrics SPDY/9\r\n\r\n", &body), 400);
     //  A head over 8 KiB is refused with 400 and closed.
     char big [10000];
     memset (big, 'a', sizeof big);
     memcpy (big, "GET /metrics HTTP/1.1\r\nX: ", 26);
     big [sizeof big - 1] = 0;
-    assert_int_equal (s_http_raw (admin, big, &body), 400);
+    assert_int_equal (e2e_http_raw (admin, big, &body), 400);
     //  The admin binds the host it was given, only.
     assert_non_null (e2e_grep (e2e_proc_out (rep), e2e_fmt ("admin endpoint on tcp://%s", e2e_addr (admin))));
 }
@@ -307,9 +214,9 @@ test_readyz_follows_the_state_and_the_stop (void **state)
     E2E_ASSERT_READY (sub);
     const char *body;
     //  Wired, but the in-state has no snapshot: not ready, and says why.
-    assert_int_equal (s_get (admin, "/readyz", &body), 503);
+    assert_int_equal (e2e_http_get (admin, "/readyz", &body), 503);
     assert_string_equal (body, "{\"ready\":false,\"reason\":\"state book is not synced yet\"}\n");
-    assert_int_equal (s_get (admin, "/livez", &body), 200);
+    assert_int_equal (e2e_http_get (admin, "/livez", &body), 200);
 
     e2e_proc_t *owner = e2e_svcfw (dir, e2e_plugin ("state_pub"),
         e2e_fmt ("{\"states\": {\"out\": {\"book\": {\"publisher\": \"%s\", \"replyer\": \"%s\"}}, \"in\": {}}}",
@@ -318,9 +225,9 @@ test_readyz_follows_the_state_and_the_stop (void **state)
     E2E_ASSERT_LOG (sub, "synced from snapshot", 10000);
     s_wait_t wait = { admin, "svcfw_state_seq{state=\"book\",side=\"in\"}", 3 };
     assert_true (e2e_poll (s_series_is, &wait, 5000));
-    assert_int_equal (s_get (admin, "/readyz", &body), 200);
-    assert_int_equal (s_get (admin, "/metrics", &body), 200);
-    assert_true (s_value (body, "svcfw_state_resyncs_total{state=\"book\",reason=\"late_join\"}") >= 1);
+    assert_int_equal (e2e_http_get (admin, "/readyz", &body), 200);
+    assert_int_equal (e2e_http_get (admin, "/metrics", &body), 200);
+    assert_true (e2e_metric_value (body, "svcfw_state_resyncs_total{state=\"book\",reason=\"late_join\"}") >= 1);
 
     //  A stop: main mode (slow_stop_main) takes 1 s to finish, and /readyz
     //  says so meanwhile.
@@ -328,10 +235,10 @@ test_readyz_follows_the_state_and_the_stop (void **state)
     e2e_proc_t *slow = e2e_svcfw (dir, e2e_plugin ("slow_stop_main"), NULL, NULL, "-m",
                                   "--admin", e2e_addr (main_admin), NULL);
     E2E_ASSERT_LOG (slow, "main running", 5000);
-    assert_int_equal (s_get (main_admin, "/readyz", &body), 200);
+    assert_int_equal (e2e_http_get (main_admin, "/readyz", &body), 200);
     kill (e2e_proc_pid (slow), SIGTERM);
     E2E_ASSERT_LOG (slow, "main finishing", 5000);
-    int code = s_get (main_admin, "/readyz", &body);
+    int code = e2e_http_get (main_admin, "/readyz", &body);
     assert_int_equal (code, 503);
     assert_string_equal (body, "{\"ready\":false,\"reason\":\"stopping\"}\n");
     int status;
@@ -368,11 +275,11 @@ test_hostile_clients_never_stall_the_service (void **state)
     enum { IDLE = 1000 };
     int idle [IDLE];
     for (int i = 0; i < IDLE; i++) {
-        idle [i] = s_connect (admin);
+        idle [i] = e2e_tcp_connect (admin);
         assert_true (idle [i] >= 0);
     }
     //  A slowloris: a request head one byte at a time, never finished.
-    int slow = s_connect (admin);
+    int slow = e2e_tcp_connect (admin);
     assert_true (slow >= 0);
     assert_true (write (slow, "GET /metrics HTTP/1.1\r\n", 23) == 23);
     //  Garbage: 64 KiB of bytes that are no request, from 20 clients.
@@ -381,7 +288,7 @@ test_hostile_clients_never_stall_the_service (void **state)
         garbage [i] = (char) (i * 7 + 13);
     int junk [20];
     for (int i = 0; i < 20; i++) {
-        junk [i] = s_connect (admin);
+        junk [i] = e2e_tcp_connect (admin);
         assert_true (junk [i] >= 0);
         //  the server may close after 8 KiB; a failed write is that
         if (write (junk [i], garbage, sizeof garbage) < 0)
@@ -395,19 +302,19 @@ test_hostile_clients_never_stall_the_service (void **state)
         s_assert_replyer_answers (port, 5, 1000);
     }
     const char *body;
-    assert_int_equal (s_get (admin, "/metrics", &body), 200);
-    assert_true (s_value (body, "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}") >= 50);
+    assert_int_equal (e2e_http_get (admin, "/metrics", &body), 200);
+    assert_true (e2e_metric_value (body, "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}") >= 50);
     //  Every garbage client got a 400 (or a close) and was closed.
     for (int i = 0; i < 20; i++) {
         size_t len;
-        char *got = s_read_all (junk [i], 3000, &len);
+        char *got = e2e_read_all (junk [i], 3000, &len);
         assert_true (len == 0 || strncmp (got, "HTTP/1.1 400 ", 13) == 0);
         close (junk [i]);
     }
     //  The slowloris and the idle ones are closed once their time is up
     //  (ADMIN_REQUEST_MS, 5 s; a loose bound on top).
     size_t len;
-    s_read_all (slow, (int) (5000 + 5000 - (e2e_now_ms () - flood_start)), &len);
+    e2e_read_all (slow, (int) (5000 + 5000 - (e2e_now_ms () - flood_start)), &len);
     close (slow);
     int closed = 0;
     long long end = e2e_now_ms () + 10000;

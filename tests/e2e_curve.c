@@ -104,6 +104,7 @@ typedef struct {
     char *keys;                     //  where the pairs are made
     char *allow;                    //  the replyer's allow-list
     int port;
+    int admin;                      //  the replyer's admin port (/metrics)
     e2e_proc_t *rep;                //  echo_replyer with CURVE and the allow-list
 } s_graph_t;
 
@@ -121,10 +122,12 @@ s_start_replyer (const char *dir, s_graph_t *g)
     s_keygen (g->keys, "bad");
     s_copy (e2e_fmt ("%s/good", g->keys), g->allow, "good");
     g->port = e2e_tcp_port ();
+    g->admin = e2e_tcp_port ();
     g->rep = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
                         e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}",
                                  e2e_addr (g->port)), NULL,
-                        "--curve-cert", e2e_fmt ("%s/srv_secret", g->keys), "--curve-allow", g->allow, NULL);
+                        "--curve-cert", e2e_fmt ("%s/srv_secret", g->keys), "--curve-allow", g->allow,
+                        "--admin", e2e_fmt ("127.0.0.1:%d", g->admin), NULL);
     E2E_ASSERT_READY (g->rep);
 }
 
@@ -190,6 +193,12 @@ test_allow_list_keeps_strangers_out (void **state)
     assert_true (e2e_line_count (out, "CURVE: denied a client", "hung up during the handshake") <= 1);
     assert_int_equal (e2e_line_count (out, "CURVE: denied a client", "does not decrypt"), 1);
     assert_int_equal (e2e_line_count (out, "got order", NULL), 3);
+    //  And counted in the metric of the connection they tried.
+    const char *metrics;
+    assert_int_equal (e2e_http_get (g.admin, "/metrics", &metrics), 200);
+    double denied = e2e_metric_value (metrics, "svcfw_auth_denied_total{connection=\"orders\"}");
+    if (denied < 3)
+        fail_msg ("svcfw_auth_denied_total{connection=\"orders\"} is %g, expected at least 3", denied);
 
     //  The total of denials, at stop.
     int status;

@@ -67,7 +67,7 @@ int
 sock_attach (const model_t *model, zsock_t *sock, const char *endpoint, bool bind, char *err)
 {
     char why [ERR_LEN];
-    if (s_guard && (bind? guard_server (s_guard, sock, why): guard_client (s_guard, sock, endpoint, why)))
+    if (s_guard && (bind? guard_server (s_guard, sock, model->name, why): guard_client (s_guard, sock, endpoint, why)))
         return err_set (err, "%s: cannot %s %s: %s", model->where, bind? "bind": "connect", endpoint, why);
     int rc = bind? zsock_bind (sock, "%s", endpoint): zsock_connect (sock, "%s", endpoint);
     if (rc < 0)
