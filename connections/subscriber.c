@@ -1,4 +1,10 @@
-/*  subscriber.c - a SUB socket that hands each published message to its handler. */
+/*  subscriber.c - a SUB socket that hands each published message to its handler.
+
+    Each message is taken in on the loop and handed to a handler thread
+    (host_submit) with its raw bytes; decoding, validation and the handler
+    call run there.
+*/
+#include <pthread.h>
 #include "subscriber.h"
 #include "envelope.h"
 #include "frames.h"
@@ -16,9 +22,18 @@ struct _subscriber_t {
     char *endpoint;             //  connecting: where it links again after a drop; NULL when it binds
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
+    pthread_mutex_t lock;       //  guards faults: several handler threads may count
     uint64_t faults [FAULT_COUNT];
-    wire_arena_t *arena;        //  each message is parsed into it, reset after
+    struct s_job *spare;        //  handled jobs, for the next messages (loop thread)
 };
+
+//  One message on its way to the handler.
+typedef struct s_job {
+    host_job_t job;             //  first: the host hands this pointer back
+    subscriber_t *subscriber;
+    zmq_msg_t body;             //  the envelope frame
+    struct s_job *next;         //  in subscriber->spare
+} s_job_t;
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 
@@ -33,13 +48,11 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->model = model;
     self->handler = handler;
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
-    self->arena = wire_arena_new ();
+    pthread_mutex_init (&self->lock, NULL);
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
     self->sock = sock_new (model, ZMQ_SUB, 0, self->max_bytes, err);
-    if (!self->arena || !self->sock) {
-        if (!self->arena)
-            err_set (err, "%s: out of memory", model->where);
+    if (!self->sock) {
         subscriber_destroy (&self);
         return NULL;
     }
@@ -60,7 +73,16 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
 }
 
 static void
-s_handle (subscriber_t *self, const void *data, size_t size)
+s_fault (subscriber_t *self, fault_t fault, const char *why)
+{
+    pthread_mutex_lock (&self->lock);
+    fault_log (self->model->name, self->faults, fault, why);
+    pthread_mutex_unlock (&self->lock);
+}
+
+//  Decodes, validates and handles one message. A handler thread.
+static void
+s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size)
 {
     char why [ERR_LEN];
     envelope_t env = { 0 };
@@ -70,26 +92,46 @@ s_handle (subscriber_t *self, const void *data, size_t size)
         snprintf (why, sizeof why, "message of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
     }
     else
-        fault = envelope_decode_wire (self->arena, data, size, &env, why);
+        fault = envelope_decode_wire (arena, data, size, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
         log_set_workflow_id (env.workflow_id);
-        fault_log (self->model->name, self->faults, fault, why);
+        s_fault (self, fault, why);
         envelope_clear (&env);
-        wire_arena_reset (self->arena);
+        wire_arena_reset (arena);
         log_set_workflow_id (NULL);
         return;
     }
     cJSON *returned = NULL;
-    if (host_call (self->host, self->handler, env.args, env.workflow_id, NULL, &returned, why)) {
+    //  A published message has no deadline: no one waits for it.
+    if (host_call (self->host, self->handler, env.args, env.workflow_id, NULL, 0, &returned, why)) {
+        pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
+        pthread_mutex_unlock (&self->lock);
         log_warning ("%s: handler failed: %s", self->model->name, why);
     }
     cJSON_Delete (returned);        //  a subscriber has no one to reply to
     envelope_clear (&env);
-    wire_arena_reset (self->arena);
+    wire_arena_reset (arena);
     log_set_workflow_id (NULL);
+}
+
+static void
+s_work (host_job_t *host_job, wire_arena_t *arena)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body));
+}
+
+static void
+s_done (host_job_t *host_job)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    subscriber_t *self = job->subscriber;
+    zmq_msg_close (&job->body);
+    job->next = self->spare;
+    self->spare = job;
 }
 
 static int
@@ -109,13 +151,23 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             zmq_msg_close (&frames [1]);
             break;
         }
-        zmq_msg_t *body = &frames [1];
-        if (count == 2)
-            s_handle (self, zmq_msg_data (body), zmq_msg_size (body));
+        s_job_t *job = NULL;
+        if (count == 2 && !(job = self->spare) && !(job = calloc (1, sizeof *job)))
+            log_error ("%s: out of memory: a message is lost", self->model->name);
+        else if (count == 2) {
+            self->spare = job->next;
+            job->subscriber = self;
+            job->job.work = s_work;
+            job->job.done = s_done;
+            job->job.received_at = zclock_mono ();
+            zmq_msg_init (&job->body);
+            zmq_msg_move (&job->body, &frames [1]);
+            host_submit (self->host, self->model, &job->job);
+        }
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
-            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+            s_fault (self, FAULT_BAD_FRAMES, why);
         }
         zmq_msg_close (&frames [0]);
         zmq_msg_close (&frames [1]);
@@ -177,7 +229,12 @@ subscriber_destroy (subscriber_t **self_p)
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->sock);
     free (self->endpoint);
-    wire_arena_destroy (&self->arena);
+    while (self->spare) {
+        s_job_t *next = self->spare->next;
+        free (self->spare);
+        self->spare = next;
+    }
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }

@@ -1,7 +1,7 @@
 /*  cli.h - the svcfw command line (SPEC §2), parsed into options.
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
-            [-l LOGFILE] [-f FILE_LEVEL] [--any_key VALUE ...]
+            [-l LOGFILE] [-f FILE_LEVEL] [--stop-timeout MS] [--any_key VALUE ...]
       svcfw --check-models MODELS.json
       svcfw -h | --help        svcfw --version
 
@@ -28,6 +28,8 @@ typedef struct {
     bool help;                     //  -h / --help
     bool version;                  //  --version
     const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
+    int stop_timeout_ms;           //  --stop-timeout MS: how long a stop waits for running handlers
+    bool stop_timeout_set;         //  --stop-timeout was given
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 
@@ -38,13 +40,16 @@ typedef struct {
    "option -s needs a value", "missing -s SERVICE.so",
    "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)",
    "option -s given twice (\"a.so\", then \"b.so\")" (any option with a
-   value), "-f sets the log file's level: give -l LOGFILE too".
+   value), "-f sets the log file's level: give -l LOGFILE too",
+   "--stop-timeout takes a whole number of milliseconds (0 or more), got \"x\"".
    With -h/--help or --version, other checks are skipped and 0 returned.
    A later duplicate override replaces an earlier one. */
 int cli_parse (int argc, char **argv, cli_opts_t *opts, char *err);
 
 /* Frees what opts owns and resets it to zero. */
 void cli_opts_reset (cli_opts_t *opts);
+
+#define CLI_STOP_TIMEOUT_MS 5000    //  --stop-timeout's default
 
 /* Parses a level name (case-insensitive DEBUG INFO WARNING ERROR, also
    WARN) to its SVCFW_LOG_* value; -1 if unknown. */

@@ -32,6 +32,7 @@
     then followed by one later resync, as for any update it cannot cover.
     @end
 */
+#include <pthread.h>
 #include "state_in.h"
 #include "envelope.h"
 #include "frames.h"
@@ -64,6 +65,7 @@ typedef struct {
 typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
 
 struct _state_in_t {
+    pthread_mutex_t lock;       //  guards value while the loop changes it (state_in_copy reads it elsewhere)
     const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
@@ -143,6 +145,7 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
     self->on_update = on_update;
     self->timer_id = -1;
     self->lost_timer_id = -1;
+    pthread_mutex_init (&self->lock, NULL);
     self->heartbeat_ms = model_int (model, "heartbeat_ms", STATE_IN_HEARTBEAT_MS);
     self->timeout_ms = model_int (model, "timeout_ms", 1000);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
@@ -177,6 +180,24 @@ const cJSON *
 state_in_value (state_in_t *self)
 {
     return self->value;
+}
+
+cJSON *
+state_in_copy (state_in_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    cJSON *copy = cJSON_Duplicate (self->value, true);
+    pthread_mutex_unlock (&self->lock);
+    return copy;
+}
+
+//  Applies a merge patch to the value, under the lock.
+static void
+s_patch (state_in_t *self, const cJSON *patch)
+{
+    pthread_mutex_lock (&self->lock);
+    merge_patch_apply (&self->value, patch);
+    pthread_mutex_unlock (&self->lock);
 }
 
 uint64_t
@@ -228,17 +249,57 @@ s_queue_push (state_in_t *self, state_update_t *update, size_t size)
     memset (update, 0, sizeof *update);
 }
 
+//  An on_update call on its way: the handler gets a copy of the value as
+//  it was after this update, on the service's handler thread.
+typedef struct {
+    host_job_t job;             //  first: the host hands this pointer back
+    state_in_t *state;
+    cJSON *value;               //  owned
+    char workflow_id [256];     //  "" if none
+} s_notify_t;
+
+static void
+s_notify_work (host_job_t *host_job, wire_arena_t *arena)
+{
+    (void) arena;
+    s_notify_t *job = (s_notify_t *) host_job;
+    state_in_t *self = job->state;
+    cJSON *returned = NULL;
+    char why [ERR_LEN];
+    if (host_call (self->host, self->on_update, job->value, *job->workflow_id? job->workflow_id: NULL, NULL, 0,
+                   &returned, why))
+        log_warning ("%s: on_update failed: %s", self->model->name, why);
+    cJSON_Delete (returned);
+    log_set_workflow_id (NULL);
+}
+
+static void
+s_notify_done (host_job_t *host_job)
+{
+    s_notify_t *job = (s_notify_t *) host_job;
+    cJSON_Delete (job->value);
+    free (job);
+}
+
 static void
 s_notify (state_in_t *self, const char *workflow_id)
 {
     if (!self->on_update)
         return;
-    cJSON *returned = NULL;
-    char why [ERR_LEN];
-    if (host_call (self->host, self->on_update, self->value, workflow_id, NULL, &returned, why))
-        log_warning ("%s: on_update failed: %s", self->model->name, why);
-    cJSON_Delete (returned);
-    log_set_workflow_id (NULL);
+    s_notify_t *job = calloc (1, sizeof *job);
+    if (job)
+        job->value = cJSON_Duplicate (self->value, true);
+    if (!job || !job->value) {
+        free (job);
+        log_error ("%s: out of memory: on_update not called for an update", self->model->name);
+        return;
+    }
+    job->state = self;
+    job->job.work = s_notify_work;
+    job->job.done = s_notify_done;
+    job->job.received_at = zclock_mono ();
+    snprintf (job->workflow_id, sizeof job->workflow_id, "%s", workflow_id? workflow_id: "");
+    host_submit (self->host, self->model, &job->job);
 }
 
 //  Replaces the value with `state` (a whole value, borrowed) at epoch/seq.
@@ -248,8 +309,10 @@ s_take_whole (state_in_t *self, const cJSON *state, const char *epoch, uint64_t 
     cJSON *copy = cJSON_Duplicate (state, true);
     if (!copy)
         return;
+    pthread_mutex_lock (&self->lock);
     cJSON_Delete (self->value);
     self->value = copy;
+    pthread_mutex_unlock (&self->lock);
     snprintf (self->sync.epoch, sizeof self->sync.epoch, "%s", epoch);
     self->sync.seq = seq;
 }
@@ -262,7 +325,7 @@ s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
     sync_action_t action = self->policy->in_decide (&self->sync, update);
     switch (action) {
         case SYNC_APPLY:
-            merge_patch_apply (&self->value, update->state);
+            s_patch (self, update->state);
             self->sync.seq = update->seq;
             break;
         case SYNC_REPLACE:
@@ -305,7 +368,7 @@ s_apply_snapshot (state_in_t *self, state_update_t *snapshot)
         state_update_t *update = &self->queue [i];
         switch (state_sync_after_snapshot (self->policy, &self->sync, update)) {
             case SYNC_APPLY:
-                merge_patch_apply (&self->value, update->state);
+                s_patch (self, update->state);
                 self->sync.seq = update->seq;
                 applied++;
                 break;
@@ -628,6 +691,7 @@ state_in_destroy (state_in_t **self_p)
     cJSON_Delete (self->value);
     wire_arena_destroy (&self->arena);
     backoff_destroy (&self->pace);
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }
