@@ -239,6 +239,9 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
     cJSON_ArrayForEach (item, model->creation) {
         if (s_in_list (s_positive_keys, item->string) && item->valuedouble < 1)
             return err_set (err, "%s: '%s' must be at least 1, got %g", sub_where, item->string, item->valuedouble);
+        if (strcmp (item->string, "workers") == 0 && item->valuedouble > MODELS_WORKERS_MAX)
+            return err_set (err, "%s: 'workers' must be at most %d (handler threads), got %g", sub_where,
+                            MODELS_WORKERS_MAX, item->valuedouble);
         if (strcmp (item->string, "on_full") == 0 && strcmp (item->valuestring, "block")
         &&  strcmp (item->valuestring, "drop"))
             return err_set (err, "%s: 'on_full' must be \"block\" or \"drop\", got \"%s\"", sub_where, item->valuestring);
