@@ -82,7 +82,7 @@ typedef struct {
 
     int stop_fd;                //  readable once a stop was asked for
     int signal_fd;              //  the signalfd of SIGINT/SIGTERM: polled, never read, by a
-                                //  wait on the loop thread, to see a stop the loop has not seen
+                                //  wait (a handler's request), to see a stop the loop has not read yet
 } host_t;
 
 static inline void

@@ -41,7 +41,6 @@ struct _replyer_t {
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
     struct s_job *spare;        //  jobs whose reply went, for the next requests (loop thread)
-    int in_flight;              //  jobs handed to the host and not yet back (loop thread)
 };
 
 //  One request on its way: taken in on the loop, answered on a handler
@@ -278,7 +277,6 @@ s_done (host_job_t *host_job)
     cJSON_free (job->reply);
     job->reply = NULL;
     zmq_msg_close (&job->msg);
-    self->in_flight--;
     job->next = self->spare;
     self->spare = job;
 }
@@ -315,7 +313,6 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         job->job.work = s_work;
         job->job.done = s_done;
         job->job.received_at = zclock_mono ();
-        self->in_flight++;
         host_submit (self->host, self->model, &job->job);
         if (host_stopping (self->host))
             break;
