@@ -33,6 +33,7 @@
     @end
 */
 #include <pthread.h>
+#include <stdatomic.h>
 #include "state_in.h"
 #include "envelope.h"
 #include "frames.h"
@@ -65,7 +66,9 @@ typedef struct {
 typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
 
 struct _state_in_t {
-    pthread_mutex_t lock;       //  guards value while the loop changes it (state_in_copy reads it elsewhere)
+    pthread_mutex_t lock;       //  guards value and notify_wf (read on handler threads too)
+    char notify_wf [256];       //  the workflow id of the last update on_update is told of
+    void *notify;               //  the on_update job (s_notify_t), made at the first update; owned
     const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
@@ -249,13 +252,16 @@ s_queue_push (state_in_t *self, state_update_t *update, size_t size)
     memset (update, 0, sizeof *update);
 }
 
-//  An on_update call on its way: the handler gets a copy of the value as
-//  it was after this update, on the service's handler thread.
+//  The on_update call of this state: one job, reused. The handler gets a
+//  copy of the value taken when its call starts, so updates applied while
+//  a call waits in the queue are folded into it: the loop copies nothing
+//  per update and a flood of updates cannot flood the handler thread.
 typedef struct {
     host_job_t job;             //  first: the host hands this pointer back
     state_in_t *state;
-    cJSON *value;               //  owned
-    char workflow_id [256];     //  "" if none
+    atomic_bool started;        //  the work has taken its copy (set on the handler thread)
+    bool queued;                //  with the host (loop thread)
+    bool again;                 //  an update came after the copy was taken (loop thread)
 } s_notify_t;
 
 static void
@@ -264,21 +270,42 @@ s_notify_work (host_job_t *host_job, wire_arena_t *arena)
     (void) arena;
     s_notify_t *job = (s_notify_t *) host_job;
     state_in_t *self = job->state;
+    char workflow_id [sizeof self->notify_wf];
+    atomic_store (&job->started, true);
+    pthread_mutex_lock (&self->lock);
+    cJSON *value = cJSON_Duplicate (self->value, true);
+    memcpy (workflow_id, self->notify_wf, sizeof workflow_id);
+    pthread_mutex_unlock (&self->lock);
+    if (!value) {
+        log_error ("%s: out of memory: on_update not called", self->model->name);
+        return;
+    }
     cJSON *returned = NULL;
     char why [ERR_LEN];
-    if (host_call (self->host, self->on_update, job->value, *job->workflow_id? job->workflow_id: NULL, NULL, 0,
+    if (host_call (self->host, self->on_update, value, *workflow_id? workflow_id: NULL, NULL, 0,
                    &returned, why))
         log_warning ("%s: on_update failed: %s", self->model->name, why);
     cJSON_Delete (returned);
+    cJSON_Delete (value);
     log_set_workflow_id (NULL);
+}
+
+static void
+s_notify_submit (s_notify_t *job)
+{
+    job->queued = true;
+    job->again = false;
+    atomic_store (&job->started, false);
+    host_submit (job->state->host, job->state->model, &job->job);
 }
 
 static void
 s_notify_done (host_job_t *host_job)
 {
     s_notify_t *job = (s_notify_t *) host_job;
-    cJSON_Delete (job->value);
-    free (job);
+    job->queued = false;
+    if (job->again && !job->job.cancelled)
+        s_notify_submit (job);
 }
 
 static void
@@ -286,20 +313,25 @@ s_notify (state_in_t *self, const char *workflow_id)
 {
     if (!self->on_update)
         return;
-    s_notify_t *job = calloc (1, sizeof *job);
-    if (job)
-        job->value = cJSON_Duplicate (self->value, true);
-    if (!job || !job->value) {
-        free (job);
-        log_error ("%s: out of memory: on_update not called for an update", self->model->name);
-        return;
+    pthread_mutex_lock (&self->lock);
+    snprintf (self->notify_wf, sizeof self->notify_wf, "%s", workflow_id? workflow_id: "");
+    pthread_mutex_unlock (&self->lock);
+    s_notify_t *job = self->notify;
+    if (!job) {
+        job = self->notify = calloc (1, sizeof *job);
+        if (!job) {
+            log_error ("%s: out of memory: on_update not called for an update", self->model->name);
+            return;
+        }
+        job->state = self;
+        job->job.work = s_notify_work;
+        job->job.done = s_notify_done;
     }
-    job->state = self;
-    job->job.work = s_notify_work;
-    job->job.done = s_notify_done;
-    job->job.received_at = zclock_mono ();
-    snprintf (job->workflow_id, sizeof job->workflow_id, "%s", workflow_id? workflow_id: "");
-    host_submit (self->host, self->model, &job->job);
+    if (!job->queued)
+        s_notify_submit (job);
+    else if (atomic_load (&job->started))
+        job->again = true;          //  the call under way has an older copy: one more after it
+    //  else: the queued call has not copied the value yet; it will see this update
 }
 
 //  Replaces the value with `state` (a whole value, borrowed) at epoch/seq.
@@ -691,6 +723,7 @@ state_in_destroy (state_in_t **self_p)
     cJSON_Delete (self->value);
     wire_arena_destroy (&self->arena);
     backoff_destroy (&self->pace);
+    free (self->notify);            //  the host has run its done before (handler threads end first)
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
