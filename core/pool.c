@@ -38,9 +38,10 @@ struct _pool_t {
     s_thread_t *thread;
 };
 
-//  Puts a job on the completion list; wakes the loop if the list was empty.
-//  Called with the lock held.
-static void
+//  Puts a job on the completion list. Called with the lock held. Returns
+//  true if the list was empty: the caller then wakes the loop (s_wake_loop)
+//  once it has let go of the lock, so the loop does not wake into a held lock.
+static bool
 s_finish_locked (pool_t *self, host_job_t *job)
 {
     job->next = NULL;
@@ -51,11 +52,15 @@ s_finish_locked (pool_t *self, host_job_t *job)
         self->done_head = job;
     self->done_tail = job;
     self->finished++;
-    if (was_empty) {
-        uint64_t one = 1;
-        ssize_t rc = write (self->fd, &one, sizeof one);
-        (void) rc;              //  only fails when the counter is full: readable anyway
-    }
+    return was_empty;
+}
+
+static void
+s_wake_loop (pool_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->fd, &one, sizeof one);
+    (void) rc;                  //  only fails when the counter is full: readable anyway
 }
 
 static void *
@@ -84,7 +89,11 @@ s_thread (void *arg)
         pthread_mutex_lock (&self->lock);
         me->job = NULL;
         self->running--;
-        s_finish_locked (self, job);
+        if (s_finish_locked (self, job)) {
+            pthread_mutex_unlock (&self->lock);
+            s_wake_loop (self);
+            pthread_mutex_lock (&self->lock);
+        }
     }
     pthread_mutex_unlock (&self->lock);
     return NULL;
@@ -143,10 +152,11 @@ pool_submit (pool_t *self, host_job_t *job)
 {
     job->next = NULL;
     job->cancelled = false;
+    bool wake_loop = false, wake_thread = false;
     pthread_mutex_lock (&self->lock);
     if (self->closed) {
         job->cancelled = true;
-        s_finish_locked (self, job);
+        wake_loop = s_finish_locked (self, job);
     }
     else {
         if (self->tail)
@@ -155,9 +165,15 @@ pool_submit (pool_t *self, host_job_t *job)
             self->head = job;
         self->tail = job;
         self->queued++;
-        pthread_cond_signal (&self->wake);
+        wake_thread = true;     //  cheap without a waiter: glibc then makes no syscall
     }
     pthread_mutex_unlock (&self->lock);
+    //  Signalled after the unlock, so the woken thread does not block on
+    //  the lock still held here.
+    if (wake_thread)
+        pthread_cond_signal (&self->wake);
+    if (wake_loop)
+        s_wake_loop (self);
 }
 
 int
@@ -185,15 +201,18 @@ pool_close (pool_t *self)
 {
     pthread_mutex_lock (&self->lock);
     self->closed = true;
+    bool wake_loop = false;
     while (self->head) {
         host_job_t *job = self->head;
         self->head = job->next;
         job->cancelled = true;
-        s_finish_locked (self, job);
+        wake_loop |= s_finish_locked (self, job);
     }
     self->tail = NULL;
     self->queued = 0;
     pthread_mutex_unlock (&self->lock);
+    if (wake_loop)
+        s_wake_loop (self);
 }
 
 int
