@@ -43,7 +43,9 @@ struct _host_job_t {
     host_work_fn *work;
     host_done_fn *done;
     int64_t received_at;        //  zclock_mono () when the loop took the message in
-    bool cancelled;             //  set by the host: done without work
+    bool done_anywhere;         //  done is thread-safe and needs no loop: it then runs on the
+                                //  handler thread right after work, and the loop is not woken
+    bool cancelled;             //  set by the host: done without work (then always on the loop)
     host_job_t *next;           //  the host's, while it holds the job
 };
 

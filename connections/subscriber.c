@@ -22,9 +22,9 @@ struct _subscriber_t {
     char *endpoint;             //  connecting: where it links again after a drop; NULL when it binds
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
-    pthread_mutex_t lock;       //  guards faults: several handler threads may count
+    pthread_mutex_t lock;       //  guards faults and spare: handler threads count and give jobs back
     uint64_t faults [FAULT_COUNT];
-    struct s_job *spare;        //  handled jobs, for the next messages (loop thread)
+    struct s_job *spare;        //  handled jobs, for the next messages
 };
 
 //  One message on its way to the handler.
@@ -124,14 +124,18 @@ s_work (host_job_t *host_job, wire_arena_t *arena)
     s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body));
 }
 
+//  host_done_fn, done_anywhere: on the handler thread right after the
+//  work (or on the loop for a cancelled job), so no loop wake-up per message.
 static void
 s_done (host_job_t *host_job)
 {
     s_job_t *job = (s_job_t *) host_job;
     subscriber_t *self = job->subscriber;
     zmq_msg_close (&job->body);
+    pthread_mutex_lock (&self->lock);
     job->next = self->spare;
     self->spare = job;
+    pthread_mutex_unlock (&self->lock);
 }
 
 static int
@@ -152,13 +156,19 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             break;
         }
         s_job_t *job = NULL;
-        if (count == 2 && !(job = self->spare) && !(job = calloc (1, sizeof *job)))
+        if (count == 2) {
+            pthread_mutex_lock (&self->lock);
+            if ((job = self->spare))
+                self->spare = job->next;
+            pthread_mutex_unlock (&self->lock);
+        }
+        if (count == 2 && !job && !(job = calloc (1, sizeof *job)))
             log_error ("%s: out of memory: a message is lost", self->model->name);
         else if (count == 2) {
-            self->spare = job->next;
             job->subscriber = self;
             job->job.work = s_work;
             job->job.done = s_done;
+            job->job.done_anywhere = true;
             job->job.received_at = zclock_mono ();
             zmq_msg_init (&job->body);
             zmq_msg_move (&job->body, &frames [1]);

@@ -86,10 +86,13 @@ s_thread (void *arg)
         me->job = job;
         pthread_mutex_unlock (&self->lock);
         self->run (job, me->data);
+        bool done_here = job->done_anywhere;
+        if (done_here)
+            job->done (job);    //  may free the job: not touched after this
         pthread_mutex_lock (&self->lock);
         me->job = NULL;
         self->running--;
-        if (s_finish_locked (self, job)) {
+        if (!done_here && s_finish_locked (self, job)) {
             pthread_mutex_unlock (&self->lock);
             s_wake_loop (self);
             pthread_mutex_lock (&self->lock);

@@ -4,7 +4,9 @@
     N threads take jobs (host_job_t, connections/host.h) from one queue in
     the order they came and run each job's work; a finished job goes on a
     completion list, and the pool's eventfd becomes readable, so the loop
-    thread (which polls pool_fd) runs each job's done. One thread keeps
+    thread (which polls pool_fd) runs each job's done (or, for a job with
+    done_anywhere, the pool thread runs it at once and the loop is not
+    woken: a subscriber's message needs nothing of the loop). One thread keeps
     arrival order; N threads run up to N jobs at once. The queue and the
     completion list are intrusive (host_job_t.next): the pool allocates
     nothing per job, and one eventfd write wakes the loop for a whole batch.

@@ -137,6 +137,48 @@ test_one_thread_keeps_order (void **state)
     assert_null (pool);
 }
 
+//  A job with done_anywhere completes on its handler thread: nothing for
+//  the loop to run, no wake-up.
+static void
+s_done_locked (host_job_t *host_job)
+{
+    pthread_mutex_lock (&s_lock);
+    s_done_fn (host_job);
+    pthread_cond_broadcast (&s_changed);
+    pthread_mutex_unlock (&s_lock);
+}
+
+static void
+test_done_anywhere_runs_on_the_handler_thread (void **state)
+{
+    (void) state;
+    s_reset ();
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    s_job_t job = { .index = 1, .job = { .work = s_work_record, .done = s_done_locked, .done_anywhere = true } };
+    pool_submit (pool, &job.job);
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    pthread_mutex_lock (&s_lock);
+    while (!job.done && zclock_mono () < end) {
+        pthread_mutex_unlock (&s_lock);
+        zclock_sleep (5);
+        pthread_mutex_lock (&s_lock);
+    }
+    pthread_mutex_unlock (&s_lock);
+    assert_true (job.done && job.worked);
+    assert_false (pthread_equal (job.done_on, pthread_self ()));
+    struct pollfd item = { .fd = pool_fd (pool), .events = POLLIN };
+    assert_int_equal (poll (&item, 1, 0), 0);           //  the loop was not woken
+    assert_int_equal (pool_complete (pool), 0);
+    //  The thread counts the job done just after its done returned.
+    end = zclock_mono () + S_WAIT_MS;
+    while (pool_busy (pool) && zclock_mono () < end)
+        zclock_sleep (1);
+    assert_int_equal (pool_busy (pool), 0);
+    assert_int_equal (pool_destroy (&pool, 1000), 0);
+}
+
 static void
 test_n_threads_run_n_at_once (void **state)
 {
@@ -223,6 +265,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_one_thread_keeps_order),
+        cmocka_unit_test (test_done_anywhere_runs_on_the_handler_thread),
         cmocka_unit_test (test_n_threads_run_n_at_once),
         cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
     };
