@@ -165,9 +165,13 @@ s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id
 {
     const char *message_id = s_message_id_for (ctx, conn, given_id);
     cJSON *returned = NULL;
+    int rc;
+    //  No attempt once the handled message's time is gone (SPEC §8); a
+    //  durable send is stored all the same (it carries no deadline).
     if (ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable)
-        return err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
-    int rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, &returned, why);
+        rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
+    else
+        rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, &returned, why);
     if (rc == 0) {
         if (conn->fallback_streak) {
             log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
