@@ -6,8 +6,13 @@
     in by core/dispatch.c. The host outlives every connection and state it
     was given to.
 
-    Threads: the calls are made on the loop thread (host_call runs the
-    handler there); stop_fd and signal_fd may be polled from any thread.
+    Threads: a connection takes in a message on the loop thread and hands
+    it to a handler thread as a host_job_t (host_submit): the job's work
+    runs there (decode, host_call, render the reply), then its done runs on
+    the loop thread (send the reply, free the job). host_call and
+    host_workflow_id are called from the job's work, on its handler thread;
+    the other calls on the loop thread. stop_fd and signal_fd may be polled
+    from any thread.
 */
 #ifndef HOST_H_INCLUDED
 #define HOST_H_INCLUDED
@@ -15,25 +20,56 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include "models.h"
 #include "svcfw.h"
+#include "wire.h"
 
 #define HOST_PATH_LEN 4096      //  room for a store file's path
+
+typedef struct _host_job_t host_job_t;
+
+//  A job's work, on a handler thread: `arena` is that thread's, reset by
+//  the work before it returns.
+typedef void (host_work_fn) (host_job_t *job, wire_arena_t *arena);
+//  A job's completion, on the loop thread: after its work, or instead of
+//  it when job->cancelled (the service stopped first). May free the job.
+typedef void (host_done_fn) (host_job_t *job);
+
+//  One inbound message on its way to a handler. The connection allocates
+//  it (usually as the first member of its own struct) and gets it back in
+//  done; the host only links it into queues.
+struct _host_job_t {
+    host_work_fn *work;
+    host_done_fn *done;
+    int64_t received_at;        //  zclock_mono () when the loop took the message in
+    bool done_anywhere;         //  done is thread-safe and needs no loop: it then runs on the
+                                //  handler thread right after work, and the loop is not woken
+    bool cancelled;             //  set by the host: done without work (then always on the loop)
+    host_job_t *next;           //  the host's, while it holds the job
+};
 
 typedef struct {
     void *arg;                  //  passed to every call
 
+    //  Hands a job to the handler threads of `model`'s entry (its own pool
+    //  with "workers", else the service's default one). The job comes back
+    //  through its done, on the loop thread, whatever happens.
+    void (*submit) (void *arg, const model_t *model, host_job_t *job);
+
     //  Calls `handler` for an inbound message: sets the message's workflow
     //  id (NULL: a fresh one is made) for the handler's sends and log lines,
     //  and its "message_id" (NULL: none), which the handler reads with
-    //  svcfw_message_id and which names its durable sends. Returns 0 with
+    //  svcfw_message_id and which names its durable sends, and its deadline
+    //  (zclock_mono ms; 0: none), which bounds the handler's own requests.
+    //  Returns 0 with
     //  *return_args a fresh object or NULL (the caller owns it), or -1 with
     //  the handler's svcfw_fail text (or a default) in err.
     int (*call) (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
-                 const char *message_id, cJSON **return_args, char *err);
+                 const char *message_id, int64_t deadline, cJSON **return_args, char *err);
 
-    //  The workflow id of the message being handled, or NULL. Borrowed;
-    //  valid until the next call.
+    //  The workflow id of the message the calling thread handles, or NULL.
+    //  Borrowed; valid until that thread's next call.
     const char *(*workflow_id) (void *arg);
 
     //  The path of an entry's store file (kind "outbox" or "inbox"): the
@@ -48,14 +84,20 @@ typedef struct {
 
     int stop_fd;                //  readable once a stop was asked for
     int signal_fd;              //  the signalfd of SIGINT/SIGTERM: polled, never read, by a
-                                //  wait on the loop thread, to see a stop the loop has not seen
+                                //  wait (a handler's request), to see a stop the loop has not read yet
 } host_t;
+
+static inline void
+host_submit (const host_t *host, const model_t *model, host_job_t *job)
+{
+    host->submit (host->arg, model, job);
+}
 
 static inline int
 host_call (const host_t *host, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
-           const char *message_id, cJSON **return_args, char *err)
+           const char *message_id, int64_t deadline, cJSON **return_args, char *err)
 {
-    return host->call (host->arg, handler, args, workflow_id, message_id, return_args, err);
+    return host->call (host->arg, handler, args, workflow_id, message_id, deadline, return_args, err);
 }
 
 static inline const char *

@@ -18,6 +18,7 @@
     svcfw_message_id (docs/resilience.md).
     @end
 */
+#include <pthread.h>
 #include "replyer.h"
 #include "envelope.h"
 #include "uuid.h"
@@ -35,13 +36,26 @@ struct _replyer_t {
     zsock_t *sock;
     zloop_t *loop;              //  set while attached
     size_t max_bytes;           //  larger requests get too_large
+    pthread_mutex_t lock;       //  guards faults and the inbox: several handler threads answer
     uint64_t faults [FAULT_COUNT];
-    wire_arena_t *arena;        //  each message is parsed into it, reset after
     inbox_t *inbox;             //  "dedupe": the ids answered, with their replies
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
+    struct s_job *spare;        //  jobs whose reply went, for the next requests (loop thread)
 };
+
+//  One request on its way: taken in on the loop, answered on a handler
+//  thread, its reply sent on the loop along its route.
+typedef struct s_job {
+    host_job_t job;             //  first: the host hands this pointer back
+    replyer_t *replyer;
+    zmq_msg_t msg;              //  the request's first body frame
+    route_t *route;             //  where the reply goes; owned
+    bool multi_frame;           //  the request had more than one body frame
+    char *reply;                //  the reply text (cJSON_free), made by the work
+    struct s_job *next;         //  in replyer->spare
+} s_job_t;
 
 #define S_PRUNE_EVERY 1000      //  recorded ids between prunes of the inbox
 
@@ -117,11 +131,9 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
-    self->arena = wire_arena_new ();
+    pthread_mutex_init (&self->lock, NULL);
     self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
-    if (!self->arena || !self->sock) {
-        if (!self->arena)
-            err_set (err, "%s: out of memory", model->where);
+    if (!self->sock) {
         replyer_destroy (&self);
         return NULL;
     }
@@ -133,10 +145,19 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     return self;
 }
 
-//  Answers one request of `size` bytes; returns the reply text (fresh,
-//  cJSON_free) and sets *fault to what went wrong, if anything.
+static void
+s_fault (replyer_t *self, fault_t fault, const char *why)
+{
+    pthread_mutex_lock (&self->lock);
+    fault_log (self->model->name, self->faults, fault, why);
+    pthread_mutex_unlock (&self->lock);
+}
+
+//  Answers one request of `size` bytes received at `received_at`; returns
+//  the reply text (fresh, cJSON_free). A handler thread.
 static char *
-s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
+s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, bool multi_frame,
+          int64_t received_at)
 {
     char why [ERR_LEN];
     const char *name = self->model->name;
@@ -151,9 +172,17 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
         snprintf (why, sizeof why, "request of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
     }
     else
-        fault = envelope_decode_wire (self->arena, data, size, &env, why);
+        fault = envelope_decode_wire (arena, data, size, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
+    //  The deadline is checked when the handler would start (SPEC §8), so
+    //  a request its caller gave up on (or retried) is not handled again.
+    int64_t deadline = env.deadline_ms? received_at + env.deadline_ms: 0;
+    if (fault == FAULT_NONE && deadline && zclock_mono () >= deadline) {
+        fault = FAULT_DEADLINE_EXCEEDED;
+        snprintf (why, sizeof why, "its deadline_ms %" PRId64 " ran out %" PRId64 " ms after it came in, "
+                  "before the handler started; not handled", env.deadline_ms, zclock_mono () - received_at);
+    }
     if (fault) {
         //  A message we cannot read may carry no id: make one, so its log
         //  line and the error reply can be matched.
@@ -164,10 +193,10 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
             workflow_id = made;
         }
         log_set_workflow_id (workflow_id);
-        fault_log (name, self->faults, fault, why);
+        s_fault (self, fault, why);
         char *reply = envelope_error (fault, why, workflow_id);
         envelope_clear (&env);
-        wire_arena_reset (self->arena);
+        wire_arena_reset (arena);
         log_set_workflow_id (NULL);
         return reply;
     }
@@ -175,19 +204,26 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
     cJSON *returned = NULL;
     char *reply;
     bool dedupe = self->inbox && env.message_id;
-    if (dedupe && (reply = s_inbox_reply (self, env.message_id, env.workflow_id))) {
-        metrics_message (self->metrics, true, METRICS_OK);
-        envelope_clear (&env);
-        wire_arena_reset (self->arena);
-        log_set_workflow_id (NULL);
-        return reply;
+    if (dedupe) {
+        pthread_mutex_lock (&self->lock);
+        reply = s_inbox_reply (self, env.message_id, env.workflow_id);
+        pthread_mutex_unlock (&self->lock);
+        if (reply) {
+            metrics_message (self->metrics, true, METRICS_OK);
+            envelope_clear (&env);
+            wire_arena_reset (arena);
+            log_set_workflow_id (NULL);
+            return reply;
+        }
     }
     int64_t started = metrics_handler_begin (self->metrics);
-    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id,
+    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id, deadline,
                             &returned, why);
     metrics_handler_end (self->metrics, started);
     if (failed) {
+        pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
+        pthread_mutex_unlock (&self->lock);
         metrics_message (self->metrics, true, METRICS_HANDLER_FAILED);
         log_warning ("%s: handler failed: %s", name, why);
         reply = envelope_error (FAULT_HANDLER_FAILED, why, host_workflow_id (self->host));
@@ -197,15 +233,20 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
             returned = cJSON_CreateObject ();
         char detail [ERR_LEN];
         if (type_validate (self->model->returns, returned, detail)) {
+            pthread_mutex_lock (&self->lock);
             self->faults [FAULT_INVALID_RETURN]++;
+            pthread_mutex_unlock (&self->lock);
             metrics_message (self->metrics, true, METRICS_INVALID_RETURN);
             snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
             log_error ("%s: %s", name, why);
             reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
         }
         else {
-            if (dedupe)
+            if (dedupe) {
+                pthread_mutex_lock (&self->lock);
                 s_inbox_record (self, env.message_id, returned);
+                pthread_mutex_unlock (&self->lock);
+            }
             reply = envelope_reply (returned, host_workflow_id (self->host));
             metrics_message (self->metrics, true, METRICS_OK);
             log_debug ("%s: replied", name);
@@ -213,9 +254,41 @@ s_answer (replyer_t *self, const void *data, size_t size, bool multi_frame)
     }
     cJSON_Delete (returned);
     envelope_clear (&env);
-    wire_arena_reset (self->arena);
+    wire_arena_reset (arena);
     log_set_workflow_id (NULL);
     return reply;
+}
+
+//  host_work_fn: answers the request on a handler thread.
+static void
+s_work (host_job_t *host_job, wire_arena_t *arena)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    replyer_t *self = job->replyer;
+    job->reply = s_answer (self, arena, zmq_msg_data (&job->msg), zmq_msg_size (&job->msg), job->multi_frame,
+                           job->job.received_at);
+    if (!job->reply)
+        job->reply = envelope_error (FAULT_HANDLER_FAILED, "out of memory", NULL);
+}
+
+//  host_done_fn: sends the reply along its route (loop thread); keeps the
+//  job for a later request. A cancelled job (the service stopped before
+//  its handler started) goes unanswered, as a request to a stopped service.
+static void
+s_done (host_job_t *host_job)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    replyer_t *self = job->replyer;
+    if (!job->job.cancelled && self->sock
+    &&  (!job->reply || route_send (zsock_resolve (self->sock), &job->route, job->reply, strlen (job->reply)) < 0))
+        log_error ("%s: cannot send the reply: %s", self->model->name,
+                   job->reply? zmq_strerror (zmq_errno ()): "out of memory");
+    route_destroy (&job->route);
+    cJSON_free (job->reply);
+    job->reply = NULL;
+    zmq_msg_close (&job->msg);
+    job->next = self->spare;
+    self->spare = job;
 }
 
 static int
@@ -226,29 +299,31 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     void *handle = zsock_resolve (reader);
     for (int served = 0; served < S_BATCH; served++) {
         //  Every request with a route is answered once, whatever its frames.
-        zmq_msg_t msg;
-        zmq_msg_init (&msg);
-        route_t *route;
-        char why [ERR_LEN];
-        int frames = route_recv (handle, &route, &msg, 1, ZMQ_DONTWAIT, why);
-        if (frames == 0) {
-            zmq_msg_close (&msg);
+        s_job_t *job = self->spare;
+        if (job)
+            self->spare = job->next;
+        else if (!(job = calloc (1, sizeof *job))) {
+            log_error ("%s: out of memory for a request; it waits in the socket", self->model->name);
             break;
         }
-        if (frames < 0) {
-            zmq_msg_close (&msg);
-            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+        zmq_msg_init (&job->msg);
+        char why [ERR_LEN];
+        int frames = route_recv (handle, &job->route, &job->msg, 1, ZMQ_DONTWAIT, why);
+        if (frames <= 0) {
+            zmq_msg_close (&job->msg);
+            job->next = self->spare;
+            self->spare = job;
+            if (frames == 0)
+                break;
+            s_fault (self, FAULT_BAD_FRAMES, why);
             continue;
         }
-        char *reply = s_answer (self, zmq_msg_data (&msg), zmq_msg_size (&msg), frames > 1);
-        zmq_msg_close (&msg);
-        if (!reply)
-            reply = envelope_error (FAULT_HANDLER_FAILED, "out of memory", NULL);
-        if (!reply || route_send (handle, &route, reply, strlen (reply)) < 0)
-            log_error ("%s: cannot send the reply: %s", self->model->name,
-                       reply? zmq_strerror (zmq_errno ()): "out of memory");
-        route_destroy (&route);
-        cJSON_free (reply);
+        job->replyer = self;
+        job->multi_frame = frames > 1;
+        job->job.work = s_work;
+        job->job.done = s_done;
+        job->job.received_at = zclock_mono ();
+        host_submit (self->host, self->model, &job->job);
         if (host_stopping (self->host))
             break;
     }
@@ -270,10 +345,16 @@ replyer_destroy (replyer_t **self_p)
     if (!self_p || !*self_p)
         return;
     replyer_t *self = *self_p;
+    //  The host has run every job's done before (its threads ended first).
     if (self->loop)
         zloop_reader_end (self->loop, self->sock);
     zsock_destroy (&self->sock);
-    wire_arena_destroy (&self->arena);
+    while (self->spare) {
+        s_job_t *next = self->spare->next;
+        free (self->spare);
+        self->spare = next;
+    }
+    pthread_mutex_destroy (&self->lock);
     if (self->inbox && self->repeats)
         log_info ("%s: the inbox answered %" PRIu64 " repeats in this run", self->model->name, self->repeats);
     inbox_destroy (&self->inbox);

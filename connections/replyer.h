@@ -1,9 +1,12 @@
 /*  replyer.h - a ROUTER socket that answers every request, even a malformed one.
 
-    Each request is decoded, validated against the model's arguments, handed
-    to the handler, and its return args validated against the return model;
-    any fault becomes an error reply (SPEC §6), so no requester waits on a
-    failure, and the fault is counted and logged. REQ clients and DEALER
+    Each request is taken in on the loop with its route and handed to a
+    handler thread (host_submit), where it is decoded, validated against the
+    model's arguments, checked against its deadline_ms, handed to the
+    handler, and its return args validated against the return model; any
+    fault becomes an error reply (SPEC §6), so no requester waits on a
+    failure, and the fault is counted and logged. The reply is sent on the
+    loop along the request's route, in whatever order replies are ready. REQ clients and DEALER
     clients that send REQ's empty delimiter frame are served alike; a
     message without that routing envelope cannot be answered and is dropped
     as bad_frames (route.h).

@@ -52,6 +52,7 @@ struct _requester_t {
     wire_buffer_t args_text;    //  durable: the args printed for the outbox
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h)
     metrics_outcome_t outcome;  //  the last request's, for metrics_request
+    wire_buffer_t attempt_text; //  the request of one attempt, with its deadline_ms
 };
 
 #define S_DURABLE_BACKOFF_MS 100    //  a durable requester's first backoff ceiling, by default
@@ -233,7 +234,7 @@ s_backoff_wait (requester_t *self, int attempt, int64_t *grace_end)
 
 static int
 s_request (requester_t *self, const cJSON *args, const char *workflow_id,
-           const char *message_id, cJSON **return_args, char *err)
+           const char *message_id, int64_t deadline, cJSON **return_args, char *err)
 {
     *return_args = NULL;
     const char *name = self->model->name;
@@ -261,12 +262,23 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
     int rc = -1;
     bool answered = false;
     char open_why [ERR_LEN] = "";       //  the breaker's reason, once it refuses
+    bool expired = false;               //  the caller's deadline passed before an attempt
 
     while (attempt < self->attempts && !answered && !(grace_end && attempt > 0)) {
         if (attempt > 0)
             s_backoff_wait (self, attempt, &grace_end);
         if (grace_end && attempt > 0)
             break;
+        int wait_ms = self->timeout_ms;
+        if (deadline) {
+            int64_t left = deadline - zclock_mono ();
+            if (left <= 0) {
+                expired = true;
+                break;
+            }
+            if (left < wait_ms)
+                wait_ms = (int) left;
+        }
         if (self->breaker && !breaker_allow (self->breaker, open_why))
             break;
         attempt++;
@@ -292,7 +304,13 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
         while (self->monitor && sock_monitor_event (self->monitor, peer, sizeof peer))
             ;                           //  drops before this attempt
         void *handle = zsock_resolve (self->sock);
-        if (zmq_send (handle, text, len, ZMQ_DONTWAIT) < 0) {
+        if (envelope_add_deadline (&self->attempt_text, text, len, wait_ms)) {
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: out of memory",
+                              used? "; ": "", attempt);
+            if (used >= sizeof causes) used = sizeof causes - 1;
+            continue;
+        }
+        if (zmq_send (handle, self->attempt_text.data, self->attempt_text.len, ZMQ_DONTWAIT) < 0) {
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: cannot send: %s",
                               used? "; ": "", attempt, zmq_strerror (zmq_errno ()));
             s_close (self);
@@ -301,11 +319,11 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                 breaker_record (self->breaker, false);
             continue;
         }
-        int64_t deadline = zclock_mono () + self->timeout_ms;
+        int64_t wait_end = zclock_mono () + wait_ms;
         bool replied = false, dropped = false, refused = false;
         while (true) {
             int64_t now = zclock_mono ();
-            int64_t end = grace_end && grace_end < deadline? grace_end: deadline;
+            int64_t end = grace_end && grace_end < wait_end? grace_end: wait_end;
             if (now >= end)
                 break;
             zmq_pollitem_t items [] = {
@@ -365,10 +383,11 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                          attempt, self->attempts, cap, self->max_bytes);
         }
         else {
-            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s",
-                              used? "; ": "", attempt, self->timeout_ms, grace_end? " (stopping)": "");
+            used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: no reply within %d ms%s%s",
+                              used? "; ": "", attempt, wait_ms, wait_ms < self->timeout_ms? " (the deadline's rest)": "",
+                              grace_end? " (stopping)": "");
             log_warning ("%s: no reply from %s within %d ms (attempt %d of %d)", name, self->endpoint,
-                         self->timeout_ms, attempt, self->attempts);
+                         wait_ms, attempt, self->attempts);
         }
         if (used >= sizeof causes)
             used = sizeof causes - 1;
@@ -377,8 +396,11 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
             breaker_record (self->breaker, false);
     }
     if (!answered)
-        self->outcome = *open_why? METRICS_CIRCUIT_OPEN: METRICS_TIMEOUT;
-    if (!answered && *open_why && attempt == 0)
+        self->outcome = expired? METRICS_DEADLINE_EXCEEDED: *open_why? METRICS_CIRCUIT_OPEN: METRICS_TIMEOUT;
+    if (!answered && expired)
+        err_set (err, "%s (%s): deadline_exceeded: the message's deadline passed after %d attempt%s%s%s", name,
+                 self->endpoint, attempt, attempt == 1? "": "s", used? ": ": "", causes);
+    else if (!answered && *open_why && attempt == 0)
         err_set (err, "%s (%s): %s", name, self->endpoint, open_why);
     else if (!answered && *open_why)
         err_set (err, "%s (%s): no reply after %d attempt%s of %d (retries %d): %s; attempt %d: not made: %s",
@@ -393,10 +415,10 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
 
 int
 requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
-                   const char *message_id, cJSON **return_args, char *err)
+                   const char *message_id, int64_t deadline, cJSON **return_args, char *err)
 {
     int64_t started = metrics_now ();
-    int rc = s_request (self, args, workflow_id, message_id, return_args, err);
+    int rc = s_request (self, args, workflow_id, message_id, deadline, return_args, err);
     metrics_request (self->metrics, self->outcome, started);
     if (self->breaker)
         metrics_circuit (self->metrics, (int) breaker_state (self->breaker));
@@ -417,6 +439,7 @@ requester_destroy (requester_t **self_p)
     backoff_destroy (&self->backoff);
     breaker_destroy (&self->breaker);
     wire_buffer_free (&self->args_text);
+    wire_buffer_free (&self->attempt_text);
     free (self);
     *self_p = NULL;
 }

@@ -3,7 +3,9 @@
     Each request waits up to `timeout_ms` for its reply; on a timeout the
     socket is closed (dropping the lost request) and a fresh one sends again,
     `retries` times (re-sends after the first attempt; 0: try once), with an optional backoff between attempts and
-    an optional circuit breaker. A stop request ends the wait early.
+    an optional circuit breaker. A stop request ends the wait early. Each
+    attempt carries its wait as "deadline_ms" (SPEC §8), cut to what is
+    left of the caller's own deadline.
     A durable requester stores messages in an outbox instead (sender.h).
 */
 #ifndef REQUESTER_H_INCLUDED
@@ -28,9 +30,14 @@ requester_t *requester_new (const host_t *host, const model_t *model, const char
    `message_id` (may be NULL) goes into the envelope as "message_id".
    A durable requester instead stores the message (message_id required) in
    its outbox and returns 0 at once with *return_args NULL; storing an id
-   the outbox already holds is a no-op that also returns 0. */
+   the outbox already holds is a no-op that also returns 0.
+   `deadline` (zclock_mono ms; 0: none) bounds the whole call: each attempt
+   waits at most min(timeout_ms, the time left) and sends that wait as its
+   "deadline_ms"; no attempt starts once it has passed. A durable request
+   ignores it (a delivery carries no deadline: it is retried until it is
+   delivered). One call at a time per requester (the caller locks). */
 int requester_request (requester_t *self, const cJSON *args, const char *workflow_id,
-                       const char *message_id, cJSON **return_args, char *err);
+                       const char *message_id, int64_t deadline, cJSON **return_args, char *err);
 
 /* A durable requester's pending messages, or -1 (not durable, or the
    outbox cannot be read: logged). */

@@ -1,4 +1,10 @@
-/*  subscriber.c - a SUB socket that hands each published message to its handler. */
+/*  subscriber.c - a SUB socket that hands each published message to its handler.
+
+    Each message is taken in on the loop and handed to a handler thread
+    (host_submit) with its raw bytes; decoding, validation and the handler
+    call run there.
+*/
+#include <pthread.h>
 #include "subscriber.h"
 #include "envelope.h"
 #include "frames.h"
@@ -20,10 +26,19 @@ struct _subscriber_t {
     int relink_ms;              //  how long libzmq gets to link again by itself
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
+    pthread_mutex_t lock;       //  guards faults and spare: handler threads count and give jobs back
     uint64_t faults [FAULT_COUNT];
-    wire_arena_t *arena;        //  each message is parsed into it, reset after
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
+    struct s_job *spare;        //  handled jobs, for the next messages
 };
+
+//  One message on its way to the handler.
+typedef struct s_job {
+    host_job_t job;             //  first: the host hands this pointer back
+    subscriber_t *subscriber;
+    zmq_msg_t body;             //  the envelope frame
+    struct s_job *next;         //  in subscriber->spare
+} s_job_t;
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 
@@ -39,13 +54,11 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
-    self->arena = wire_arena_new ();
+    pthread_mutex_init (&self->lock, NULL);
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
     self->sock = sock_new (model, ZMQ_SUB, 0, self->max_bytes, err);
-    if (!self->arena || !self->sock) {
-        if (!self->arena)
-            err_set (err, "%s: out of memory", model->where);
+    if (!self->sock) {
         subscriber_destroy (&self);
         return NULL;
     }
@@ -68,7 +81,16 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
 }
 
 static void
-s_handle (subscriber_t *self, const void *data, size_t size)
+s_fault (subscriber_t *self, fault_t fault, const char *why)
+{
+    pthread_mutex_lock (&self->lock);
+    fault_log (self->model->name, self->faults, fault, why);
+    pthread_mutex_unlock (&self->lock);
+}
+
+//  Decodes, validates and handles one message. A handler thread.
+static void
+s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size)
 {
     char why [ERR_LEN];
     envelope_t env = { 0 };
@@ -78,30 +100,54 @@ s_handle (subscriber_t *self, const void *data, size_t size)
         snprintf (why, sizeof why, "message of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
     }
     else
-        fault = envelope_decode_wire (self->arena, data, size, &env, why);
+        fault = envelope_decode_wire (arena, data, size, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
         log_set_workflow_id (env.workflow_id);
-        fault_log (self->model->name, self->faults, fault, why);
+        s_fault (self, fault, why);
         envelope_clear (&env);
-        wire_arena_reset (self->arena);
+        wire_arena_reset (arena);
         log_set_workflow_id (NULL);
         return;
     }
     cJSON *returned = NULL;
+    //  A published message has no deadline: no one waits for it.
     int64_t started = metrics_handler_begin (self->metrics);
-    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, NULL, &returned, why);
+    int failed = host_call (self->host, self->handler, env.args, env.workflow_id, NULL, 0, &returned, why);
     metrics_handler_end (self->metrics, started);
     metrics_message (self->metrics, true, failed? METRICS_HANDLER_FAILED: METRICS_OK);
     if (failed) {
+        pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
+        pthread_mutex_unlock (&self->lock);
         log_warning ("%s: handler failed: %s", self->model->name, why);
     }
     cJSON_Delete (returned);        //  a subscriber has no one to reply to
     envelope_clear (&env);
-    wire_arena_reset (self->arena);
+    wire_arena_reset (arena);
     log_set_workflow_id (NULL);
+}
+
+static void
+s_work (host_job_t *host_job, wire_arena_t *arena)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body));
+}
+
+//  host_done_fn, done_anywhere: on the handler thread right after the
+//  work (or on the loop for a cancelled job), so no loop wake-up per message.
+static void
+s_done (host_job_t *host_job)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    subscriber_t *self = job->subscriber;
+    zmq_msg_close (&job->body);
+    pthread_mutex_lock (&self->lock);
+    job->next = self->spare;
+    self->spare = job;
+    pthread_mutex_unlock (&self->lock);
 }
 
 static int
@@ -121,13 +167,29 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             zmq_msg_close (&frames [1]);
             break;
         }
-        zmq_msg_t *body = &frames [1];
-        if (count == 2)
-            s_handle (self, zmq_msg_data (body), zmq_msg_size (body));
+        s_job_t *job = NULL;
+        if (count == 2) {
+            pthread_mutex_lock (&self->lock);
+            if ((job = self->spare))
+                self->spare = job->next;
+            pthread_mutex_unlock (&self->lock);
+        }
+        if (count == 2 && !job && !(job = calloc (1, sizeof *job)))
+            log_error ("%s: out of memory: a message is lost", self->model->name);
+        else if (count == 2) {
+            job->subscriber = self;
+            job->job.work = s_work;
+            job->job.done = s_done;
+            job->job.done_anywhere = true;
+            job->job.received_at = zclock_mono ();
+            zmq_msg_init (&job->body);
+            zmq_msg_move (&job->body, &frames [1]);
+            host_submit (self->host, self->model, &job->job);
+        }
         else {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
-            fault_log (self->model->name, self->faults, FAULT_BAD_FRAMES, why);
+            s_fault (self, FAULT_BAD_FRAMES, why);
         }
         zmq_msg_close (&frames [0]);
         zmq_msg_close (&frames [1]);
@@ -218,7 +280,12 @@ subscriber_destroy (subscriber_t **self_p)
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->sock);
     free (self->endpoint);
-    wire_arena_destroy (&self->arena);
+    while (self->spare) {
+        s_job_t *next = self->spare->next;
+        free (self->spare);
+        self->spare = next;
+    }
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }

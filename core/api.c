@@ -1,9 +1,13 @@
 /*  api.c - the plugin API behind svcfw.h: svcfw_to_send and the calls a
     handler or hook makes on its ctx.
 
-    A ctx belongs to one thread: the loop's ctx to the handlers it calls,
-    the main ctx to svcfw_init, svcfw_main and svcfw_sigint. A wired entry
-    is reached only through its entry_ops_t (runtime.h).
+    A ctx belongs to one thread: each handler thread has its own (dispatch.c),
+    the main ctx serves svcfw_init, svcfw_main and svcfw_sigint. Calls that
+    reach a shared object lock it: an outbound entry's sends go one at a
+    time under the entry's lock (a requester serves one call at a time, a
+    publisher's socket one send), and svcfw_state returns a copy made under
+    the state's lock, kept by the ctx. A wired entry is reached only through
+    its entry_ops_t (runtime.h).
 */
 #include <czmq.h>
 #include <errno.h>
@@ -15,9 +19,30 @@
 #include "types.h"
 #include "uuid.h"
 
+static void
+s_states_free (svcfw_ctx *ctx)
+{
+    if (!ctx->states)
+        return;
+    for (int i = 0; i < ctx->service->entry_count; i++) {
+        cJSON_Delete (ctx->states [i]);
+        ctx->states [i] = NULL;
+    }
+}
+
+void
+api_ctx_clear (svcfw_ctx *ctx)
+{
+    s_states_free (ctx);
+    free (ctx->states);
+    ctx->states = NULL;
+}
+
 void
 api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
 {
+    s_states_free (ctx);
+    ctx->deadline = 0;
     ctx->message_id = message_id;
     ctx->sends = 0;
     ctx->send_id [0] = 0;
@@ -140,7 +165,13 @@ s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id
 {
     const char *message_id = s_message_id_for (ctx, conn, given_id);
     cJSON *returned = NULL;
-    int rc = conn->ops->send (conn->obj, args, send_id, message_id, &returned, why);
+    int rc;
+    //  No attempt once the handled message's time is gone (SPEC §8); a
+    //  durable send is stored all the same (it carries no deadline).
+    if (ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable)
+        rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
+    else
+        rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, &returned, why);
     if (rc == 0) {
         if (conn->fallback_streak) {
             log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
@@ -196,10 +227,14 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     const char *send_id = s_next_send_id (ctx);
     log_set_workflow_id (send_id);
     int rc;
+    //  One send at a time per entry: concurrent handlers and svcfw_main
+    //  share the entry's socket (a requester's call waits for the one before).
+    pthread_mutex_lock (&conn->lock);
     if (conn->is_requester)
         rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
     else
-        rc = conn->ops->send (conn->obj, args, send_id, NULL, NULL, why);
+        rc = conn->ops->send (conn->obj, args, send_id, NULL, 0, NULL, why);
+    pthread_mutex_unlock (&conn->lock);
     if (rc)
         s_ctx_error (ctx, "%s", why);
     else
@@ -219,10 +254,27 @@ svcfw_state (svcfw_ctx *ctx, const char *name)
 {
     if (!ctx || !name)
         return NULL;
-    entry_t *conn = s_find (ctx->service, true, false, name);
-    if (!conn)
+    service_t *self = ctx->service;
+    entry_t *conn = s_find (self, true, false, name);
+    if (!conn || !conn->ops->copy)
         return NULL;
-    return conn->ops->value? conn->ops->value (conn->obj): NULL;
+    if (!ctx->states && !(ctx->states = calloc ((size_t) self->entry_count, sizeof (cJSON *))))
+        return NULL;
+    //  A copy, so the loop may apply updates meanwhile; it replaces this
+    //  ctx's earlier copy of the same state.
+    int index = (int) (conn - self->entries);
+    cJSON_Delete (ctx->states [index]);
+    ctx->states [index] = conn->ops->copy (conn->obj);
+    return ctx->states [index];
+}
+
+long
+svcfw_deadline_ms (svcfw_ctx *ctx)
+{
+    if (!ctx || !ctx->deadline)
+        return -1;
+    int64_t left = ctx->deadline - zclock_mono ();
+    return left > 0? (long) left: 0;
 }
 
 const char *

@@ -1,9 +1,18 @@
 /*  dispatch.c - the host side of connections/host.h: what connections and
-    states call back (a handler call for an inbound message, the workflow id
-    being handled, a store file's path, whether a stop began).
+    states call back (hand a message to a handler thread, call its handler,
+    the workflow id being handled, a store file's path, whether a stop
+    began), and the handler threads themselves.
 
-    Handlers are called on the loop thread, one at a time, with the loop's
-    ctx (runtime.h).
+    @discuss
+    The loop never calls a handler. A connection takes a message in on the
+    loop thread and submits it as a job (host_submit); the job runs on a
+    pool thread (pool.h): the service's default pool of one thread, so
+    handlers run one at a time in arrival order and a plugin needs no locks,
+    or the entry's own pool of "workers" threads. Each pool thread has its
+    own svcfw_ctx and parse arena (s_worker_t), and records which handler
+    it runs for the stop report. The job's done runs on the loop thread,
+    which sends the reply.
+    @end
 */
 #include <czmq.h>
 
@@ -12,36 +21,61 @@
 #include "log.h"
 #include "uuid.h"
 
-//  Tells the crash report (crash.h) which call runs now: the entry whose
-//  handler this is (the first, if several share it), its function name and
-//  the workflow id.
-static void
-s_crash_record (service_t *self, svcfw_handler_fn *handler, const char *workflow_id)
+//  A pool thread's own: its ctx, its arena, what it runs now.
+typedef struct {
+    service_t *service;
+    svcfw_ctx ctx;
+    wire_arena_t *arena;
+    pthread_mutex_t lock;           //  guards the record below (read by the stop report)
+    const char *handler_name;       //  the handler running, or NULL; borrowed from the models
+    char workflow_id [RUNTIME_WORKFLOW_ID_LEN];
+} s_worker_t;
+
+static __thread s_worker_t *s_worker;  //  the calling pool thread's, NULL elsewhere
+
+//  The entry whose handler this is (the first, if several share it).
+static const entry_t *
+s_entry_of (service_t *self, svcfw_handler_fn *handler)
 {
-    const entry_t *entry = NULL;
-    for (int i = 0; i < self->entry_count && !entry; i++)
+    for (int i = 0; i < self->entry_count; i++)
         if (self->entries [i].handler == handler)
-            entry = &self->entries [i];
-    crash_call_begin (entry? entry->model->name: NULL, entry? entry->handler_name: NULL, workflow_id);
+            return &self->entries [i];
+    return NULL;
 }
 
 static int
 s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
-        const char *message_id, cJSON **return_args, char *err)
+        const char *message_id, int64_t deadline, cJSON **return_args, char *err)
 {
     service_t *self = arg;
-    svcfw_ctx *ctx = &self->loop_ctx;
+    s_worker_t *worker = s_worker;
+    svcfw_ctx *ctx = worker? &worker->ctx: &self->loop_ctx;
+    api_ctx_reset (ctx, NULL);
     if (!workflow_id) {
         uuid_make (ctx->message_id_buf);
         workflow_id = ctx->message_id_buf;
     }
-    api_ctx_reset (ctx, workflow_id);
+    ctx->message_id = workflow_id;
+    ctx->deadline = deadline;
     ctx->msg_id_in = message_id;
     log_set_workflow_id (workflow_id);
     *return_args = NULL;
-    s_crash_record (self, handler, workflow_id);
+    const entry_t *entry = s_entry_of (self, handler);
+    const char *handler_name = entry? entry->handler_name: NULL;
+    if (worker) {
+        pthread_mutex_lock (&worker->lock);
+        worker->handler_name = handler_name? handler_name: "?";
+        snprintf (worker->workflow_id, sizeof worker->workflow_id, "%s", workflow_id);
+        pthread_mutex_unlock (&worker->lock);
+    }
+    crash_call_begin (entry? entry->model->name: NULL, handler_name, workflow_id);
     int rc = handler (ctx, args, return_args);
     crash_call_end ();
+    if (worker) {
+        pthread_mutex_lock (&worker->lock);
+        worker->handler_name = NULL;
+        pthread_mutex_unlock (&worker->lock);
+    }
     log_set_workflow_id (workflow_id);      //  sends set it to their own ids
     if (rc != 0) {
         cJSON_Delete (*return_args);
@@ -51,11 +85,170 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     return 0;
 }
 
+//  ---------------------------------------------------------------------------
+//  The handler threads
+
+static void *
+s_worker_new (void *arg, int index)
+{
+    (void) index;
+    s_worker_t *worker = calloc (1, sizeof *worker);
+    if (!worker)
+        return NULL;
+    worker->service = arg;
+    worker->ctx.service = arg;
+    worker->arena = wire_arena_new ();
+    if (!worker->arena) {
+        free (worker);
+        return NULL;
+    }
+    pthread_mutex_init (&worker->lock, NULL);
+    return worker;
+}
+
+static void
+s_worker_destroy (void *arg)
+{
+    s_worker_t *worker = arg;
+    api_ctx_clear (&worker->ctx);
+    wire_arena_destroy (&worker->arena);
+    pthread_mutex_destroy (&worker->lock);
+    free (worker);
+}
+
+//  pool_run_fn: a job on a pool thread, with that thread's ctx and arena.
+static void
+s_run (host_job_t *job, void *arg)
+{
+    s_worker = arg;
+    job->work (job, s_worker->arena);
+}
+
+static void
+s_submit (void *arg, const model_t *model, host_job_t *job)
+{
+    service_t *self = arg;
+    pool_t *pool = self->pool;
+    for (int i = 0; i < self->entry_count; i++)
+        if (self->entries [i].model == model) {
+            if (self->entries [i].pool)
+                pool = self->entries [i].pool;
+            break;
+        }
+    pool_submit (pool, job);
+}
+
+static int
+s_on_completions (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    pool_complete (arg);
+    return 0;
+}
+
+static int
+s_pool_start (service_t *self, pool_t **pool_p, const char *name, int threads, char *err)
+{
+    *pool_p = pool_new (name, threads, s_run, s_worker_new, s_worker_destroy, self, err);
+    if (!*pool_p)
+        return -1;
+    zmq_pollitem_t item = { NULL, pool_fd (*pool_p), ZMQ_POLLIN, 0 };
+    if (zloop_poller (self->loop, &item, s_on_completions, *pool_p))
+        return err_set (err, "%s: cannot register with the event loop", name);
+    return 0;
+}
+
+int
+dispatch_pools_start (service_t *self, char *err)
+{
+    if (s_pool_start (self, &self->pool, "svcfw-handler", 1, err))
+        return -1;
+    for (int i = 0; i < self->entry_count; i++) {
+        entry_t *entry = &self->entries [i];
+        int workers = model_int (entry->model, "workers", 0);
+        if (workers > 0 && s_pool_start (self, &entry->pool, entry->model->name, workers, err))
+            return -1;
+        if (workers > 0)
+            log_debug ("%s: %d handler threads", entry->model->name, workers);
+    }
+    return 0;
+}
+
+void
+dispatch_close (service_t *self)
+{
+    if (self->pool)
+        pool_close (self->pool);
+    for (int i = 0; i < self->entry_count; i++)
+        if (self->entries [i].pool)
+            pool_close (self->entries [i].pool);
+}
+
+int
+dispatch_busy (service_t *self)
+{
+    int busy = self->pool? pool_busy (self->pool): 0;
+    for (int i = 0; i < self->entry_count; i++)
+        if (self->entries [i].pool)
+            busy += pool_busy (self->entries [i].pool);
+    return busy;
+}
+
+static void
+s_report_one (void *arg, void *unused)
+{
+    (void) unused;
+    s_worker_t *worker = arg;
+    pthread_mutex_lock (&worker->lock);
+    if (worker->handler_name)
+        log_error ("stop: handler %s still running (workflow %s)", worker->handler_name, worker->workflow_id);
+    else
+        log_error ("stop: a handler thread is still busy outside a handler");
+    pthread_mutex_unlock (&worker->lock);
+}
+
+int
+dispatch_report_running (service_t *self)
+{
+    int running = self->pool? pool_running (self->pool, s_report_one, NULL): 0;
+    for (int i = 0; i < self->entry_count; i++)
+        if (self->entries [i].pool)
+            running += pool_running (self->entries [i].pool, s_report_one, NULL);
+    return running;
+}
+
+static void
+s_poller_end (service_t *self, pool_t *pool)
+{
+    zmq_pollitem_t item = { NULL, pool_fd (pool), ZMQ_POLLIN, 0 };
+    if (self->loop)
+        zloop_poller_end (self->loop, &item);
+}
+
+int
+dispatch_pools_stop (service_t *self, int wait_ms)
+{
+    int rc = 0;
+    for (int i = 0; i < self->entry_count; i++)
+        if (self->entries [i].pool) {
+            s_poller_end (self, self->entries [i].pool);
+            if (pool_destroy (&self->entries [i].pool, wait_ms))
+                rc = -1;
+        }
+    if (self->pool) {
+        s_poller_end (self, self->pool);
+        if (pool_destroy (&self->pool, wait_ms))
+            rc = -1;
+    }
+    return rc;
+}
+
 static const char *
 s_workflow_id (void *arg)
 {
     service_t *self = arg;
-    return self->loop_ctx.message_id;
+    return s_worker? s_worker->ctx.message_id: self->loop_ctx.message_id;
 }
 
 static bool
@@ -92,6 +285,7 @@ dispatch_host_init (service_t *self)
 {
     self->host = (host_t) {
         .arg = self,
+        .submit = s_submit,
         .call = s_call,
         .workflow_id = s_workflow_id,
         .store_path = s_store_path,

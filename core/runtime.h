@@ -1,12 +1,15 @@
 /*  runtime.h - what the files of core/ share: the service's state, the
     wired entries, the handler context, and the calls between them.
 
-    Only core/ includes this header. The four files of the runtime:
+    Only core/ includes this header. The files of the runtime:
       service.c   the life of the process: loop, signals, main mode, stop
       wiring.c    startup: plugin, models, config, addresses, sockets; the
                   one place that knows every connection and state type
       dispatch.c  the host_t that connections and states call back
-                  through (connections/host.h): handler calls, store paths
+                  through (connections/host.h): the handler threads (one
+                  default pool, one per entry with "workers"), handler
+                  calls, store paths
+      pool.c      a pool of handler threads (pool.h)
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
       observe.c   what the service shows of itself: the admin endpoint,
                   readiness, systemd notifications, the stop summary
@@ -28,6 +31,7 @@
 #include "guard.h"
 #include "loader.h"
 #include "models.h"
+#include "pool.h"
 #include "service.h"
 #include "svcfw.h"
 
@@ -37,12 +41,14 @@
 //  What the plugin API may do with a wired entry; NULL where a kind cannot.
 //  `obj` is the entry's connection or state object.
 typedef struct {
-    //  Sends args (an outbound entry). message_id and reply apply to a
-    //  requester only. Returns 0, or -1 with why.
+    //  Sends args (an outbound entry). message_id, deadline (zclock_mono
+    //  ms, 0: none) and reply apply to a requester only. Returns 0, or -1
+    //  with why. The caller holds the entry's lock.
     int (*send) (void *obj, const cJSON *args, const char *send_id, const char *message_id,
-                 cJSON **reply, char *why);
-    //  The current value of a state (in or out). Borrowed.
-    const cJSON *(*value) (void *obj);
+                 int64_t deadline, cJSON **reply, char *why);
+    //  A copy of a state's current value (in or out), made under the
+    //  state's lock: any thread. Fresh (cJSON_Delete), or NULL.
+    cJSON *(*copy) (void *obj);
     //  An in-state: whether its value is synced (loop thread).
     bool (*synced) (void *obj);
     //  A durable requester's undelivered messages, or -1 if unreadable.
@@ -65,6 +71,8 @@ typedef struct {
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
     int fallback_streak;        //  calls the fallback answered in a row, for logging
     bool fallback_open;         //  the last fallback answer was for an open circuit
+    pthread_mutex_t lock;       //  outbound: one send at a time (handler threads, svcfw_main)
+    pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
 } entry_t;
 
 struct _svcfw_ctx {
@@ -79,6 +87,8 @@ struct _svcfw_ctx {
     const char *msg_id_in;                  //  the handled message's "message_id", or NULL; borrowed
     char msg_id_next [RUNTIME_MESSAGE_ID_MAX + 1];  //  svcfw_set_message_id's id for the next send, or ""
     char msg_id_sent [RUNTIME_MESSAGE_ID_MAX + 1];  //  the message id of the last send, or ""
+    int64_t deadline;                       //  zclock_mono ms the message's time runs out; 0: none
+    cJSON **states;                         //  svcfw_state's copies, per entry (entry_count), until the next reset
 };
 
 struct _service_t {
@@ -100,7 +110,11 @@ struct _service_t {
     int main_done_fd;           //  eventfd, readable once svcfw_main returned
     atomic_bool stopping;
     host_t host;                //  what connections and states call (dispatch.c)
-    svcfw_ctx loop_ctx;         //  handlers on the loop thread
+    pool_t *pool;               //  the default handler thread (dispatch.c)
+    int stop_timer;             //  the stop's timeout timer, or -1
+    bool stop_timed_out;        //  handlers still ran when --stop-timeout passed
+    bool main_done;             //  svcfw_main returned
+    svcfw_ctx loop_ctx;         //  hooks called on the loop thread
     svcfw_ctx main_ctx;         //  svcfw_init, svcfw_main, svcfw_sigint
     pthread_t main_thread;
     bool main_started;
@@ -130,8 +144,29 @@ void wiring_unwire (service_t *self);
 //  dispatch.c. Fills in self->host; after the loop's descriptors exist.
 void dispatch_host_init (service_t *self);
 
+//  dispatch.c. Starts the handler threads: the default pool (1 thread) and
+//  one pool per inbound entry with "workers"; registers their completions
+//  with the loop. After wiring_wire. Returns 0, or -1 with err.
+int dispatch_pools_start (service_t *self, char *err);
+
+//  dispatch.c. Stops taking messages: queued ones are dropped, running
+//  handlers go on. Loop thread.
+void dispatch_close (service_t *self);
+
+//  dispatch.c. Messages queued, in a handler, or awaiting their completion.
+int dispatch_busy (service_t *self);
+
+//  dispatch.c. Logs an ERROR line for each handler still running (its
+//  function name and workflow id). Returns how many.
+int dispatch_report_running (service_t *self);
+
+//  dispatch.c. Ends the handler threads (waiting up to wait_ms), runs the
+//  last completions. Returns -1 if a thread is still in a handler (the
+//  process must then exit without freeing what it uses), else 0.
+int dispatch_pools_stop (service_t *self, int wait_ms);
+
 //  api.c. Readies ctx for a new handler or hook call under message_id
-//  (NULL: a leading edge).
+//  (NULL: a leading edge): no deadline, svcfw_state's copies freed.
 void api_ctx_reset (svcfw_ctx *ctx, const char *message_id);
 
 //  observe.c. Takes the config key svcfw_admin out of self->config (it is
@@ -161,6 +196,9 @@ void observe_summary (service_t *self);
 
 //  observe.c. Closes the admin endpoint and frees observe's state.
 void observe_stop (service_t *self);
+
+//  api.c. Frees what ctx owns (svcfw_state's copies).
+void api_ctx_clear (svcfw_ctx *ctx);
 
 //  service.c. Asks for a stop: sets `stopping` and wakes stop_fd. Any thread.
 void runtime_request_stop (service_t *self);

@@ -3,10 +3,17 @@
 
     @discuss
     Threads: the process's main thread runs the event loop (zloop), which owns
-    the inbound sockets and the signal fd. In main mode svcfw_main runs on a
-    second thread and owns the outbound connections; svcfw_init runs before
-    that thread starts and svcfw_sigint after it has ended, so no socket is
-    ever used by two threads at once.
+    the inbound sockets and the signal fd, and never calls a handler: those
+    run on handler threads (dispatch.c), and the loop sends their replies.
+    In main mode svcfw_main runs on a thread of its own. Outbound
+    connections are shared by them under a lock per connection (api.c).
+
+    Stop (SPEC §8): the first SIGINT/SIGTERM stops the taking of messages
+    (queued ones are dropped), then the loop goes on serving (heartbeats,
+    snapshots, replies of the handlers still running) until every running
+    handler and svcfw_main have returned, or --stop-timeout passes: then an
+    ERROR line names each handler still running and the process exits 1.
+    A second signal exits at once, with status 1.
 
     Signals: SIGINT and SIGTERM are blocked in every thread (before ZeroMQ
     starts its I/O threads, which inherit the mask) and read from a signalfd
@@ -27,7 +34,8 @@
 #include "crash.h"
 #include "log.h"
 
-#define S_MAIN_JOIN_MS 1500     //  how long a stop waits for svcfw_main to return
+#define S_MAIN_JOIN_MS 1500     //  how long teardown waits for a svcfw_main that returned
+#define S_STOP_CHECK_MS 5       //  how often a stop looks whether the handlers finished
 
 void
 runtime_request_stop (service_t *self)
@@ -85,23 +93,65 @@ s_call_sigint (service_t *self, int signum)
     }
 }
 
+//  Whether a stop may end the loop: no handler runs or waits, and
+//  svcfw_main (if it ran) has returned.
+static bool
+s_drained (service_t *self)
+{
+    return dispatch_busy (self) == 0 && (!self->main_started || self->main_done);
+}
+
+static int
+s_on_stop_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    service_t *self = arg;
+    return s_drained (self)? -1: 0;
+}
+
+static int
+s_on_stop_timeout (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    service_t *self = arg;
+    self->stop_timed_out = !s_drained (self);
+    return -1;
+}
+
 static int
 s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    (void) loop;
     service_t *self = arg;
     struct signalfd_siginfo info;
     if (read (item->fd, &info, sizeof info) != sizeof info)
         return 0;
     const char *abbrev = sigabbrev_np ((int) info.ssi_signo);
-    log_info ("got SIG%s, stopping", abbrev? abbrev: "?");
-    //  Outside main mode the loop thread owns every socket, so the hook can
-    //  run now; in main mode it runs once svcfw_main has returned.
+    if (self->stop_signal) {
+        //  A second signal: the operator will not wait.
+        log_error ("got SIG%s while stopping: exiting at once", abbrev? abbrev: "?");
+        dispatch_report_running (self);
+        log_close ();
+        _exit (1);
+    }
     self->stop_signal = (int) info.ssi_signo;
-    if (!self->main_started)
-        s_call_sigint (self, self->stop_signal);
+    int busy = dispatch_busy (self);
+    if (busy || (self->main_started && !self->main_done))
+        log_info ("got SIG%s, stopping: waiting up to %d ms for %s to finish", abbrev? abbrev: "?",
+                  self->opts->stop_timeout_ms, busy? "running handlers": "svcfw_main");
+    else
+        log_info ("got SIG%s, stopping", abbrev? abbrev: "?");
     runtime_request_stop (self);
-    return -1;
+    dispatch_close (self);
+    if (s_drained (self))
+        return -1;
+    //  The loop goes on serving until the handlers end, or the time is up.
+    if (zloop_timer (loop, S_STOP_CHECK_MS, 0, s_on_stop_check, self) < 0
+    ||  zloop_timer (loop, self->opts->stop_timeout_ms > 0? (size_t) self->opts->stop_timeout_ms: 1, 1,
+                     s_on_stop_timeout, self) < 0)
+        return -1;
+    return 0;
 }
 
 static int
@@ -109,8 +159,14 @@ s_on_main_done (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     (void) item;
-    (void) arg;
-    return -1;
+    service_t *self = arg;
+    uint64_t count;
+    if (read (self->main_done_fd, &count, sizeof count) < 0)
+        return 0;
+    self->main_done = true;
+    //  svcfw_main returned by itself: main mode is over. During a stop the
+    //  stop's own check ends the loop.
+    return self->stop_signal? 0: -1;
 }
 
 static void *
@@ -209,7 +265,9 @@ s_startup (service_t *self, char *err)
     ||  zloop_poller (self->loop, &done_item, s_on_main_done, self))
         return err_set (err, "cannot register with the event loop");
     dispatch_host_init (self);
-    return wiring_wire (self, err) || observe_start (self, err)? -1: 0;
+    if (wiring_wire (self, err) || dispatch_pools_start (self, err))
+        return -1;
+    return observe_start (self, err);
 }
 
 int
@@ -225,7 +283,7 @@ service_run (const cli_opts_t *opts)
     zsys_handler_set (NULL);
     crash_install ();                   //  a crash leaves a report (crash.h)
 
-    service_t service = { .opts = opts, .signal_fd = -1, .stop_fd = -1, .main_done_fd = -1 };
+    service_t service = { .opts = opts, .signal_fd = -1, .stop_fd = -1, .main_done_fd = -1, .stop_timer = -1 };
     service_t *self = &service;
     self->loop_ctx.service = self;
     self->main_ctx.service = self;
@@ -258,6 +316,26 @@ service_run (const cli_opts_t *opts)
         zloop_start (self->loop);
     if (self->join_failed)
         status = 1;
+    if (self->stop_timed_out) {
+        //  Handlers still run on threads that use the service's sockets and
+        //  memory: nothing can be freed safely, so leave now.
+        int running = dispatch_report_running (self);
+        if (self->main_started && !self->main_done)
+            log_error ("stop: svcfw_main still running");
+        log_error ("stop: %d handler%s still running after --stop-timeout %d ms; exiting with status 1",
+                   running + (self->main_started && !self->main_done), running == 1? "": "s",
+                   opts->stop_timeout_ms);
+        log_close ();
+        _exit (1);
+    }
+    //  Every handler has returned: end the threads, run the last completions.
+    if (dispatch_pools_stop (self, S_MAIN_JOIN_MS)) {
+        log_error ("stop: a handler thread did not end; exiting with status 1");
+        log_close ();
+        _exit (1);
+    }
+    if (self->stop_signal && !self->main_started)
+        s_call_sigint (self, self->stop_signal);
 
     if (self->main_started) {
         status = s_stop_main (self, self->stop_signal);
@@ -274,6 +352,9 @@ service_run (const cli_opts_t *opts)
 
 teardown:
     observe_stop (self);
+    dispatch_pools_stop (self, S_MAIN_JOIN_MS);     //  after a failed startup: threads that never ran a job
+    api_ctx_clear (&self->main_ctx);
+    api_ctx_clear (&self->loop_ctx);
     wiring_unwire (self);
     zloop_destroy (&self->loop);
     if (self->signal_fd >= 0)    close (self->signal_fd);

@@ -200,18 +200,19 @@ s_policy (model_kind_t kind)
 
 static int
 s_publisher_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
-                  cJSON **reply, char *why)
+                  int64_t deadline, cJSON **reply, char *why)
 {
     (void) message_id;
+    (void) deadline;
     (void) reply;
     return publisher_send (obj, args, send_id, why);
 }
 
 static int
 s_requester_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
-                  cJSON **reply, char *why)
+                  int64_t deadline, cJSON **reply, char *why)
 {
-    return requester_request (obj, args, send_id, message_id, reply, why);
+    return requester_request (obj, args, send_id, message_id, deadline, reply, why);
 }
 
 static long
@@ -222,23 +223,24 @@ s_requester_pending (void *obj)
 
 static int
 s_state_out_send (void *obj, const cJSON *args, const char *send_id, const char *message_id,
-                  cJSON **reply, char *why)
+                  int64_t deadline, cJSON **reply, char *why)
 {
     (void) message_id;
+    (void) deadline;
     (void) reply;
     return state_out_send (obj, args, send_id, why);
 }
 
-static const cJSON *
-s_state_out_value (void *obj)
+static cJSON *
+s_state_out_copy (void *obj)
 {
-    return state_out_value (obj);
+    return state_out_copy (obj);
 }
 
-static const cJSON *
-s_state_in_value (void *obj)
+static cJSON *
+s_state_in_copy (void *obj)
 {
-    return state_in_value (obj);
+    return state_in_copy (obj);
 }
 
 static bool
@@ -261,10 +263,10 @@ static const entry_ops_t s_subscriber_ops = { .destroy = s_subscriber_destroy };
 static const entry_ops_t s_publisher_ops  = { .send = s_publisher_send, .destroy = s_publisher_destroy };
 static const entry_ops_t s_requester_ops  = { .send = s_requester_send, .pending = s_requester_pending,
                                               .destroy = s_requester_destroy };
-static const entry_ops_t s_state_out_ops  = { .send = s_state_out_send, .value = s_state_out_value,
+static const entry_ops_t s_state_out_ops  = { .send = s_state_out_send, .copy = s_state_out_copy,
                                               .destroy = s_state_out_destroy };
-static const entry_ops_t s_state_in_ops   = { .value = s_state_in_value, .synced = s_state_in_synced,
-                                               .destroy = s_state_in_destroy };
+static const entry_ops_t s_state_in_ops   = { .copy = s_state_in_copy, .synced = s_state_in_synced,
+                                              .destroy = s_state_in_destroy };
 
 //  Creates the object of one entry and registers its sockets with the
 //  loop. Returns 0, or -1 with err.
@@ -404,6 +406,7 @@ wiring_wire (service_t *self, char *err)
         const model_t *model = models_at (self->models, i);
         entry_t *entry = &self->entries [self->entry_count++];
         entry->model = model;
+        pthread_mutex_init (&entry->lock, NULL);
         const char *handler_key = model->kind == MODEL_REPLYER? "on_new_request":
                                   model->kind == MODEL_SUBSCRIBER? "on_new_message": "on_update";
         const char *handler_name = model_string (model, handler_key, NULL);
@@ -444,6 +447,7 @@ wiring_unwire (service_t *self)
         if (entry->ops)
             entry->ops->destroy (entry->obj);
         entry->obj = NULL;
+        pthread_mutex_destroy (&entry->lock);
     }
     free (self->entries);
     self->entries = NULL;

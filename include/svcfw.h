@@ -26,6 +26,24 @@
     valueint is clamped by cJSON for numbers it cannot hold: read "int64"
     (and "float") only through valuedouble. Inbound JSON is I-JSON (RFC
     7493): no "\u0000" in a string and no repeated key in an object.
+
+    Threads (SPEC §8). Handlers never run on the event loop's thread. By
+    default every handler of a service (on_new_request, on_new_message,
+    on_update) runs on one handler thread, one at a time, in arrival order
+    per connection: a plugin needs no locks. A replyer or subscriber with
+    the creation argument "workers": N has its own N threads, so up to N of
+    its handlers run at once, beside the default thread (and svcfw_main, on
+    its own thread in main mode). Then:
+      - each call gets its own ctx: the svcfw_ calls on a ctx are safe;
+      - svcfw_to_send is safe from any number of handlers at once: sends to
+        one output go one at a time (a requester serves one call at a time,
+        so parallel calls to one downstream wait for each other: declare one
+        requester per handler that must call in parallel);
+      - svcfw_state returns a copy made under the state's lock (valid until
+        the handler returns or its next svcfw_state of that state);
+      - svcfw_config, svcfw_log, svcfw_sleep are safe anywhere;
+      - the plugin's own globals (counters, caches, files) are the plugin's
+        to lock (a mutex, or C11 atomics) once it uses "workers".
 */
 #ifndef SVCFW_H_INCLUDED
 #define SVCFW_H_INCLUDED
@@ -72,9 +90,17 @@ int svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_n
 const cJSON *svcfw_config (svcfw_ctx *ctx);
 
 /* The current value of the in- or out-state `name`, or NULL if there is no
-   such state. Borrowed; valid until the handler returns or calls another
-   svcfw_ function that may update states. */
+   such state: a copy taken under the state's lock, owned by the ctx.
+   Borrowed; valid until the handler returns or calls svcfw_state for the
+   same state again on this ctx. */
 const cJSON *svcfw_state (svcfw_ctx *ctx, const char *name);
+
+/* The time left, in milliseconds, before the deadline of the request being
+   handled (its "deadline_ms", counted from when the replyer received it;
+   0 once it has passed), or -1 when it has none (published messages,
+   on_update, svcfw_init, svcfw_main). The handler's own requests get at
+   most this time. */
+long svcfw_deadline_ms (svcfw_ctx *ctx);
 
 /* The workflow id of the message being handled (in svcfw_main/svcfw_init:
    the id of the last send, or "" before any). Borrowed; valid until the call

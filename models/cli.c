@@ -5,6 +5,7 @@
     svcfw knowing it. An option's value is always the next word, even when it
     starts with a dash, so `--offset -3` works.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,19 @@ s_set_option (cli_opts_t *opts, const char *name, const char *value, const char 
     if (strcmp (name, "-m") == 0 || strcmp (name, "-h") == 0
     ||  strcmp (name, "--help") == 0 || strcmp (name, "--version") == 0)
         return err_set (err, "option %s takes no value", name);
+    if (strcmp (name, "--stop-timeout") == 0) {
+        if (opts->stop_timeout_set)
+            return err_set (err, "option %s given twice", name);
+        opts->stop_timeout_set = true;
+        char *end = NULL;
+        errno = 0;
+        long ms = strtol (value, &end, 10);
+        if (!*value || *end || errno || ms < 0 || ms > 86400000)
+            return err_set (err, "--stop-timeout takes a whole number of milliseconds (0 to 86400000), got \"%s\"",
+                            value);
+        opts->stop_timeout_ms = (int) ms;
+        return 0;
+    }
 
     const char *key = name + (name [1] == '-' ? 2 : 1);
     if (!*key)
@@ -164,6 +178,7 @@ cli_parse (int argc, char **argv, cli_opts_t *opts, char *err)
     memset (opts, 0, sizeof *opts);
     opts->console_level = SVCFW_LOG_INFO;
     opts->file_level = 0;                   //  unset: the console's level, below
+    opts->stop_timeout_ms = CLI_STOP_TIMEOUT_MS;
     opts->overrides = cJSON_CreateObject ();
     if (!opts->overrides)
         return err_set (err, "out of memory");
@@ -248,13 +263,13 @@ cli_usage (void)
 "  -c CONFIG.json     the service's config, a JSON object (default: {})\n"
 "  -m                 main mode: run the plugin's svcfw_main as a leading-edge\n"
 "                     producer (no inbound connections or states allowed)\n"
-"  -cl LEVEL          console log level: DEBUG, INFO (default), WARNING (or WARN)\n"
-"                     or ERROR, in any case\n"
+"  -cl LEVEL          console log level (default INFO)\n"
 "  -l LOGFILE         also log to this file\n"
 "  -f LEVEL           the log file's level (default: the -cl level)\n"
 "  --log-format text|json    log lines as text (default) or JSON objects\n"
 "  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
 "  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
+"  --stop-timeout MS  how long a stop waits for running handlers (default 5000)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
 "  --check-models MODELS.json  check a models file and exit: 0, or 1 naming\n"
@@ -266,10 +281,12 @@ cli_usage (void)
 "                     the type config_model declares for KEY (int, int64, float,\n"
 "                     bool: true/false/yes/no/1/0, lists and objects as JSON);\n"
 "                     a value that does not convert is a startup error.\n"
+"Log levels: DEBUG, INFO, WARNING (or WARN), ERROR, in any case.\n"
 "\n"
 "Exit status:\n"
 "  0  clean stop (SIGINT/SIGTERM); in main mode (-m), svcfw_main's return value\n"
-"  1  startup error (one line on stderr naming the file, entry or key)\n"
+"  1  startup error (one line on stderr naming the file, entry or key), a stop\n"
+"     that handlers outlasted (--stop-timeout), or a second signal\n"
 "  2  usage error\n"
 "\n"
 "Examples:\n"

@@ -1,7 +1,7 @@
 /*  cli.h - the svcfw command line (SPEC §2), parsed into options.
 
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
-            [-l LOGFILE] [-f FILE_LEVEL] [--admin HOST:PORT]
+            [-l LOGFILE] [-f FILE_LEVEL] [--stop-timeout MS] [--admin HOST:PORT]
             [--log-format text|json] [--color auto|always|never] [--any_key VALUE ...]
             [--curve-cert SECRET_CERT] [--curve-allow DIR]
       svcfw --check-models MODELS.json
@@ -35,6 +35,8 @@ typedef struct {
     int color;                     //  --color: CLI_COLOR_AUTO (default), _ALWAYS or _NEVER
     const char *curve_cert_path;   //  --curve-cert FILE (a _secret cert), or NULL
     const char *curve_allow_path;  //  --curve-allow DIR of public certs, or NULL
+    int stop_timeout_ms;           //  --stop-timeout MS: how long a stop waits for running handlers
+    bool stop_timeout_set;         //  --stop-timeout was given
     cJSON *overrides;              //  {KEY: "TEXT", ...} in order given; owned, freed by cli_opts_reset
 } cli_opts_t;
 
@@ -49,13 +51,16 @@ typedef struct {
    "option -s needs a value", "missing -s SERVICE.so",
    "unknown log level \"LOUD\" for -cl (use DEBUG, INFO, WARNING or ERROR)",
    "option -s given twice (\"a.so\", then \"b.so\")" (any option with a
-   value), "-f sets the log file's level: give -l LOGFILE too".
+   value), "-f sets the log file's level: give -l LOGFILE too",
+   "--stop-timeout takes a whole number of milliseconds (0 or more), got \"x\"".
    With -h/--help or --version, other checks are skipped and 0 returned.
    A later duplicate override replaces an earlier one. */
 int cli_parse (int argc, char **argv, cli_opts_t *opts, char *err);
 
 /* Frees what opts owns and resets it to zero. */
 void cli_opts_reset (cli_opts_t *opts);
+
+#define CLI_STOP_TIMEOUT_MS 5000    //  --stop-timeout's default
 
 /* Parses a level name (case-insensitive DEBUG INFO WARNING ERROR, also
    WARN) to its SVCFW_LOG_* value; -1 if unknown. */

@@ -27,10 +27,10 @@ typedef struct {
 static const s_kind_spec_t s_kinds [] = {
     { "replyer", MODEL_REPLYER, false, true,
       "{\"on_new_request\": \"str\"}",
-      "{\"max_message_bytes\": \"int64\", \"dedupe\": \"bool\", \"inbox\": \"str\"}", true },
+      "{\"max_message_bytes\": \"int64\", \"dedupe\": \"bool\", \"inbox\": \"str\", \"workers\": \"int\"}", true },
     { "subscriber", MODEL_SUBSCRIBER, false, true,
       "{\"on_new_message\": \"str\"}",
-      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int64\"}", false },
+      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int64\", \"workers\": \"int\"}", false },
     { "requester", MODEL_REQUESTER, false, false,
       "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int64\","
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
@@ -58,7 +58,7 @@ static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms
                                                 "send_timeout_ms", "backoff_max_ms", "outbox_batch",
                                                 "zmtp_heartbeat_ms", "reconnect_max_ms", "connect_timeout_ms",
                                                 "min_subscribers", "join_timeout_ms", "max_queue_bytes", "queue_bytes",
-                                                NULL };
+                                                "workers", NULL };
 
 //  Options of every socket's links (wire/sock.c applies them), accepted by
 //  every connection and state type.
@@ -239,6 +239,9 @@ s_parse_entry (model_t *model, const cJSON *entry, bool is_state, bool is_in,
     cJSON_ArrayForEach (item, model->creation) {
         if (s_in_list (s_positive_keys, item->string) && item->valuedouble < 1)
             return err_set (err, "%s: '%s' must be at least 1, got %g", sub_where, item->string, item->valuedouble);
+        if (strcmp (item->string, "workers") == 0 && item->valuedouble > MODELS_WORKERS_MAX)
+            return err_set (err, "%s: 'workers' must be at most %d (handler threads), got %g", sub_where,
+                            MODELS_WORKERS_MAX, item->valuedouble);
         if (strcmp (item->string, "on_full") == 0 && strcmp (item->valuestring, "block")
         &&  strcmp (item->valuestring, "drop"))
             return err_set (err, "%s: 'on_full' must be \"block\" or \"drop\", got \"%s\"", sub_where, item->valuestring);

@@ -18,6 +18,8 @@
 #include "err.h"
 #include "types.h"
 
+#define MODELS_WORKERS_MAX 1024     //  the most handler threads one connection may ask for ("workers")
+
 typedef enum {
     MODEL_REPLYER,
     MODEL_REQUESTER,

@@ -32,6 +32,8 @@
     then followed by one later resync, as for any update it cannot cover.
     @end
 */
+#include <pthread.h>
+#include <stdatomic.h>
 #include "state_in.h"
 #include "envelope.h"
 #include "frames.h"
@@ -65,6 +67,9 @@ typedef struct {
 typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
 
 struct _state_in_t {
+    pthread_mutex_t lock;       //  guards value and notify_wf (read on handler threads too)
+    char notify_wf [256];       //  the workflow id of the last update on_update is told of
+    void *notify;               //  the on_update job (s_notify_t), made at the first update; owned
     const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
@@ -146,6 +151,7 @@ state_in_new (const host_t *host, const model_t *model, const state_policy_t *po
     self->on_update = on_update;
     self->timer_id = -1;
     self->lost_timer_id = -1;
+    pthread_mutex_init (&self->lock, NULL);
     self->heartbeat_ms = model_int (model, "heartbeat_ms", STATE_IN_HEARTBEAT_MS);
     self->timeout_ms = model_int (model, "timeout_ms", 1000);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 64 << 20);
@@ -180,6 +186,24 @@ const cJSON *
 state_in_value (state_in_t *self)
 {
     return self->value;
+}
+
+cJSON *
+state_in_copy (state_in_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    cJSON *copy = cJSON_Duplicate (self->value, true);
+    pthread_mutex_unlock (&self->lock);
+    return copy;
+}
+
+//  Applies a merge patch to the value, under the lock.
+static void
+s_patch (state_in_t *self, const cJSON *patch)
+{
+    pthread_mutex_lock (&self->lock);
+    merge_patch_apply (&self->value, patch);
+    pthread_mutex_unlock (&self->lock);
 }
 
 uint64_t
@@ -231,17 +255,86 @@ s_queue_push (state_in_t *self, state_update_t *update, size_t size)
     memset (update, 0, sizeof *update);
 }
 
+//  The on_update call of this state: one job, reused. The handler gets a
+//  copy of the value taken when its call starts, so updates applied while
+//  a call waits in the queue are folded into it: the loop copies nothing
+//  per update and a flood of updates cannot flood the handler thread.
+typedef struct {
+    host_job_t job;             //  first: the host hands this pointer back
+    state_in_t *state;
+    atomic_bool started;        //  the work has taken its copy (set on the handler thread)
+    bool queued;                //  with the host (loop thread)
+    bool again;                 //  an update came after the copy was taken (loop thread)
+} s_notify_t;
+
+static void
+s_notify_work (host_job_t *host_job, wire_arena_t *arena)
+{
+    (void) arena;
+    s_notify_t *job = (s_notify_t *) host_job;
+    state_in_t *self = job->state;
+    char workflow_id [sizeof self->notify_wf];
+    atomic_store (&job->started, true);
+    pthread_mutex_lock (&self->lock);
+    cJSON *value = cJSON_Duplicate (self->value, true);
+    memcpy (workflow_id, self->notify_wf, sizeof workflow_id);
+    pthread_mutex_unlock (&self->lock);
+    if (!value) {
+        log_error ("%s: out of memory: on_update not called", self->model->name);
+        return;
+    }
+    cJSON *returned = NULL;
+    char why [ERR_LEN];
+    if (host_call (self->host, self->on_update, value, *workflow_id? workflow_id: NULL, NULL, 0,
+                   &returned, why))
+        log_warning ("%s: on_update failed: %s", self->model->name, why);
+    cJSON_Delete (returned);
+    cJSON_Delete (value);
+    log_set_workflow_id (NULL);
+}
+
+static void
+s_notify_submit (s_notify_t *job)
+{
+    job->queued = true;
+    job->again = false;
+    atomic_store (&job->started, false);
+    host_submit (job->state->host, job->state->model, &job->job);
+}
+
+static void
+s_notify_done (host_job_t *host_job)
+{
+    s_notify_t *job = (s_notify_t *) host_job;
+    job->queued = false;
+    if (job->again && !job->job.cancelled)
+        s_notify_submit (job);
+}
+
 static void
 s_notify (state_in_t *self, const char *workflow_id)
 {
     if (!self->on_update)
         return;
-    cJSON *returned = NULL;
-    char why [ERR_LEN];
-    if (host_call (self->host, self->on_update, self->value, workflow_id, NULL, &returned, why))
-        log_warning ("%s: on_update failed: %s", self->model->name, why);
-    cJSON_Delete (returned);
-    log_set_workflow_id (NULL);
+    pthread_mutex_lock (&self->lock);
+    snprintf (self->notify_wf, sizeof self->notify_wf, "%s", workflow_id? workflow_id: "");
+    pthread_mutex_unlock (&self->lock);
+    s_notify_t *job = self->notify;
+    if (!job) {
+        job = self->notify = calloc (1, sizeof *job);
+        if (!job) {
+            log_error ("%s: out of memory: on_update not called for an update", self->model->name);
+            return;
+        }
+        job->state = self;
+        job->job.work = s_notify_work;
+        job->job.done = s_notify_done;
+    }
+    if (!job->queued)
+        s_notify_submit (job);
+    else if (atomic_load (&job->started))
+        job->again = true;          //  the call under way has an older copy: one more after it
+    //  else: the queued call has not copied the value yet; it will see this update
 }
 
 //  Replaces the value with `state` (a whole value, borrowed) at epoch/seq.
@@ -251,8 +344,10 @@ s_take_whole (state_in_t *self, const cJSON *state, const char *epoch, uint64_t 
     cJSON *copy = cJSON_Duplicate (state, true);
     if (!copy)
         return;
+    pthread_mutex_lock (&self->lock);
     cJSON_Delete (self->value);
     self->value = copy;
+    pthread_mutex_unlock (&self->lock);
     snprintf (self->sync.epoch, sizeof self->sync.epoch, "%s", epoch);
     self->sync.seq = seq;
     metrics_state_seq (self->metrics, false, seq);
@@ -266,7 +361,7 @@ s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
     sync_action_t action = self->policy->in_decide (&self->sync, update);
     switch (action) {
         case SYNC_APPLY:
-            merge_patch_apply (&self->value, update->state);
+            s_patch (self, update->state);
             self->sync.seq = update->seq;
             metrics_state_seq (self->metrics, false, update->seq);
             break;
@@ -310,7 +405,7 @@ s_apply_snapshot (state_in_t *self, state_update_t *snapshot)
         state_update_t *update = &self->queue [i];
         switch (state_sync_after_snapshot (self->policy, &self->sync, update)) {
             case SYNC_APPLY:
-                merge_patch_apply (&self->value, update->state);
+                s_patch (self, update->state);
                 self->sync.seq = update->seq;
                 applied++;
                 break;
@@ -641,6 +736,8 @@ state_in_destroy (state_in_t **self_p)
     cJSON_Delete (self->value);
     wire_arena_destroy (&self->arena);
     backoff_destroy (&self->pace);
+    free (self->notify);            //  the host has run its done before (handler threads end first)
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }

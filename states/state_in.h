@@ -39,8 +39,15 @@ state_in_t *state_in_new (const host_t *host, const model_t *model, const state_
 int state_in_attach (state_in_t *self, zloop_t *loop);
 
 /* The current value ({} before the first snapshot). Borrowed; valid until
-   the loop handles the next update. */
+   the loop handles the next update. Loop thread only. */
 const cJSON *state_in_value (state_in_t *self);
+
+/* A copy of the current value, made under the state's lock: any thread.
+   Returns a fresh tree the caller owns (cJSON_Delete), or NULL when out
+   of memory. on_update handlers get such a copy too, on the service's
+   default handler thread, taken when the call starts: updates applied
+   while a call waits are folded into it (one call, the newest value). */
+cJSON *state_in_copy (state_in_t *self);
 
 /* How many snapshots were requested so far. */
 uint64_t state_in_snapshots (state_in_t *self);

@@ -26,6 +26,7 @@ struct _state_out_t {
     int timer_id;               //  heartbeat timer, -1 when none
     pthread_t owner;            //  the loop thread
     pthread_mutex_t lock;       //  guards value and seq
+    pthread_mutex_t pipe_lock;  //  one sender at a time in pipe_send, in seq order
     cJSON *value;               //  the state; owned
     uint64_t seq;               //  seq of the last update applied to value
     uint64_t published_seq;     //  seq of the last update on the wire (loop thread only)
@@ -51,6 +52,7 @@ state_out_new (const host_t *host, const model_t *model, const state_policy_t *p
     self->timer_id = -1;
     self->owner = pthread_self ();
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->pipe_lock, NULL);
     self->value = cJSON_CreateObject ();
     uuid_make (self->epoch);
     self->topic = model_string (model, "topic", "");
@@ -135,15 +137,22 @@ state_out_send (state_out_t *self, const cJSON *args, const char *workflow_id, c
         s_publish (self, text, strlen (text));
         self->published_seq = seq;
     }
+    //  Off the loop thread the pipe carries it, in seq order: the pipe lock
+    //  is taken before the value's lock is let go, so senders on several
+    //  threads (handler threads, svcfw_main) enter the pipe in seq order;
+    //  the loop never takes the pipe lock, so a full pipe cannot stall it.
+    if (!on_loop)
+        pthread_mutex_lock (&self->pipe_lock);
     pthread_mutex_unlock (&self->lock);
+    int rc = 0;
+    if (!on_loop) {
+        if (text && zmq_send (zsock_resolve (self->pipe_send), text, strlen (text), 0) < 0)
+            rc = err_set (err, "%s: cannot hand the update to the loop: %s", self->model->name,
+                          zmq_strerror (zmq_errno ()));
+        pthread_mutex_unlock (&self->pipe_lock);
+    }
     if (!text)
         return err_set (err, "%s: out of memory", self->model->name);
-    int rc = 0;
-    //  Off the loop thread the pipe carries it, in seq order: one sender
-    //  thread at a time (svcfw_main), and the pipe keeps order.
-    if (!on_loop && zmq_send (zsock_resolve (self->pipe_send), text, strlen (text), 0) < 0)
-        rc = err_set (err, "%s: cannot hand the update to the loop: %s", self->model->name,
-                      zmq_strerror (zmq_errno ()));
     cJSON_free (text);
     log_debug ("%s: update seq %" PRIu64 "%s", self->model->name, seq, is_snapshot? " (whole value)": "");
     return rc;
@@ -153,6 +162,15 @@ const cJSON *
 state_out_value (state_out_t *self)
 {
     return self->value;
+}
+
+cJSON *
+state_out_copy (state_out_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    cJSON *copy = cJSON_Duplicate (self->value, true);
+    pthread_mutex_unlock (&self->lock);
+    return copy;
 }
 
 //  Updates sent from svcfw_main's thread: publish them in order.
@@ -293,6 +311,7 @@ state_out_destroy (state_out_t **self_p)
     zsock_destroy (&self->rep);
     cJSON_Delete (self->value);
     pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->pipe_lock);
     free (self);
     *self_p = NULL;
 }

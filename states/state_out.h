@@ -8,8 +8,9 @@
     in side learns at once where the sequence stands.
 
     Threads: the loop thread owns both sockets. A send from another thread
-    (svcfw_main) updates the value under the state's lock and hands the
-    encoded update to the loop through an inproc pipe, in seq order.
+    (a handler thread, svcfw_main) updates the value under the state's lock
+    and hands the encoded update to the loop through an inproc pipe, in seq
+    order; sends from several threads at once are safe.
 */
 #ifndef STATE_OUT_H_INCLUDED
 #define STATE_OUT_H_INCLUDED
@@ -37,6 +38,10 @@ int state_out_send (state_out_t *self, const cJSON *args, const char *workflow_i
 
 /* The current value. Borrowed; valid until the next send on this state. */
 const cJSON *state_out_value (state_out_t *self);
+
+/* A copy of the current value, made under the state's lock: any thread.
+   Returns a fresh tree the caller owns (cJSON_Delete), or NULL. */
+cJSON *state_out_copy (state_out_t *self);
 
 /* Detaches and closes; accepts NULL and nulls the caller's pointer. */
 void state_out_destroy (state_out_t **self_p);

@@ -104,11 +104,14 @@ test_metrics_after_a_known_mix (void **state)
     e2e_proc_t *client = e2e_svcfw (dir, e2e_plugin ("metrics_requester"), addresses, NULL, "-m",
                                     "--admin", e2e_addr (req_admin), NULL);
     E2E_ASSERT_LOG (client, "mix done", 15000);
-    //  The replyer finishes the two SLOW requests after their requester gave up.
-    s_wait_t wait = { rep_admin, "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}", 6 };
+    //  The replyer finishes the first SLOW request after its requester gave
+    //  up (200 ms); the second, queued behind it on the one handler thread,
+    //  finds its deadline_ms (200) gone when its handler would start, and is
+    //  answered deadline_exceeded without running.
+    s_wait_t wait = { rep_admin, "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}", 5 };
     if (!e2e_poll (s_series_is, &wait, 5000)) {
         e2e_dump (rep);
-        fail_msg ("the replyer did not count 6 ok messages");
+        fail_msg ("the replyer did not count 5 ok messages");
     }
 
     const char *body;
@@ -116,21 +119,22 @@ test_metrics_after_a_known_mix (void **state)
     const char *text = body;
     double handled = e2e_metric_value (text, "svcfw_handler_seconds_count{connection=\"quotes\"}");
     struct { const char *series; double want; } rep_want [] = {
-        { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}", 6 },
+        { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"ok\"}", 5 },
+        { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"deadline_exceeded\"}", 1 },
         { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"handler_failed\"}", 2 },
         { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"invalid_args\"}", 2 },
         { "svcfw_messages_total{connection=\"quotes\",direction=\"in\",outcome=\"invalid_json\"}", 1 },
-        { "svcfw_handler_seconds_count{connection=\"quotes\"}", 8 },          //  6 ok + 2 failed ran the handler
-        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"+Inf\"}", 8 },
-        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"0.25\"}", 6 },  //  the two SLOW ones took 500 ms
-        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"10\"}", 8 },
+        { "svcfw_handler_seconds_count{connection=\"quotes\"}", 7 },          //  5 ok + 2 failed ran the handler
+        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"+Inf\"}", 7 },
+        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"0.25\"}", 6 },  //  the SLOW one took 1 s
+        { "svcfw_handler_seconds_bucket{connection=\"quotes\",le=\"10\"}", 7 },
         { "svcfw_handlers_running{connection=\"quotes\"}", 0 },
     };
     for (size_t i = 0; i < sizeof rep_want / sizeof rep_want [0]; i++)
         if (e2e_metric_value (text, rep_want [i].series) != rep_want [i].want)
             fail_msg ("replyer: %s is %g, expected %g\n%s", rep_want [i].series,
                       e2e_metric_value (text, rep_want [i].series), rep_want [i].want, text);
-    assert_true (handled == 8);
+    assert_true (handled == 7);
     assert_null (strstr (text, "outcome=\"too_large\""));
     assert_non_null (strstr (text, "process_resident_memory_bytes "));
     assert_int_equal (s_parse_with_prometheus (dir, text), 0);
@@ -163,8 +167,8 @@ test_metrics_after_a_known_mix (void **state)
     //  The stop summary: per connection, messages handled and faults by kind.
     int status;
     assert_true (e2e_stop (rep, SIGTERM, 5000, &status));
-    assert_non_null (e2e_grep (e2e_proc_out (rep), "quotes: 11 messages (6 ok), faults: invalid_json 1, "
-                                                   "invalid_args 2, handler_failed 2"));
+    assert_non_null (e2e_grep (e2e_proc_out (rep), "quotes: 11 messages (5 ok), faults: invalid_json 1, "
+                                                   "invalid_args 2, handler_failed 2, deadline_exceeded 1"));
 }
 
 static void

@@ -102,7 +102,8 @@ test_requester_validates_replies (void **state)
         zmsg_t *msg = zmsg_recv (rep);
         if (!msg)
             continue;           //  receive timeout: look at the client again
-        //  One frame: {"args": {"order_id": N}, "workflow_id": UUID}.
+        //  One frame: {"args": {"order_id": N}, "workflow_id": UUID,
+        //  "deadline_ms": the attempt's wait (timeout_ms 1000, SPEC §8)}.
         assert_int_equal (zmsg_size (msg), 1);
         char *text = zframe_strdup (zmsg_first (msg));
         zmsg_destroy (&msg);
@@ -115,8 +116,10 @@ test_requester_validates_replies (void **state)
         const cJSON *wf = cJSON_GetObjectItemCaseSensitive (request, "workflow_id");
         assert_true (cJSON_IsNumber (id) && id->valueint >= 1 && id->valueint <= 3);
         assert_int_equal (cJSON_GetArraySize (args), 1);
-        assert_int_equal (cJSON_GetArraySize (request), 2);
+        assert_int_equal (cJSON_GetArraySize (request), 3);
         assert_true (cJSON_IsString (wf) && e2e_match (wf->valuestring, E2E_UUID_RE));
+        const cJSON *deadline_ms = cJSON_GetObjectItemCaseSensitive (request, "deadline_ms");
+        assert_true (cJSON_IsNumber (deadline_ms) && deadline_ms->valuedouble == 1000);
         int n = id->valueint;
         seen [n]++;
         const char *reply =

@@ -453,6 +453,7 @@ test_fault_names (void **state)
     assert_string_equal (fault_name (FAULT_BAD_FRAMES), "bad_frames");
     assert_string_equal (fault_name (FAULT_HANDLER_FAILED), "handler_failed");
     assert_string_equal (fault_name (FAULT_INVALID_RETURN), "invalid_return");
+    assert_string_equal (fault_name (FAULT_DEADLINE_EXCEEDED), "deadline_exceeded");
     assert_non_null (fault_name (FAULT_NONE));
     assert_non_null (fault_name (FAULT_COUNT));
     assert_non_null (fault_name ((fault_t) -1));
@@ -463,11 +464,62 @@ test_fault_names (void **state)
             assert_string_not_equal (fault_name ((fault_t) a), fault_name ((fault_t) b));
 }
 
+//  deadline_ms (SPEC §8): a positive integer, read by both decoders; else
+//  invalid_envelope naming it. Requesters add it to an encoded request.
+static void
+test_deadline_ms (void **state)
+{
+    (void) state;
+    envelope_t env;
+    char err [ERR_LEN];
+    assert_int_equal (s_decode ("{\"args\": {}}", &env, err), FAULT_NONE);
+    assert_int_equal (env.deadline_ms, 0);
+    envelope_clear (&env);
+    assert_int_equal (s_decode ("{\"args\": {}, \"deadline_ms\": 1500}", &env, err), FAULT_NONE);
+    assert_int_equal (env.deadline_ms, 1500);
+    envelope_clear (&env);
+    assert_int_equal (s_decode ("{\"deadline_ms\": 2147483647, \"args\": {}}", &env, err), FAULT_NONE);
+    assert_int_equal (env.deadline_ms, 2147483647);
+    envelope_clear (&env);
+    wire_arena_t *arena = wire_arena_new ();
+    const char *wire_text = "{\"args\": {\"a\": 1}, \"deadline_ms\": 7}";
+    assert_int_equal (envelope_decode_wire (arena, wire_text, strlen (wire_text), &env, err), FAULT_NONE);
+    assert_int_equal (env.deadline_ms, 7);
+    wire_arena_reset (arena);
+
+    const char *bad [] = { "0", "-1", "1.5", "\"100\"", "null", "true", "{}", "2147483648", "1e300" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char text [100];
+        snprintf (text, sizeof text, "{\"args\": {}, \"deadline_ms\": %s}", bad [i]);
+        err [0] = 0;
+        if (s_decode (text, &env, err) != FAULT_INVALID_ENVELOPE || !strstr (err, "deadline_ms"))
+            fail_msg ("deadline_ms %s: expected invalid_envelope naming it, got \"%s\"", bad [i], err);
+        s_assert_empty (&env);
+        assert_int_equal (envelope_decode_wire (arena, text, strlen (text), &env, err), FAULT_INVALID_ENVELOPE);
+        wire_arena_reset (arena);
+    }
+    wire_arena_destroy (&arena);
+
+    wire_buffer_t out = { 0 };
+    const char *request = "{\"args\":{\"a\":1},\"workflow_id\":\"w\"}";
+    assert_int_equal (envelope_add_deadline (&out, request, strlen (request), 250), 0);
+    assert_string_equal (out.data, "{\"args\":{\"a\":1},\"workflow_id\":\"w\",\"deadline_ms\":250}");
+    assert_int_equal (out.len, strlen (out.data));
+    assert_int_equal (s_decode (out.data, &env, err), FAULT_NONE);
+    assert_int_equal (env.deadline_ms, 250);
+    envelope_clear (&env);
+    assert_int_equal (envelope_add_deadline (&out, "{}", 2, 9), 0);
+    assert_string_equal (out.data, "{\"deadline_ms\":9}");
+    assert_int_equal (envelope_add_deadline (&out, "[1]", 3, 9), -1);
+    wire_buffer_free (&out);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_decode_good),
+        cmocka_unit_test (test_deadline_ms),
         cmocka_unit_test (test_decode_invalid_json),
         cmocka_unit_test (test_decode_raw_control_chars),
         cmocka_unit_test (test_decode_invalid_envelope),

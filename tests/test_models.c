@@ -442,6 +442,18 @@ test_creation_errors (void **state)
                " \"optional_creation_arguments\": {\"max_queue_bytes\": 0}}}}}",
                "state_models.in.book", "max_queue_bytes", "at least 1");
 
+    //  "workers": handler threads of a replyer or subscriber, 1 to 1024
+    s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"workers\": 0}")),
+               "connection_models.in.orders", "workers", "at least 1");
+    s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"workers\": 2.5}")),
+               "connection_models.in.orders", "workers");
+    s_refuses ("{\"connection_models\": {\"in\": {\"px\": {\"connection_type\": \"subscriber\","
+               " \"required_creation_arguments\": {\"on_new_message\": \"f\"},"
+               " \"optional_creation_arguments\": {\"workers\": 5000}}}}}",
+               "connection_models.in.px", "workers", "at most 1024");
+    s_refuses (OUT_PRICING ("{\"connection_type\": \"requester\", \"optional_creation_arguments\": {\"workers\": 2}}"),
+               "connection_models.out.pricing", "workers");
+
     //  empty handler names
     s_refuses (IN_ORDERS ("{\"connection_type\": \"replyer\", \"required_creation_arguments\": {\"on_new_request\": \"\"}}"),
                "connection_models.in.orders", "on_new_request", "handler");

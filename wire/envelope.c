@@ -10,7 +10,7 @@
 
 static const char *const s_fault_names [FAULT_COUNT] = {
     "none", "invalid_json", "invalid_envelope", "invalid_args", "too_large",
-    "bad_frames", "handler_failed", "invalid_return"
+    "bad_frames", "handler_failed", "invalid_return", "deadline_exceeded"
 };
 
 const char *
@@ -48,7 +48,7 @@ s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err
         err_set (err, "envelope must be an object, got %s", json_type_name (root));
         return FAULT_INVALID_ENVELOPE;
     }
-    const cJSON *wf = NULL, *mid = NULL;
+    const cJSON *wf = NULL, *mid = NULL, *deadline = NULL;
     for (const cJSON *item = root->child; item; item = item->next) {
         if (body && !env->args && strcmp (item->string, body) == 0)
             env->args = item;
@@ -56,10 +56,21 @@ s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err
             wf = item;
         else if (!mid && strcmp (item->string, "message_id") == 0)
             mid = item;
+        else if (body && !deadline && strcmp (item->string, "deadline_ms") == 0)
+            deadline = item;
     }
     if (s_id_field (wf, "workflow_id", &env->workflow_id, err)
     ||  s_id_field (mid, "message_id", &env->message_id, err))
         return FAULT_INVALID_ENVELOPE;
+    if (deadline) {
+        double ms = cJSON_IsNumber (deadline)? deadline->valuedouble: 0;
+        if (!cJSON_IsNumber (deadline) || ms < 1 || ms > ENVELOPE_DEADLINE_MAX || ms != (double) (int64_t) ms) {
+            err_set (err, "deadline_ms must be a positive integer of at most %d, got %s", ENVELOPE_DEADLINE_MAX,
+                     cJSON_IsNumber (deadline)? "another number": json_type_name (deadline));
+            return FAULT_INVALID_ENVELOPE;
+        }
+        env->deadline_ms = (int64_t) ms;
+    }
     if (body && !cJSON_IsObject (env->args)) {
         err_set (err, env->args? "'%s' must be an object, got %s": "missing '%s'", body,
                  json_type_name (env->args));
@@ -198,6 +209,24 @@ char *
 envelope_request (const cJSON *args, const char *workflow_id)
 {
     return s_encode ("args", args, workflow_id);
+}
+
+int
+envelope_add_deadline (wire_buffer_t *out, const char *text, size_t len, int64_t ms)
+{
+    char field [48];
+    int field_len = snprintf (field, sizeof field, ",\"deadline_ms\":%" PRId64 "}", ms);
+    out->len = 0;
+    if (len < 2 || text [len - 1] != '}')
+        return -1;
+    //  {} has no field to follow: then no comma.
+    bool empty = len == 2;
+    if (wire_append (out, text, len - 1)
+    ||  wire_append (out, field + (empty? 1: 0), (size_t) field_len - (empty? 1: 0))
+    ||  wire_append (out, "", 1))
+        return -1;
+    out->len--;                 //  the NUL is there, not counted
+    return 0;
 }
 
 char *

@@ -1,6 +1,8 @@
 /*  envelope.h - the wire envelopes of SPEC §6, and the faults of inbound input.
 
     Request / published message: {"args": {…}, "workflow_id": "…"}
+      a request may carry "deadline_ms": the time left for it when it was
+      sent, a positive integer of milliseconds (SPEC §8)
     Reply: {"return_args": {…}, "workflow_id": "…"}
        or  {"error": {"kind": "…", "message": "…"}, "workflow_id": "…"}
     Unknown envelope keys are ignored, so later versions may add some.
@@ -10,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "err.h"
 #include "wire.h"
@@ -24,6 +27,7 @@ typedef enum {
     FAULT_BAD_FRAMES,           //  wrong number of frames
     FAULT_HANDLER_FAILED,       //  the handler returned non-zero
     FAULT_INVALID_RETURN,       //  return args fail the return model
+    FAULT_DEADLINE_EXCEEDED,    //  the request's deadline_ms ran out before its handler started
     FAULT_COUNT
 } fault_t;
 
@@ -41,7 +45,10 @@ typedef struct {
     const cJSON *args;          //  "args" (request) or "return_args" (reply); borrowed from root
     const char *workflow_id;    //  borrowed from root; NULL when absent
     const char *message_id;     //  "message_id" (durable delivery, dedupe); borrowed like workflow_id; NULL when absent
+    int64_t deadline_ms;        //  "deadline_ms" of a request; 0 when absent
 } envelope_t;
+
+#define ENVELOPE_DEADLINE_MAX 2147483647    //  the largest deadline_ms taken (about 24 days)
 
 /* Decodes a request or published message of `len` bytes. Returns FAULT_NONE
    with env filled (free with envelope_clear), or a fault with a short detail
@@ -76,6 +83,11 @@ char *envelope_error (fault_t kind, const char *message, const char *workflow_id
    valid until the next call on this thread) with its length in *len, or
    NULL on allocation failure. */
 const char *envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len);
+
+/* Writes into `out` (cleared first) the envelope `text` (len bytes, an
+   object as the encoders above make it) with "deadline_ms": ms added.
+   Returns 0, or -1 when out of memory. */
+int envelope_add_deadline (wire_buffer_t *out, const char *text, size_t len, int64_t ms);
 
 /* True if the bytes are valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool envelope_utf8_valid (const void *data, size_t len);

@@ -8,7 +8,7 @@
 #include "svcfw.h"
 
 static double s_last;           //  the last price heard, 0 before the first
-                                //  (handlers run one at a time on the loop thread)
+                                //  (handlers run one at a time on the handler thread)
 
 int
 on_price (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)

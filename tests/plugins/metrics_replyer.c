@@ -1,6 +1,6 @@
 /*  metrics_replyer - test plugin: a quote replyer whose answer depends on the symbol, for e2e_admin.
 
-    "FAIL" fails the handler (handler_failed); "SLOW" answers after 500 ms
+    "FAIL" fails the handler (handler_failed); "SLOW" answers after 1 s
     (so a requester with a shorter timeout times out); any other symbol is
     answered {"price": 100}.
 */
@@ -29,7 +29,7 @@ on_quote (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (strcmp (symbol, "FAIL") == 0)
         return svcfw_fail (ctx, "no quote for FAIL");
     if (strcmp (symbol, "SLOW") == 0) {
-        struct timespec pause = { 0, 500 * 1000000L };
+        struct timespec pause = { 1, 0 };
         nanosleep (&pause, NULL);
     }
     *return_args = cJSON_CreateObject ();

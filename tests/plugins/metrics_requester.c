@@ -1,7 +1,7 @@
 /*  metrics_requester - test plugin: main mode, a fixed mix of requests for e2e_admin's counts.
 
     On "quotes" (timeout 200 ms, no retries): 3 x "A" (ok), 2 x "FAIL"
-    (error_reply), 2 x "SLOW" (timeout: the replyer takes 500 ms). On
+    (error_reply), 2 x "SLOW" (timeout: the replyer takes 1 s). On
     "guarded" (a dead endpoint; breaker min_requests 2, error_percent 50,
     open for a minute): 2 timeouts open the circuit, then 2 x circuit_open.
     Then logs "mix done" and waits until stopped.

@@ -1,0 +1,288 @@
+/*  pool.c - a pool of handler threads: jobs in, completions back to the loop. */
+#define _GNU_SOURCE                 //  pthread_timedjoin_np, pthread_setname_np
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+typedef struct {
+    pool_t *pool;
+    pthread_t thread;
+    bool started;
+    void *data;                 //  worker_new's
+    host_job_t *job;            //  the job it runs, or NULL (under the pool's lock)
+} s_thread_t;
+
+struct _pool_t {
+    const char *name;
+    pool_run_fn *run;
+    pool_worker_destroy_fn *worker_destroy;
+    pthread_mutex_t lock;       //  guards everything below
+    pthread_cond_t wake;        //  a job was queued, or the pool closed
+    host_job_t *head, *tail;    //  queued jobs, oldest first
+    host_job_t *done_head, *done_tail;  //  finished or cancelled, for pool_complete
+    int running;                //  jobs in work now
+    int queued;
+    int finished;               //  on the completion list
+    bool closed;
+    bool ending;                //  the threads are to end once the queue is empty
+    int fd;                     //  eventfd: completions wait
+    int threads;
+    s_thread_t *thread;
+};
+
+//  Puts a job on the completion list. Called with the lock held. Returns
+//  true if the list was empty: the caller then wakes the loop (s_wake_loop)
+//  once it has let go of the lock, so the loop does not wake into a held lock.
+static bool
+s_finish_locked (pool_t *self, host_job_t *job)
+{
+    job->next = NULL;
+    bool was_empty = !self->done_head;
+    if (self->done_tail)
+        self->done_tail->next = job;
+    else
+        self->done_head = job;
+    self->done_tail = job;
+    self->finished++;
+    return was_empty;
+}
+
+static void
+s_wake_loop (pool_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->fd, &one, sizeof one);
+    (void) rc;                  //  only fails when the counter is full: readable anyway
+}
+
+static void *
+s_thread (void *arg)
+{
+    s_thread_t *me = arg;
+    pool_t *self = me->pool;
+    char name [16];
+    snprintf (name, sizeof name, "%s", self->name);
+    pthread_setname_np (pthread_self (), name);
+    pthread_mutex_lock (&self->lock);
+    while (true) {
+        while (!self->head && !self->ending)
+            pthread_cond_wait (&self->wake, &self->lock);
+        if (!self->head)
+            break;
+        host_job_t *job = self->head;
+        self->head = job->next;
+        if (!self->head)
+            self->tail = NULL;
+        self->queued--;
+        self->running++;
+        me->job = job;
+        pthread_mutex_unlock (&self->lock);
+        self->run (job, me->data);
+        bool done_here = job->done_anywhere;
+        if (done_here)
+            job->done (job);    //  may free the job: not touched after this
+        pthread_mutex_lock (&self->lock);
+        me->job = NULL;
+        self->running--;
+        if (!done_here && s_finish_locked (self, job)) {
+            pthread_mutex_unlock (&self->lock);
+            s_wake_loop (self);
+            pthread_mutex_lock (&self->lock);
+        }
+    }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+pool_t *
+pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *worker_new,
+          pool_worker_destroy_fn *worker_destroy, void *arg, char *err)
+{
+    if (threads < 1)
+        threads = 1;
+    pool_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->thread = calloc ((size_t) threads, sizeof (s_thread_t)))) {
+        free (self);
+        err_set (err, "%s: out of memory", name);
+        return NULL;
+    }
+    self->name = name;
+    self->run = run;
+    self->worker_destroy = worker_destroy;
+    self->threads = threads;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->wake, NULL);
+    self->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->fd < 0) {
+        err_set (err, "%s: cannot create an eventfd: %s", name, strerror (errno));
+        pool_destroy (&self, 0);
+        return NULL;
+    }
+    for (int i = 0; i < threads; i++) {
+        s_thread_t *thread = &self->thread [i];
+        thread->pool = self;
+        if (worker_new && !(thread->data = worker_new (arg, i))) {
+            err_set (err, "%s: out of memory", name);
+            pool_destroy (&self, 0);
+            return NULL;
+        }
+        if (pthread_create (&thread->thread, NULL, s_thread, thread)) {
+            err_set (err, "%s: cannot start a handler thread", name);
+            pool_destroy (&self, 0);
+            return NULL;
+        }
+        thread->started = true;
+    }
+    return self;
+}
+
+int
+pool_fd (pool_t *self)
+{
+    return self->fd;
+}
+
+void
+pool_submit (pool_t *self, host_job_t *job)
+{
+    job->next = NULL;
+    job->cancelled = false;
+    bool wake_loop = false, wake_thread = false;
+    pthread_mutex_lock (&self->lock);
+    if (self->closed) {
+        job->cancelled = true;
+        wake_loop = s_finish_locked (self, job);
+    }
+    else {
+        if (self->tail)
+            self->tail->next = job;
+        else
+            self->head = job;
+        self->tail = job;
+        self->queued++;
+        wake_thread = true;     //  cheap without a waiter: glibc then makes no syscall
+    }
+    pthread_mutex_unlock (&self->lock);
+    //  Signalled after the unlock, so the woken thread does not block on
+    //  the lock still held here.
+    if (wake_thread)
+        pthread_cond_signal (&self->wake);
+    if (wake_loop)
+        s_wake_loop (self);
+}
+
+int
+pool_complete (pool_t *self)
+{
+    uint64_t count;
+    ssize_t rc = read (self->fd, &count, sizeof count);
+    (void) rc;                  //  nothing signalled: the list may still hold jobs
+    pthread_mutex_lock (&self->lock);
+    host_job_t *job = self->done_head;
+    self->done_head = self->done_tail = NULL;
+    int finished = self->finished;
+    self->finished = 0;
+    pthread_mutex_unlock (&self->lock);
+    while (job) {
+        host_job_t *next = job->next;
+        job->done (job);            //  may free the job
+        job = next;
+    }
+    return finished;
+}
+
+void
+pool_close (pool_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->closed = true;
+    bool wake_loop = false;
+    while (self->head) {
+        host_job_t *job = self->head;
+        self->head = job->next;
+        job->cancelled = true;
+        wake_loop |= s_finish_locked (self, job);
+    }
+    self->tail = NULL;
+    self->queued = 0;
+    pthread_mutex_unlock (&self->lock);
+    if (wake_loop)
+        s_wake_loop (self);
+}
+
+int
+pool_busy (pool_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    int busy = self->queued + self->running + self->finished;
+    pthread_mutex_unlock (&self->lock);
+    return busy;
+}
+
+int
+pool_running (pool_t *self, void (*fn) (void *worker, void *arg), void *arg)
+{
+    pthread_mutex_lock (&self->lock);
+    int running = 0;
+    for (int i = 0; i < self->threads; i++)
+        if (self->thread [i].job) {
+            running++;
+            if (fn)
+                fn (self->thread [i].data, arg);
+        }
+    pthread_mutex_unlock (&self->lock);
+    return running;
+}
+
+int
+pool_destroy (pool_t **self_p, int wait_ms)
+{
+    if (!self_p || !*self_p)
+        return 0;
+    pool_t *self = *self_p;
+    pool_close (self);
+    pthread_mutex_lock (&self->lock);
+    self->ending = true;
+    pthread_cond_broadcast (&self->wake);
+    pthread_mutex_unlock (&self->lock);
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    bool stuck = false;
+    for (int i = 0; i < self->threads; i++) {
+        s_thread_t *thread = &self->thread [i];
+        if (!thread->started)
+            continue;
+        if (pthread_timedjoin_np (thread->thread, NULL, &until) == 0)
+            thread->started = false;
+        else
+            stuck = true;
+    }
+    if (stuck)
+        return -1;
+    pool_complete (self);
+    for (int i = 0; i < self->threads; i++)
+        if (self->worker_destroy && self->thread [i].data)
+            self->worker_destroy (self->thread [i].data);
+    if (self->fd >= 0)
+        close (self->fd);
+    pthread_cond_destroy (&self->wake);
+    pthread_mutex_destroy (&self->lock);
+    free (self->thread);
+    free (self);
+    *self_p = NULL;
+    return 0;
+}

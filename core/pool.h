@@ -1,0 +1,69 @@
+/*  pool.h - a pool of handler threads: jobs in, completions back to the loop.
+
+    @discuss
+    N threads take jobs (host_job_t, connections/host.h) from one queue in
+    the order they came and run each job's work; a finished job goes on a
+    completion list, and the pool's eventfd becomes readable, so the loop
+    thread (which polls pool_fd) runs each job's done (or, for a job with
+    done_anywhere, the pool thread runs it at once and the loop is not
+    woken: a subscriber's message needs nothing of the loop). One thread keeps
+    arrival order; N threads run up to N jobs at once. The queue and the
+    completion list are intrusive (host_job_t.next): the pool allocates
+    nothing per job, and one eventfd write wakes the loop for a whole batch.
+
+    Threads: pool_submit, pool_busy and pool_running from any thread;
+    pool_complete, pool_close and pool_destroy from the loop thread.
+    @end
+*/
+#ifndef POOL_H_INCLUDED
+#define POOL_H_INCLUDED
+
+#include <stdbool.h>
+#include "err.h"
+#include "host.h"
+
+typedef struct _pool_t pool_t;
+
+/* Runs one job on a pool thread, with that thread's data (worker_new's). */
+typedef void (pool_run_fn) (host_job_t *job, void *worker);
+
+/* Makes (and frees) the data of pool thread `index`, before it starts
+   (after it ended). NULL callbacks: the data is NULL. */
+typedef void *(pool_worker_new_fn) (void *arg, int index);
+typedef void (pool_worker_destroy_fn) (void *worker);
+
+/* Starts `threads` (≥ 1) threads named after `name` (borrowed for the
+   pool's life). `run` runs each job. Returns a fresh pool the caller owns
+   (pool_destroy), or NULL with err. */
+pool_t *pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *worker_new,
+                  pool_worker_destroy_fn *worker_destroy, void *arg, char *err);
+
+/* Readable while completions wait for pool_complete. */
+int pool_fd (pool_t *self);
+
+/* Queues a job; the pool holds it until its done has run. After pool_close
+   the job is cancelled at once (job->cancelled, done without work). */
+void pool_submit (pool_t *self, host_job_t *job);
+
+/* Runs done for every finished or cancelled job, in the order they
+   finished. Returns how many. Loop thread. */
+int pool_complete (pool_t *self);
+
+/* Stops taking jobs: those queued and not started are cancelled; those
+   running go on. Idempotent. */
+void pool_close (pool_t *self);
+
+/* Jobs queued, running, or finished but not yet completed. */
+int pool_busy (pool_t *self);
+
+/* Calls fn with each running job's thread data (under the pool's lock:
+   fn must not call the pool). Returns how many jobs run. */
+int pool_running (pool_t *self, void (*fn) (void *worker, void *arg), void *arg);
+
+/* Closes the pool, waits up to `wait_ms` for its threads to end, runs the
+   remaining dones and frees it. A thread still in a job after that is left
+   running and the pool is not freed: returns -1 (the caller should exit the
+   process); else 0. Accepts NULL and nulls the caller's pointer on 0. */
+int pool_destroy (pool_t **self_p, int wait_ms);
+
+#endif

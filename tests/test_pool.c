@@ -1,0 +1,273 @@
+/*  test_pool - the handler threads: arrival order on one thread, every job
+    completed on the caller's (loop) thread, N jobs at once on N threads,
+    queued jobs cancelled by a close, a bounded shutdown that reports a
+    stuck thread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <czmq.h>
+#include <poll.h>
+#include <pthread.h>
+#include "err.h"
+#include "pool.h"
+
+#define S_JOBS 200
+#define S_WAIT_MS 5000          //  bound of every wait here
+
+typedef struct {
+    host_job_t job;             //  first
+    int index;
+    pthread_t done_on;          //  the thread that ran done
+    bool done;
+    bool worked;
+} s_job_t;
+
+//  Shared by the jobs of one test.
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_changed = PTHREAD_COND_INITIALIZER;
+static int s_order [S_JOBS];    //  indexes in the order the work ran
+static int s_worked;
+static int s_done_order [S_JOBS];
+static int s_done;
+static int s_now, s_most;       //  jobs in work now, and at most
+static int s_gate_want;         //  blocking jobs wait until s_now reaches this, or s_release
+static bool s_release;
+
+static void
+s_reset (void)
+{
+    s_worked = s_done = s_now = s_most = s_gate_want = 0;
+    s_release = false;
+}
+
+static void
+s_run (host_job_t *job, void *worker)
+{
+    (void) worker;
+    job->work (job, NULL);
+}
+
+static void
+s_work_record (host_job_t *host_job, wire_arena_t *arena)
+{
+    (void) arena;
+    s_job_t *job = (s_job_t *) host_job;
+    pthread_mutex_lock (&s_lock);
+    s_order [s_worked++] = job->index;
+    job->worked = true;
+    pthread_mutex_unlock (&s_lock);
+}
+
+//  Waits (bounded) until s_gate_want jobs have been in work at once, or released.
+static void
+s_work_gate (host_job_t *host_job, wire_arena_t *arena)
+{
+    (void) arena;
+    s_job_t *job = (s_job_t *) host_job;
+    pthread_mutex_lock (&s_lock);
+    job->worked = true;
+    s_now++;
+    if (s_now > s_most)
+        s_most = s_now;
+    pthread_cond_broadcast (&s_changed);
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    while (!s_release && s_most < s_gate_want && zclock_mono () < end) {
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_nsec += 10 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait (&s_changed, &s_lock, &until);
+    }
+    s_now--;
+    pthread_mutex_unlock (&s_lock);
+}
+
+static void
+s_done_fn (host_job_t *host_job)
+{
+    s_job_t *job = (s_job_t *) host_job;
+    job->done = true;
+    job->done_on = pthread_self ();
+    s_done_order [s_done++] = job->index;
+}
+
+//  Runs completions until `count` jobs are done, or S_WAIT_MS passes.
+static void
+s_complete_until (pool_t *pool, int count)
+{
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    while (s_done < count && zclock_mono () < end) {
+        struct pollfd item = { .fd = pool_fd (pool), .events = POLLIN };
+        poll (&item, 1, 50);
+        pool_complete (pool);
+    }
+}
+
+static void
+test_one_thread_keeps_order (void **state)
+{
+    (void) state;
+    s_reset ();
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    static s_job_t jobs [S_JOBS];
+    memset (jobs, 0, sizeof jobs);
+    for (int i = 0; i < S_JOBS; i++) {
+        jobs [i].index = i;
+        jobs [i].job.work = s_work_record;
+        jobs [i].job.done = s_done_fn;
+        pool_submit (pool, &jobs [i].job);
+    }
+    s_complete_until (pool, S_JOBS);
+    assert_int_equal (s_done, S_JOBS);
+    pthread_mutex_lock (&s_lock);
+    for (int i = 0; i < S_JOBS; i++) {
+        assert_int_equal (s_order [i], i);          //  work in arrival order
+        assert_int_equal (s_done_order [i], i);     //  completions in the order work finished
+        assert_true (jobs [i].worked && !jobs [i].job.cancelled);
+        //  done runs on the thread that calls pool_complete (the loop's)
+        assert_true (pthread_equal (jobs [i].done_on, pthread_self ()));
+    }
+    pthread_mutex_unlock (&s_lock);
+    assert_int_equal (pool_busy (pool), 0);
+    assert_int_equal (pool_destroy (&pool, 1000), 0);
+    assert_null (pool);
+}
+
+//  A job with done_anywhere completes on its handler thread: nothing for
+//  the loop to run, no wake-up.
+static void
+s_done_locked (host_job_t *host_job)
+{
+    pthread_mutex_lock (&s_lock);
+    s_done_fn (host_job);
+    pthread_cond_broadcast (&s_changed);
+    pthread_mutex_unlock (&s_lock);
+}
+
+static void
+test_done_anywhere_runs_on_the_handler_thread (void **state)
+{
+    (void) state;
+    s_reset ();
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    s_job_t job = { .index = 1, .job = { .work = s_work_record, .done = s_done_locked, .done_anywhere = true } };
+    pool_submit (pool, &job.job);
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    pthread_mutex_lock (&s_lock);
+    while (!job.done && zclock_mono () < end) {
+        pthread_mutex_unlock (&s_lock);
+        zclock_sleep (5);
+        pthread_mutex_lock (&s_lock);
+    }
+    pthread_mutex_unlock (&s_lock);
+    assert_true (job.done && job.worked);
+    assert_false (pthread_equal (job.done_on, pthread_self ()));
+    struct pollfd item = { .fd = pool_fd (pool), .events = POLLIN };
+    assert_int_equal (poll (&item, 1, 0), 0);           //  the loop was not woken
+    assert_int_equal (pool_complete (pool), 0);
+    //  The thread counts the job done just after its done returned.
+    end = zclock_mono () + S_WAIT_MS;
+    while (pool_busy (pool) && zclock_mono () < end)
+        zclock_sleep (1);
+    assert_int_equal (pool_busy (pool), 0);
+    assert_int_equal (pool_destroy (&pool, 1000), 0);
+}
+
+static void
+test_n_threads_run_n_at_once (void **state)
+{
+    (void) state;
+    s_reset ();
+    s_gate_want = 4;
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 4, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    s_job_t jobs [8] = { 0 };
+    for (int i = 0; i < 8; i++) {
+        jobs [i].index = i;
+        jobs [i].job.work = s_work_gate;
+        jobs [i].job.done = s_done_fn;
+        pool_submit (pool, &jobs [i].job);
+    }
+    s_complete_until (pool, 8);
+    assert_int_equal (s_done, 8);
+    assert_int_equal (s_most, 4);                   //  four at once, never more
+    assert_int_equal (pool_destroy (&pool, 1000), 0);
+}
+
+static void
+test_close_cancels_queued_and_shutdown_is_bounded (void **state)
+{
+    (void) state;
+    s_reset ();
+    s_gate_want = 1000;                             //  the first job blocks until released
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    s_job_t jobs [4] = { 0 };
+    for (int i = 0; i < 4; i++) {
+        jobs [i].index = i;
+        jobs [i].job.work = s_work_gate;
+        jobs [i].job.done = s_done_fn;
+    }
+    pool_submit (pool, &jobs [0].job);
+    pthread_mutex_lock (&s_lock);
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    while (s_now == 0 && zclock_mono () < end) {
+        pthread_mutex_unlock (&s_lock);
+        zclock_sleep (5);
+        pthread_mutex_lock (&s_lock);
+    }
+    assert_int_equal (s_now, 1);
+    pthread_mutex_unlock (&s_lock);
+    for (int i = 1; i < 4; i++)
+        pool_submit (pool, &jobs [i].job);
+    assert_int_equal (pool_busy (pool), 4);
+    assert_int_equal (pool_running (pool, NULL, NULL), 1);
+
+    //  A close cancels the queued jobs (done without work); the running one goes on.
+    pool_close (pool);
+    s_complete_until (pool, 3);
+    assert_int_equal (s_done, 3);
+    for (int i = 1; i < 4; i++)
+        assert_true (jobs [i].done && jobs [i].job.cancelled && !jobs [i].worked);
+    assert_false (jobs [0].done);
+    //  A job submitted after the close is cancelled at once.
+    s_job_t late = { .index = 9, .job = { .work = s_work_record, .done = s_done_fn } };
+    pool_submit (pool, &late.job);
+    s_complete_until (pool, 4);
+    assert_true (late.done && late.job.cancelled && !late.worked);
+
+    //  The stuck job outlasts a bounded shutdown: -1, in about the bound.
+    int64_t start = zclock_mono ();
+    assert_int_equal (pool_destroy (&pool, 200), -1);
+    int64_t took = zclock_mono () - start;
+    assert_non_null (pool);
+    assert_true (took >= 150 && took < 2000);
+    //  Released, it ends, and the pool is freed with its last completion.
+    pthread_mutex_lock (&s_lock);
+    s_release = true;
+    pthread_cond_broadcast (&s_changed);
+    pthread_mutex_unlock (&s_lock);
+    assert_int_equal (pool_destroy (&pool, S_WAIT_MS), 0);
+    assert_null (pool);
+    assert_true (jobs [0].done && !jobs [0].job.cancelled);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_one_thread_keeps_order),
+        cmocka_unit_test (test_done_anywhere_runs_on_the_handler_thread),
+        cmocka_unit_test (test_n_threads_run_n_at_once),
+        cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
