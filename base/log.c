@@ -88,8 +88,13 @@ s_now_ms (void)
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-size_t
-log_escape (const char *text, size_t len, char *out, size_t size)
+//  The one escaper behind log_escape (text lines) and log_json_escape (JSON
+//  strings): printable ASCII and valid UTF-8 pass; \n \r \t as such; other
+//  controls, ESC, DEL and the C1 range (U+0080..U+009F, the 8-bit CSI among
+//  them) escaped; a byte that is not UTF-8 as \xHH (text) or U+FFFD (JSON,
+//  which also escapes '"' and '\\').
+static size_t
+s_escape (const char *text, size_t len, char *out, size_t size, bool json)
 {
     const unsigned char *p = (const unsigned char *) text, *end = p + len;
     size_t o = 0;
@@ -99,7 +104,12 @@ log_escape (const char *text, size_t len, char *out, size_t size)
         char piece [8];
         size_t n;
         const unsigned char *from = p;
-        if (*p >= 0x20 && *p < 0x7F) {
+        if (json && (*p == '"' || *p == '\\')) {
+            piece [0] = '\\';
+            piece [1] = (char) *p++;
+            n = 2;
+        }
+        else if (*p >= 0x20 && *p < 0x7F) {
             piece [0] = (char) *p++;
             n = 1;
         }
@@ -109,14 +119,16 @@ log_escape (const char *text, size_t len, char *out, size_t size)
             p++;
             n = 2;
         }
-        else if (*p < 0x80) {                   //  other C0 controls, ESC, DEL
-            n = (size_t) snprintf (piece, sizeof piece, "\\x%02x", *p++);
-        }
+        else if (*p < 0x80)                     //  other C0 controls, ESC, DEL
+            n = (size_t) snprintf (piece, sizeof piece, json? "\\u%04x": "\\x%02x", *p++);
         else if ((n = utf8_sequence (p, end)) == 0) {
-            n = (size_t) snprintf (piece, sizeof piece, "\\x%02x", *p++);
+            if (json)
+                memcpy (piece, "\\ufffd", n = 6);
+            else
+                n = (size_t) snprintf (piece, sizeof piece, "\\x%02x", *p);
+            p++;
         }
         else if (n == 2 && p [0] == 0xC2 && p [1] < 0xA0) {
-            //  A C1 control (U+0080..U+009F), e.g. U+009B, the 8-bit CSI.
             n = (size_t) snprintf (piece, sizeof piece, "\\u%04x", p [1]);
             p += 2;
         }
@@ -135,6 +147,12 @@ log_escape (const char *text, size_t len, char *out, size_t size)
     }
     out [o] = 0;
     return o;
+}
+
+size_t
+log_escape (const char *text, size_t len, char *out, size_t size)
+{
+    return s_escape (text, len, out, size, false);
 }
 
 //  The cause of a line: its format and level, and its subject, the text up
@@ -223,55 +241,7 @@ s_header (char *line, size_t size, int level, const char *workflow_id)
 size_t
 log_json_escape (const char *text, size_t len, char *out, size_t size)
 {
-    const unsigned char *p = (const unsigned char *) text, *end = p + len;
-    size_t o = 0;
-    if (!size)
-        return 0;
-    while (p < end) {
-        char piece [8];
-        size_t n;
-        const unsigned char *from = p;
-        if (*p == '"' || *p == '\\') {
-            piece [0] = '\\';
-            piece [1] = (char) *p++;
-            n = 2;
-        }
-        else if (*p >= 0x20 && *p < 0x7F) {
-            piece [0] = (char) *p++;
-            n = 1;
-        }
-        else if (*p == '\n' || *p == '\r' || *p == '\t') {
-            piece [0] = '\\';
-            piece [1] = *p == '\n'? 'n': *p == '\r'? 'r': 't';
-            p++;
-            n = 2;
-        }
-        else if (*p < 0x80)                     //  other C0 controls, DEL
-            n = (size_t) snprintf (piece, sizeof piece, "\\u%04x", *p++);
-        else if ((n = utf8_sequence (p, end)) == 0) {
-            memcpy (piece, "\\ufffd", 6);        //  not UTF-8
-            p++;
-            n = 6;
-        }
-        else if (n == 2 && p [0] == 0xC2 && p [1] < 0xA0) {
-            n = (size_t) snprintf (piece, sizeof piece, "\\u%04x", p [1]);
-            p += 2;
-        }
-        else {
-            p += n;
-            if (o + n >= size)
-                break;
-            memcpy (out + o, from, n);
-            o += n;
-            continue;
-        }
-        if (o + n >= size)
-            break;
-        memcpy (out + o, piece, n);
-        o += n;
-    }
-    out [o] = 0;
-    return o;
+    return s_escape (text, len, out, size, true);
 }
 
 //  Writes one line of `level` with its message (raw, `len` bytes) to the
