@@ -50,12 +50,14 @@ struct _host_job_t {
 };
 
 typedef struct {
-    void *arg;                  //  passed to every call
+    void *arg;                  //  passed to every call: names the connection or state
+                                //  this host_t was made for (each gets its own)
 
-    //  Hands a job to the handler threads of `model`'s entry (its own pool
-    //  with "workers", else the service's default one). The job comes back
-    //  through its done, on the loop thread, whatever happens.
-    void (*submit) (void *arg, const model_t *model, host_job_t *job);
+    //  Hands a job to the handler threads of this host's connection or
+    //  state (its own pool with "workers", else the service's default
+    //  one). The job comes back through its done, on the loop thread,
+    //  whatever happens.
+    void (*submit) (void *arg, host_job_t *job);
 
     //  Calls `handler` for an inbound message: sets the message's workflow
     //  id (NULL: a fresh one is made) for the handler's sends and log lines,
@@ -88,9 +90,9 @@ typedef struct {
 } host_t;
 
 static inline void
-host_submit (const host_t *host, const model_t *model, host_job_t *job)
+host_submit (const host_t *host, host_job_t *job)
 {
-    host->submit (host->arg, model, job);
+    host->submit (host->arg, job);
 }
 
 static inline int

@@ -323,7 +323,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         job->job.work = s_work;
         job->job.done = s_done;
         job->job.received_at = zclock_mono ();
-        host_submit (self->host, self->model, &job->job);
+        host_submit (self->host, &job->job);
         if (host_stopping (self->host))
             break;
     }

@@ -184,7 +184,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             job->job.received_at = zclock_mono ();
             zmq_msg_init (&job->body);
             zmq_msg_move (&job->body, &frames [1]);
-            host_submit (self->host, self->model, &job->job);
+            host_submit (self->host, &job->job);
         }
         else {
             char why [64];

@@ -33,21 +33,12 @@ typedef struct {
 
 static __thread s_worker_t *s_worker;  //  the calling pool thread's, NULL elsewhere
 
-//  The entry whose handler this is (the first, if several share it).
-static const entry_t *
-s_entry_of (service_t *self, svcfw_handler_fn *handler)
-{
-    for (int i = 0; i < self->entry_count; i++)
-        if (self->entries [i].handler == handler)
-            return &self->entries [i];
-    return NULL;
-}
-
 static int
 s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
         const char *message_id, int64_t deadline, cJSON **return_args, char *err)
 {
-    service_t *self = arg;
+    entry_t *entry = arg;
+    service_t *self = entry->service;
     s_worker_t *worker = s_worker;
     svcfw_ctx *ctx = worker? &worker->ctx: &self->loop_ctx;
     api_ctx_reset (ctx, NULL);
@@ -60,15 +51,14 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     ctx->msg_id_in = message_id;
     log_set_workflow_id (workflow_id);
     *return_args = NULL;
-    const entry_t *entry = s_entry_of (self, handler);
-    const char *handler_name = entry? entry->handler_name: NULL;
+    const char *handler_name = entry->handler_name;
     if (worker) {
         pthread_mutex_lock (&worker->lock);
         worker->handler_name = handler_name? handler_name: "?";
         snprintf (worker->workflow_id, sizeof worker->workflow_id, "%s", workflow_id);
         pthread_mutex_unlock (&worker->lock);
     }
-    crash_call_begin (entry? entry->model->name: NULL, handler_name, workflow_id);
+    crash_call_begin (entry->model->name, handler_name, workflow_id);
     int rc = handler (ctx, args, return_args);
     crash_call_end ();
     if (worker) {
@@ -125,17 +115,10 @@ s_run (host_job_t *job, void *arg)
 }
 
 static void
-s_submit (void *arg, const model_t *model, host_job_t *job)
+s_submit (void *arg, host_job_t *job)
 {
-    service_t *self = arg;
-    pool_t *pool = self->pool;
-    for (int i = 0; i < self->entry_count; i++)
-        if (self->entries [i].model == model) {
-            if (self->entries [i].pool)
-                pool = self->entries [i].pool;
-            break;
-        }
-    pool_submit (pool, job);
+    entry_t *entry = arg;
+    pool_submit (entry->pool? entry->pool: entry->service->pool, job);
 }
 
 static int
@@ -247,14 +230,14 @@ dispatch_pools_stop (service_t *self, int wait_ms)
 static const char *
 s_workflow_id (void *arg)
 {
-    service_t *self = arg;
+    service_t *self = ((entry_t *) arg)->service;
     return s_worker? s_worker->ctx.message_id: self->loop_ctx.message_id;
 }
 
 static bool
 s_stopping (void *arg)
 {
-    service_t *self = arg;
+    service_t *self = ((entry_t *) arg)->service;
     return atomic_load (&self->stopping);
 }
 
@@ -262,7 +245,7 @@ static int
 s_store_path (void *arg, const model_t *model, const char *key, const char *kind,
               char *path, size_t size, char *err)
 {
-    service_t *self = arg;
+    service_t *self = ((entry_t *) arg)->service;
     const char *given = model_string (model, key, NULL);
     int len;
     if (given)
@@ -281,10 +264,11 @@ s_store_path (void *arg, const model_t *model, const char *key, const char *kind
 }
 
 void
-dispatch_host_init (service_t *self)
+dispatch_host (service_t *self, entry_t *entry)
 {
-    self->host = (host_t) {
-        .arg = self,
+    entry->service = self;
+    entry->host = (host_t) {
+        .arg = entry,
         .submit = s_submit,
         .call = s_call,
         .workflow_id = s_workflow_id,

@@ -73,6 +73,8 @@ typedef struct {
     bool fallback_open;         //  the last fallback answer was for an open circuit
     pthread_mutex_t lock;       //  outbound: one send at a time (handler threads, svcfw_main)
     pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
+    service_t *service;         //  the service it belongs to
+    host_t host;                //  what its connection or state calls (dispatch.c); arg is this entry
 } entry_t;
 
 struct _svcfw_ctx {
@@ -109,7 +111,6 @@ struct _service_t {
     int stop_fd;                //  eventfd, readable once a stop was asked for
     int main_done_fd;           //  eventfd, readable once svcfw_main returned
     atomic_bool stopping;
-    host_t host;                //  what connections and states call (dispatch.c)
     pool_t *pool;               //  the default handler thread (dispatch.c)
     int stop_timer;             //  the stop's timeout timer, or -1
     bool stop_timed_out;        //  handlers still ran when --stop-timeout passed
@@ -141,8 +142,10 @@ int wiring_joined (service_t *self, char *err);
 //  wiring.c. Closes every wired entry; safe after a failed wiring_wire.
 void wiring_unwire (service_t *self);
 
-//  dispatch.c. Fills in self->host; after the loop's descriptors exist.
-void dispatch_host_init (service_t *self);
+//  dispatch.c. Fills in entry->host, the calls its connection or state
+//  makes (connections/host.h), naming the entry, so a handler call knows
+//  its connection without a search. After the loop's descriptors exist.
+void dispatch_host (service_t *self, entry_t *entry);
 
 //  dispatch.c. Starts the handler threads: the default pool (1 thread) and
 //  one pool per inbound entry with "workers"; registers their completions

@@ -264,7 +264,6 @@ s_startup (service_t *self, char *err)
     if (zloop_poller (self->loop, &signal_item, s_on_signal, self)
     ||  zloop_poller (self->loop, &done_item, s_on_main_done, self))
         return err_set (err, "cannot register with the event loop");
-    dispatch_host_init (self);
     if (wiring_wire (self, err) || dispatch_pools_start (self, err))
         return -1;
     return observe_start (self, err);

@@ -276,13 +276,13 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
     const model_t *model = entry->model;
     switch (model->kind) {
         case MODEL_REPLYER: {
-            replyer_t *replyer = replyer_new (&self->host, model, first, entry->handler, err);
+            replyer_t *replyer = replyer_new (&entry->host, model, first, entry->handler, err);
             entry->ops = &s_replyer_ops;
             entry->obj = replyer;
             return replyer? replyer_attach (replyer, self->loop): -1;
         }
         case MODEL_SUBSCRIBER: {
-            subscriber_t *subscriber = subscriber_new (&self->host, model, first, entry->handler, err);
+            subscriber_t *subscriber = subscriber_new (&entry->host, model, first, entry->handler, err);
             entry->ops = &s_subscriber_ops;
             entry->obj = subscriber;
             return subscriber? subscriber_attach (subscriber, self->loop): -1;
@@ -292,7 +292,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
             entry->obj = publisher_new (model, first, err);
             return entry->obj? 0: -1;
         case MODEL_REQUESTER: {
-            requester_t *requester = requester_new (&self->host, model, first, err);
+            requester_t *requester = requester_new (&entry->host, model, first, err);
             entry->ops = &s_requester_ops;
             entry->obj = requester;
             entry->is_requester = true;
@@ -301,7 +301,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
         }
         case MODEL_DELTA_UPDATE_OUT:
         case MODEL_FULL_UPDATE_OUT: {
-            state_out_t *state = state_out_new (&self->host, model, s_policy (model->kind), first, second, err);
+            state_out_t *state = state_out_new (&entry->host, model, s_policy (model->kind), first, second, err);
             entry->ops = &s_state_out_ops;
             entry->obj = state;
             self->state_count++;
@@ -309,7 +309,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
         }
         case MODEL_DELTA_UPDATE_IN:
         case MODEL_FULL_UPDATE_IN: {
-            state_in_t *state = state_in_new (&self->host, model, s_policy (model->kind), first, second,
+            state_in_t *state = state_in_new (&entry->host, model, s_policy (model->kind), first, second,
                                               entry->handler, err);
             entry->ops = &s_state_in_ops;
             entry->obj = state;
@@ -414,6 +414,7 @@ wiring_wire (service_t *self, char *err)
         entry->handler_name = handler_name;
         const char *fallback_name = model_string (model, "fallback", NULL);
         entry->fallback = fallback_name? plugin_handler (self->plugin, fallback_name): NULL;
+        dispatch_host (self, entry);
         rc = s_wire_entry (self, entry, endpoints [i][0], endpoints [i][1], err);
         if (rc == -1 && !*err)
             err_set (err, "%s: cannot register with the event loop", model->where);

@@ -299,7 +299,7 @@ s_notify_submit (s_notify_t *job)
     job->queued = true;
     job->again = false;
     atomic_store (&job->started, false);
-    host_submit (job->state->host, job->state->model, &job->job);
+    host_submit (job->state->host, &job->job);
 }
 
 static void
