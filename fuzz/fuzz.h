@@ -16,6 +16,7 @@
 #include <string.h>
 #include <math.h>
 #include <cjson/cJSON.h>
+#include "wire.h"
 
 #define FUZZ_SEPARATOR 0xFF
 
@@ -28,6 +29,19 @@
             abort (); \
         } \
     } while (0)
+
+/* The harness's one arena, made on first use and reset for each input;
+   a failure to make it ends the run like any failed check. */
+static inline wire_arena_t *
+fuzz_arena (void)
+{
+    static wire_arena_t *arena;
+    if (!arena)
+        arena = wire_arena_new ();
+    FUZZ_CHECK (arena);
+    wire_arena_reset (arena);
+    return arena;
+}
 
 /* Splits data at the first FUZZ_SEPARATOR into [0, *first_len) and the rest
    after it (*second, *second_len; empty when there is no separator). */

@@ -17,11 +17,7 @@ s_same_str (const char *a, const char *b)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    static wire_arena_t *arena;
-    if (!arena)
-        arena = wire_arena_new ();
-    FUZZ_CHECK (arena);
-    wire_arena_reset (arena);
+    wire_arena_t *arena = fuzz_arena ();
 
     char err [ERR_LEN], wire_err [ERR_LEN];
     envelope_t env, wire_env;

@@ -10,11 +10,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    static wire_arena_t *arena;
-    if (!arena)
-        arena = wire_arena_new ();
-    FUZZ_CHECK (arena);
-    wire_arena_reset (arena);
+    wire_arena_t *arena = fuzz_arena ();
 
     char err [ERR_LEN], wire_err [ERR_LEN];
     state_update_t update, wire_update;
