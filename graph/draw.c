@@ -45,9 +45,13 @@ s_edge (FILE *out, const graph_t *graph, const graph_socket_t *sender, const gra
                  from->kind == MODEL_DELTA_UPDATE_OUT? "delta": "full");
     else
     if (from->kind == MODEL_PUBLISHER) {
+        //  A subscriber hears the topics its own is a prefix of.
+        const char *topic = model_string (from, "topic", ""), *heard = model_string (to, "topic", "");
+        bool hears = strncmp (topic, heard, strlen (heard)) == 0;
         fputs ("\\n(topic \\\"", out);
-        s_quoted (out, model_string (from, "topic", ""));
-        fputs ("\\\")\", style=dashed];\n", out);
+        s_quoted (out, topic);
+        fputs (hears? "\\\")\", style=dashed];\n": "\\\", not heard)\", style=dotted, color=\"#999999\", "
+               "fontcolor=\"#999999\"];\n", out);
     }
     else
         fputs ("\\n(request)\"];\n", out);
