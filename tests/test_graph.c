@@ -292,6 +292,10 @@ test_errors (void **state)
     //  Its args.
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": [1]}}}",
                     "service \"a\": \"args\" must be an object of KEY: VALUE, got array");
+    s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"-m\": true}}}}",
+                    "service \"a\": \"args\": \"-m\" is not a config key (no leading '-', no '=', not empty)");
+    s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"\": 1}}}}",
+                    "service \"a\": \"args\": \"\" is not a config key (no leading '-', no '=', not empty)");
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"k\": null}}}}",
                     "service \"a\": \"args\".k: must be a string, number, boolean, object or array, got null");
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"svcfw_curve_allow\": 1}}}}",
