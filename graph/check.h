@@ -50,7 +50,8 @@ typedef void (graph_report_fn) (const char *line, void *arg);
 /* Checks the graph, whose models are loaded (graph_load_models). Calls
    `report` for each problem, in the order of the services and their models.
    Returns the number of problems; *links (if not NULL) gets the number of
-   socket pairs that meet. Loads nothing, runs no plugin code. */
+   socket pairs that meet. Loads nothing, runs no plugin code. The
+   caller's thread; it only reads the graph. */
 int graph_check (const graph_t *graph, graph_report_fn *report, void *arg, int *links);
 
 /* Whether a connecting endpoint meets a binding one (the rule above). */

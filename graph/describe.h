@@ -13,7 +13,8 @@
 #include "err.h"
 
 /* Writes the Markdown page of the plugin at `path` to `out`. Returns 0, or
-   -1 with err naming the plugin (cannot load, bad models) or a write error. */
+   -1 with err naming the plugin (cannot load, bad models) or a write error.
+   Any thread. */
 int graph_describe (const char *path, FILE *out, char *err);
 
 #endif

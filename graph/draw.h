@@ -15,13 +15,15 @@
 #include "graph.h"
 
 /* Writes the DOT text of the graph (models loaded: graph_load_models) to
-   `out`. Returns 0, or -1 with err when writing or memory failed. */
+   `out`. Returns 0, or -1 with err when writing or memory failed. The
+   caller's thread; it only reads the graph. */
 int graph_draw_dot (const graph_t *graph, FILE *out, char *err);
 
 /* Renders the graph to `path` as SVG by running `dot -Tsvg -o PATH` (from
    PATH). Returns 0, or -1 with err = "svcfw graph: -o FILE.svg needs
    Graphviz's dot program (not found: install graphviz), or write FILE.dot"
-   or naming dot's failure. Waits for dot to exit. */
+   or naming dot's failure. Waits for dot to exit. It ignores SIGPIPE
+   while it writes to dot: for a single-threaded program (cmd/). */
 int graph_draw_svg (const graph_t *graph, const char *path, char *err);
 
 #endif
