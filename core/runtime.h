@@ -25,11 +25,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <cjson/cJSON.h>
+#include "cache.h"
 #include "cli.h"
 #include "host.h"
 #include "err.h"
 #include "guard.h"
 #include "loader.h"
+#include "metrics.h"
 #include "models.h"
 #include "pool.h"
 #include "service.h"
@@ -71,6 +73,9 @@ typedef struct {
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
     int fallback_streak;        //  calls the fallback answered in a row, for logging
     bool fallback_open;         //  the last fallback answer was for an open circuit
+    cache_t *cache;             //  requester with "cache": its replies (api.c); else NULL
+    int cache_wait_ms;          //  how long a caller waits for another's round trip: the call's worst case
+    metrics_conn_t *cache_metrics;  //  svcfw_cache_requests_total's record
     pthread_mutex_t lock;       //  outbound: one send at a time (handler threads, svcfw_main)
     pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
     service_t *service;         //  the service it belongs to
@@ -199,6 +204,11 @@ void observe_summary (service_t *self);
 
 //  observe.c. Closes the admin endpoint and frees observe's state.
 void observe_stop (service_t *self);
+
+//  api.c. Gives a requester entry the reply cache its "cache" creation
+//  argument asks for (none without one). After the requester is made.
+//  Returns 0, or -1 with err naming the entry.
+int api_cache_start (entry_t *entry, char *err);
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);

@@ -297,7 +297,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
             entry->obj = requester;
             entry->is_requester = true;
             entry->durable = requester && requester_durable (requester);
-            return requester? 0: -1;
+            return requester? api_cache_start (entry, err): -1;
         }
         case MODEL_DELTA_UPDATE_OUT:
         case MODEL_FULL_UPDATE_OUT: {
@@ -448,6 +448,7 @@ wiring_unwire (service_t *self)
         if (entry->ops)
             entry->ops->destroy (entry->obj);
         entry->obj = NULL;
+        cache_destroy (&entry->cache);
         pthread_mutex_destroy (&entry->lock);
     }
     free (self->entries);
