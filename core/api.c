@@ -31,9 +31,12 @@ s_states_free (svcfw_ctx *ctx)
     }
 }
 
+static void s_pins_free (svcfw_ctx *ctx);
+
 void
 api_ctx_clear (svcfw_ctx *ctx)
 {
+    s_pins_free (ctx);
     s_states_free (ctx);
     free (ctx->states);
     ctx->states = NULL;
@@ -42,6 +45,7 @@ api_ctx_clear (svcfw_ctx *ctx)
 void
 api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
 {
+    s_pins_free (ctx);
     s_states_free (ctx);
     ctx->deadline = 0;
     ctx->message_id = message_id;
@@ -368,10 +372,98 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     return rc;
 }
 
+//  ---------------------------------------------------------------------------
+//  The config in force, swapped by a reload (reload.c) while handlers run
+
+//  One config and who holds it: the service (while it is the one in force)
+//  and each ctx that was handed it (until that ctx's next call begins).
+struct _api_config_t {
+    cJSON *config;              //  owned; freed with the last hold
+    int holds;                  //  under service->config_lock
+};
+
+//  A ctx's hold on a config it handed out; a list, newest first.
+struct _api_pin_t {
+    api_config_t *config;
+    api_pin_t *next;
+};
+
+static void
+s_config_release (service_t *self, api_config_t *config)
+{
+    pthread_mutex_lock (&self->config_lock);
+    bool last = --config->holds == 0;
+    pthread_mutex_unlock (&self->config_lock);
+    if (last) {
+        cJSON_Delete (config->config);
+        free (config);
+    }
+}
+
+static void
+s_pins_free (svcfw_ctx *ctx)
+{
+    while (ctx->pins) {
+        api_pin_t *pin = ctx->pins;
+        ctx->pins = pin->next;
+        s_config_release (ctx->service, pin->config);
+        free (pin);
+    }
+}
+
+int
+api_config_set (service_t *self, cJSON *config)
+{
+    api_config_t *fresh = calloc (1, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    fresh->config = config;
+    fresh->holds = 1;                   //  the service's
+    pthread_mutex_lock (&self->config_lock);
+    api_config_t *old = atomic_load (&self->config_now);
+    atomic_store (&self->config_now, fresh);
+    pthread_mutex_unlock (&self->config_lock);
+    self->config = config;
+    if (old)
+        s_config_release (self, old);
+    return 0;
+}
+
+void
+api_config_end (service_t *self)
+{
+    api_config_t *old = atomic_exchange (&self->config_now, NULL);
+    if (old)
+        s_config_release (self, old);
+    else
+        cJSON_Delete (self->config);    //  startup failed before the config was in force
+    self->config = NULL;
+}
+
 const cJSON *
 svcfw_config (svcfw_ctx *ctx)
 {
-    return ctx? ctx->service->config: NULL;
+    if (!ctx)
+        return NULL;
+    service_t *self = ctx->service;
+    api_config_t *now = atomic_load (&self->config_now);
+    if (!now)
+        return self->config;            //  startup's hooks, before the config is in force
+    if (ctx->pins && ctx->pins->config == now)
+        return now->config;
+    //  A config this ctx has not handed out yet: hold it until the ctx's
+    //  next call, so a reload meanwhile cannot free it under the caller.
+    api_pin_t *pin = calloc (1, sizeof *pin);
+    if (!pin)
+        return NULL;
+    pthread_mutex_lock (&self->config_lock);
+    now = atomic_load (&self->config_now);
+    now->holds++;
+    pthread_mutex_unlock (&self->config_lock);
+    pin->config = now;
+    pin->next = ctx->pins;
+    ctx->pins = pin;
+    return now->config;
 }
 
 const cJSON *

@@ -61,6 +61,7 @@ typedef struct {
 
 //  One wired connection or state: its model and its object.
 typedef struct _observe_t observe_t;
+typedef struct _reload_t reload_t;
 
 typedef struct {
     const model_t *model;       //  borrowed from service->models
@@ -82,6 +83,10 @@ typedef struct {
     host_t host;                //  what its connection or state calls (dispatch.c); arg is this entry
 } entry_t;
 
+//  api.c. A config and its holds; a ctx's hold on one (svcfw_config).
+typedef struct _api_config_t api_config_t;
+typedef struct _api_pin_t api_pin_t;
+
 struct _svcfw_ctx {
     service_t *service;
     const char *message_id;                 //  id of the message being handled; NULL at a leading edge
@@ -96,6 +101,7 @@ struct _svcfw_ctx {
     char msg_id_sent [RUNTIME_MESSAGE_ID_MAX + 1];  //  the message id of the last send, or ""
     int64_t deadline;                       //  zclock_mono ms the message's time runs out; 0: none
     cJSON **states;                         //  svcfw_state's copies, per entry (entry_count), until the next reset
+    api_pin_t *pins;                        //  the configs svcfw_config handed out, held until the next reset
 };
 
 struct _service_t {
@@ -103,7 +109,10 @@ struct _service_t {
     plugin_t *plugin;
     cJSON *models_doc;          //  the models document, after the setup hooks
     models_t *models;
-    cJSON *config;
+    cJSON *config;              //  the config in force; loop thread (others: svcfw_config)
+    _Atomic (api_config_t *) config_now;    //  the config in force and its holds (api.c), NULL until startup built it
+    pthread_mutex_t config_lock;            //  guards the holds of every api_config_t
+    reload_t *reload;           //  watches the -c file (reload.c), or NULL
     cJSON *addresses;
     const char *addresses_name; //  the addresses file, for messages
     cJSON *security;            //  the config's svcfw_curve_* keys, taken out of config (wiring.c)
@@ -209,6 +218,44 @@ void observe_stop (service_t *self);
 //  argument asks for (none without one). After the requester is made.
 //  Returns 0, or -1 with err naming the entry.
 int api_cache_start (entry_t *entry, char *err);
+
+//  api.c. Makes `config` (taken) the config in force: svcfw_config hands
+//  it out from now on; the one before is freed once no ctx holds it (each
+//  ctx's hold ends when its next call begins). Sets self->config. Loop
+//  thread. Returns 0, or -1 when out of memory (config not taken).
+int api_config_set (service_t *self, cJSON *config);
+
+//  api.c. At teardown: drops the service's hold on the config in force (or
+//  frees self->config if none was set).
+void api_config_end (service_t *self);
+
+//  reload.c. Watches the -c file (inotify on its directory, so a rename
+//  over it counts; else, or with SVCFW_RELOAD_POLL_MS, polling its stat)
+//  from self->loop. Without -c nothing is watched. Returns 0, or -1 with err.
+int reload_start (service_t *self, char *err);
+
+//  reload.c. Reads the -c file again, as startup does, and if it is valid
+//  and svcfw_reconfigure (if exported) accepts it, makes it the config in
+//  force and applies its log levels; else logs why and keeps the old one.
+//  `why` says what asked ("SIGHUP", "file changed"). Loop thread.
+void reload_run (service_t *self, const char *why);
+
+//  reload.c. Stops watching; frees what reload_start made. Accepts a
+//  service that never started watching.
+void reload_stop (service_t *self);
+
+//  wiring.c. Builds a config as startup does: the -c file, svcfw's own keys
+//  taken out (svcfw_admin and svcfw_curve_*, read at startup only, are
+//  dropped), the command-line overrides, svcfw_setup_config, validation.
+//  Sets *console and *file to the log levels it asks for (the command
+//  line's -cl and -f win). Returns a fresh config (cJSON_Delete), or NULL
+//  with err naming the file and key or line. Loop thread.
+cJSON *wiring_config_reload (service_t *self, int *console, int *file, char *err);
+
+//  wiring.c. The log levels the config keys svcfw_log_level and
+//  svcfw_log_file_level ask for, unless -cl / -f were given. Takes the keys
+//  out of config. Returns 0, or -1 with err naming the file and key.
+int wiring_log_levels (service_t *self, cJSON *config, int *console, int *file, char *err);
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);
