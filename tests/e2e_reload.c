@@ -1,0 +1,238 @@
+/*  e2e_reload - the config read again while the service runs: a change of
+    the -c file on disk (inotify; polling with SVCFW_RELOAD_POLL_MS) or
+    SIGHUP; a broken file is refused with one log line and the old config
+    stays; svcfw_reconfigure may refuse one; the log level follows the
+    config's svcfw_log_level unless -cl was given; command-line overrides
+    still win. The plugin is tests/plugins/reload_svc.c.
+*/
+#include "e2e.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    e2e_proc_t *svc;
+    zsock_t *req;
+    const char *config_path;
+} s_svc_t;
+
+//  Starts reload_svc with `config` and the extra arguments; ready.
+static void
+s_start (const char *dir, s_svc_t *s, const char *config, const char *const extra [])
+{
+    int port = e2e_tcp_port ();
+    s->svc = e2e_svcfw_argv (dir, e2e_plugin ("reload_svc"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"hello\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)),
+        config, extra);
+    E2E_ASSERT_READY (s->svc);
+    s->config_path = e2e_fmt ("%s/reload_svc.config.json", dir);
+    assert_non_null (e2e_read_file (s->config_path));
+    s->req = e2e_req (e2e_endpoint (port));
+}
+
+//  What the handler sees: "GREETING/NOTE".
+static const char *
+s_hello (s_svc_t *s)
+{
+    cJSON *reply = e2e_request (s->req, "{\"args\": {}}");
+    assert_non_null (reply);
+    const cJSON *args = cJSON_GetObjectItem (reply, "return_args");
+    if (!args)
+        fail_msg ("not a reply: %s", e2e_json (reply));
+    return e2e_fmt ("%s/%s", cJSON_GetObjectItem (args, "greeting")->valuestring,
+                    cJSON_GetObjectItem (args, "note")->valuestring);
+}
+
+//  Saves the config as most editors do: a new file renamed over the old.
+static void
+s_save_renamed (const char *dir, s_svc_t *s, const char *text)
+{
+    char *tmp = e2e_write_file (dir, "reload_svc.config.json.tmp", text);
+    assert_non_null (tmp);
+    assert_int_equal (rename (tmp, s->config_path), 0);
+}
+
+//  Saves the config in place (truncate and write, as `echo > file` does).
+static void
+s_save_in_place (s_svc_t *s, const char *text)
+{
+    FILE *file = fopen (s->config_path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+}
+
+static void
+test_file_change_reaches_reconfigure (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    s_start (dir, &s, "{\"greeting\": \"one\"}", (const char *const []) { NULL });
+    assert_string_equal (s_hello (&s), "one/");
+
+    long long start = e2e_now_ms ();
+    s_save_renamed (dir, &s, "{\"greeting\": \"two\", \"note\": \"renamed\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=two note=renamed", 3000);
+    long long renamed_ms = e2e_now_ms () - start;
+    E2E_ASSERT_LOG (s.svc, "config reloaded (the file changed)", 3000);
+    assert_string_equal (s_hello (&s), "two/renamed");
+
+    start = e2e_now_ms ();
+    s_save_in_place (&s, "{\"greeting\": \"three\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=three note=", 3000);
+    long long in_place_ms = e2e_now_ms () - start;
+    assert_string_equal (s_hello (&s), "three/");
+    printf ("a change on disk reached svcfw_reconfigure in %lld ms (renamed over), %lld ms (written in place)\n",
+            renamed_ms, in_place_ms);
+    assert_true (renamed_ms < 3000 && in_place_ms < 3000);
+    //  Each save is one reload.
+    assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "reconfigure greeting=", NULL), 2);
+}
+
+static void
+test_broken_file_is_refused_and_the_old_config_stays (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    s_start (dir, &s, "{\"greeting\": \"good\"}", (const char *const []) { NULL });
+
+    //  Not JSON: the line names the file, line and column.
+    s_save_renamed (dir, &s, "{\"greeting\": \"bad\",\n  oops}");
+    E2E_ASSERT_LOG (s.svc, "keeping the config in force (the file changed)", 3000);
+    char *line = e2e_grep (e2e_proc_out (s.svc), "keeping the config in force");
+    printf ("%s\n", line);
+    assert_true (e2e_match (line, "ERROR .*reload_svc\\.config\\.json:2:[0-9]+"));
+    assert_string_equal (s_hello (&s), "good/");
+
+    //  Valid JSON, invalid config: the line names the key.
+    s_save_in_place (&s, "{\"greeting\": 5}");
+    assert_true (e2e_wait_count (e2e_proc_out (s.svc), "keeping the config in force", 2, 3000));
+    line = e2e_grep_last (e2e_proc_out (s.svc), "keeping the config in force");
+    printf ("%s\n", line);
+    assert_non_null (strstr (line, "reload_svc.config.json: config:"));
+    assert_non_null (strstr (line, "greeting"));
+    assert_string_equal (s_hello (&s), "good/");
+
+    //  svcfw_reconfigure refuses: logged with its reason; the old one stays.
+    s_save_in_place (&s, "{\"greeting\": \"refused\", \"refuse\": true}");
+    E2E_ASSERT_LOG (s.svc, "svcfw_reconfigure refused the new config (returned 1): this plugin was told to "
+                    "refuse it; keeping the config in force", 3000);
+    assert_string_equal (s_hello (&s), "good/");
+
+    //  A good file after all that is taken.
+    s_save_in_place (&s, "{\"greeting\": \"fixed\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=fixed", 3000);
+    assert_string_equal (s_hello (&s), "fixed/");
+    assert_true (e2e_alive (s.svc));
+}
+
+//  With the file's watch polling too slowly to matter, only SIGHUP reloads.
+static void
+test_sighup_reloads (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    setenv ("SVCFW_RELOAD_POLL_MS", "600000", 1);
+    s_start (dir, &s, "{\"greeting\": \"before\"}", (const char *const []) { NULL });
+    unsetenv ("SVCFW_RELOAD_POLL_MS");
+    s_save_in_place (&s, "{\"greeting\": \"after\"}");
+    assert_string_equal (s_hello (&s), "before/");      //  not reloaded by itself
+    assert_int_equal (kill (e2e_proc_pid (s.svc), SIGHUP), 0);
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=after", 3000);
+    E2E_ASSERT_LOG (s.svc, "config reloaded (SIGHUP)", 3000);
+    assert_string_equal (s_hello (&s), "after/");
+
+    s_save_in_place (&s, "[]");
+    assert_int_equal (kill (e2e_proc_pid (s.svc), SIGHUP), 0);
+    E2E_ASSERT_LOG (s.svc, "config must be a JSON object, got array; keeping the config in force (SIGHUP)", 3000);
+    assert_string_equal (s_hello (&s), "after/");
+    assert_true (e2e_alive (s.svc));
+    int status = 0;
+    assert_true (e2e_stop (s.svc, SIGTERM, 5000, &status));
+    assert_int_equal (e2e_exit_code (s.svc), 0);
+}
+
+//  Where inotify is not used, the file is polled.
+static void
+test_polling_reloads (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    setenv ("SVCFW_RELOAD_POLL_MS", "100", 1);
+    s_start (dir, &s, "{\"greeting\": \"p1\"}", (const char *const []) { "-cl", "DEBUG", NULL });
+    unsetenv ("SVCFW_RELOAD_POLL_MS");
+    E2E_ASSERT_LOG (s.svc, "every 100 ms", 3000);
+    long long start = e2e_now_ms ();
+    s_save_renamed (dir, &s, "{\"greeting\": \"p2\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=p2", 3000);
+    printf ("polling every 100 ms: the change reached svcfw_reconfigure in %lld ms\n", e2e_now_ms () - start);
+    assert_string_equal (s_hello (&s), "p2/");
+}
+
+typedef struct {
+    s_svc_t *s;
+    const char *want;
+} s_expect_t;
+
+static bool
+s_hello_is (void *arg)
+{
+    s_expect_t *expect = arg;
+    return strcmp (s_hello (expect->s), expect->want) == 0;
+}
+
+static void
+test_log_level_follows_the_config (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    s_start (dir, &s, "{\"greeting\": \"g\"}", (const char *const []) { NULL });
+    s_hello (&s);
+    assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "hello debug", NULL), 0);
+    s_save_in_place (&s, "{\"greeting\": \"g\", \"svcfw_log_level\": \"DEBUG\"}");
+    E2E_ASSERT_LOG (s.svc, "config unchanged (the file changed)", 3000);     //  itself a DEBUG line
+    s_hello (&s);
+    E2E_ASSERT_LOG (s.svc, "hello debug", 3000);
+    //  Back to WARNING: INFO lines stop too.
+    s_save_in_place (&s, "{\"greeting\": \"g2\", \"svcfw_log_level\": \"WARNING\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=g2", 3000);
+    s_save_in_place (&s, "{\"greeting\": \"g3\", \"svcfw_log_level\": \"WARNING\"}");
+    s_expect_t expect = { &s, "g3/" };
+    assert_true (e2e_poll (s_hello_is, &expect, 3000));
+    s_save_in_place (&s, "{\"greeting\": \"g3\", \"svcfw_log_level\": \"LOUD\"}");
+    E2E_ASSERT_LOG (s.svc, "svcfw_log_level: must be a log level", 3000);
+    assert_string_equal (s_hello (&s), "g3/");
+    assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "reconfigure greeting=g3", NULL), 0);
+    assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "hello debug", NULL), 1);
+}
+
+//  -cl and --KEY VALUE on the command line win over the reloaded file.
+static void
+test_command_line_still_wins (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    s_start (dir, &s, "{\"greeting\": \"file\"}",
+             (const char *const []) { "--greeting", "cli", "-cl", "INFO", NULL });
+    assert_string_equal (s_hello (&s), "cli/");
+    s_save_in_place (&s, "{\"greeting\": \"file2\", \"note\": \"n2\", \"svcfw_log_level\": \"DEBUG\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=cli note=n2", 3000);
+    assert_string_equal (s_hello (&s), "cli/n2");
+    assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "hello debug", NULL), 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_file_change_reaches_reconfigure, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_broken_file_is_refused_and_the_old_config_stays, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_sighup_reloads, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_polling_reloads, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_log_level_follows_the_config, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_command_line_still_wins, e2e_setup, e2e_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
