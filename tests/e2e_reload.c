@@ -16,6 +16,7 @@ typedef struct {
     e2e_proc_t *svc;
     zsock_t *req;
     const char *config_path;
+    int port;
 } s_svc_t;
 
 //  Starts reload_svc with `config` and the extra arguments; ready.
@@ -30,6 +31,7 @@ s_start (const char *dir, s_svc_t *s, const char *config, const char *const extr
     s->config_path = e2e_fmt ("%s/reload_svc.config.json", dir);
     assert_non_null (e2e_read_file (s->config_path));
     s->req = e2e_req (e2e_endpoint (port));
+    s->port = port;
 }
 
 //  What the handler sees: "GREETING/NOTE".
@@ -223,6 +225,51 @@ test_command_line_still_wins (void **state)
     assert_int_equal (e2e_line_count (e2e_proc_out (s.svc), "hello debug", NULL), 0);
 }
 
+//  Handlers on 8 workers hold the config they got while 20 reloads swap
+//  it: every reply comes from one whole config (greeting and note of the
+//  same save), and nothing is freed under a handler (a sanitizer build
+//  would report it).
+static void
+test_handlers_keep_a_whole_config_across_reloads (void **state)
+{
+    const char *dir = *state;
+    s_svc_t s;
+    s_start (dir, &s, "{\"greeting\": \"g0\", \"note\": \"n0\"}", (const char *const []) { NULL });
+    zsock_t *dealer = e2e_dealer (e2e_endpoint (s.port));
+    assert_non_null (dealer);
+    const char *request = "{\"args\": {\"hold_ms\": 20}}";
+    int sent = 0, received = 0, consistent = 0;
+    for (int n = 1; n <= 20; n++) {
+        for (int i = 0; i < 10; i++, sent++) {
+            assert_int_equal (zmq_send (zsock_resolve (dealer), "", 0, ZMQ_SNDMORE), 0);
+            assert_int_equal (zmq_send (zsock_resolve (dealer), request, strlen (request), 0), (int) strlen (request));
+        }
+        s_save_renamed (dir, &s, e2e_fmt ("{\"greeting\": \"g%d\", \"note\": \"n%d\"}", n, n));
+        E2E_ASSERT_LOG (s.svc, e2e_fmt ("reconfigure greeting=g%d ", n), 3000);
+    }
+    long long deadline = e2e_now_ms () + 20000;
+    while (received < sent && e2e_now_ms () < deadline) {
+        zmsg_t *msg = zmsg_recv (dealer);
+        if (!msg)
+            continue;
+        received++;
+        cJSON *reply = e2e_keep_json (cJSON_Parse (e2e_frame_text (msg, 1)));
+        const cJSON *args = cJSON_GetObjectItem (reply, "return_args");
+        const cJSON *greeting = cJSON_GetObjectItem (args, "greeting");
+        const cJSON *note = cJSON_GetObjectItem (args, "note");
+        if (cJSON_IsString (greeting) && cJSON_IsString (note)
+        &&  strcmp (greeting->valuestring + 1, note->valuestring + 1) == 0)
+            consistent++;
+        else
+            printf ("inconsistent reply: %s\n", e2e_json (reply));
+        zmsg_destroy (&msg);
+    }
+    printf ("%d requests across 20 reloads: %d replies, %d from one whole config\n", sent, received, consistent);
+    assert_int_equal (received, sent);
+    assert_int_equal (consistent, sent);
+    assert_string_equal (s_hello (&s), "g20/n20");
+}
+
 int
 main (void)
 {
@@ -233,6 +280,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_polling_reloads, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_log_level_follows_the_config, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_command_line_still_wins, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_handlers_keep_a_whole_config_across_reloads, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
