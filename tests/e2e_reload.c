@@ -270,6 +270,27 @@ test_handlers_keep_a_whole_config_across_reloads (void **state)
     assert_string_equal (s_hello (&s), "g20/n20");
 }
 
+//  A plugin without svcfw_reconfigure reloads too, and its
+//  svcfw_setup_config runs on the new config as at startup.
+static void
+test_without_the_hook_and_with_setup_config (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("hooks_replyer"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)),
+        "{\"greeting\": \"hi\"}", NULL);
+    E2E_ASSERT_READY (svc);
+    const char *path = e2e_fmt ("%s/hooks_replyer.config.json", dir);
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    assert_non_null (e2e_request (req, "{\"args\": {\"order_id\": 1}}"));
+    E2E_ASSERT_LOG (svc, "got order 1 greeting=hi", 3000);
+    assert_non_null (e2e_write_file (dir, "hooks_replyer.config.json", "{}"));
+    E2E_ASSERT_LOG (svc, e2e_fmt ("%s: config reloaded (the file changed)", path), 3000);
+    assert_non_null (e2e_request (req, "{\"args\": {\"order_id\": 2}}"));
+    E2E_ASSERT_LOG (svc, "got order 2 greeting=hello", 3000);     //  svcfw_setup_config's default
+}
+
 int
 main (void)
 {
@@ -281,6 +302,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_log_level_follows_the_config, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_command_line_still_wins, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_handlers_keep_a_whole_config_across_reloads, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_without_the_hook_and_with_setup_config, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
