@@ -191,7 +191,8 @@ long svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection);
                                                            it (the old one stays, logged)
    Hooks returning int: 0 = success; anything else stops startup (exit 1).
    svcfw_reconfigure runs on the loop thread while handlers may run on
-   theirs: what it changes that handlers read, it must guard. `config` is
+   theirs: what it changes that handlers read, it must guard; and the loop
+   serves nothing while it runs, so it should be quick (no requests). `config` is
    borrowed for the call (svcfw_config returns it from then on). */
 typedef int    (svcfw_setup_config_fn) (cJSON *config);
 typedef int    (svcfw_setup_addresses_fn) (cJSON *addresses, const cJSON *config);
