@@ -13,6 +13,8 @@
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
       observe.c   what the service shows of itself: the admin endpoint,
                   readiness, systemd notifications, the stop summary
+      reload.c    the config read again on SIGHUP or a change of the -c
+                  file, svcfw_reconfigure, the swap (api.c holds configs)
 
     api.c reaches a wired connection or state only through its entry_ops_t,
     which wiring.c fills in, so no file but wiring.c includes a
@@ -251,11 +253,6 @@ void reload_stop (service_t *self);
 //  line's -cl and -f win). Returns a fresh config (cJSON_Delete), or NULL
 //  with err naming the file and key or line. Loop thread.
 cJSON *wiring_config_reload (service_t *self, int *console, int *file, char *err);
-
-//  wiring.c. The log levels the config keys svcfw_log_level and
-//  svcfw_log_file_level ask for, unless -cl / -f were given. Takes the keys
-//  out of config. Returns 0, or -1 with err naming the file and key.
-int wiring_log_levels (service_t *self, cJSON *config, int *console, int *file, char *err);
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);

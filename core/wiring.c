@@ -65,8 +65,11 @@ s_check_handlers (service_t *self, char *err)
     return 0;
 }
 
-int
-wiring_log_levels (service_t *self, cJSON *config, int *console, int *file, char *err)
+//  The log levels the config keys svcfw_log_level and svcfw_log_file_level
+//  ask for, unless -cl / -f were given; takes the keys out of config.
+//  Returns 0, or -1 with err naming the file and key.
+static int
+s_log_levels (service_t *self, cJSON *config, int *console, int *file, char *err)
 {
     const cli_opts_t *opts = self->opts;
     *console = opts->console_level;
@@ -99,7 +102,7 @@ wiring_log_levels (service_t *self, cJSON *config, int *console, int *file, char
 static int
 s_finish_config (service_t *self, cJSON *config, int *console, int *file, char *err)
 {
-    if (wiring_log_levels (self, config, console, file, err))
+    if (s_log_levels (self, config, console, file, err))
         return -1;
     svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
     if (hook) {
