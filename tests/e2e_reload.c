@@ -237,7 +237,7 @@ test_handlers_keep_a_whole_config_across_reloads (void **state)
     s_start (dir, &s, "{\"greeting\": \"g0\", \"note\": \"n0\"}", (const char *const []) { NULL });
     zsock_t *dealer = e2e_dealer (e2e_endpoint (s.port));
     assert_non_null (dealer);
-    const char *request = "{\"args\": {\"hold_ms\": 20}}";
+    const char *request = "{\"args\": {\"hold_ms\": 200}}";   //  longer than a reload takes to land
     int sent = 0, received = 0, consistent = 0;
     for (int n = 1; n <= 20; n++) {
         for (int i = 0; i < 10; i++, sent++) {
