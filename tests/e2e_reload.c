@@ -291,6 +291,33 @@ test_without_the_hook_and_with_setup_config (void **state)
     E2E_ASSERT_LOG (svc, "got order 2 greeting=hello", 3000);     //  svcfw_setup_config's default
 }
 
+//  The log level keys are checked at startup as on a reload; SIGHUP
+//  without -c reloads nothing and stops nothing.
+static void
+test_log_keys_at_startup_and_sighup_without_config (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_write_file (dir, "a.json",
+        e2e_fmt ("{\"connections\": {\"in\": {\"hello\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)));
+    const char *config = e2e_write_file (dir, "c.json", "{\"greeting\": \"g\", \"svcfw_log_file_level\": 3}");
+    e2e_proc_t *bad = e2e_svcfw_run (dir, "bad_level", "-s", e2e_plugin ("reload_svc"), "-a", addresses,
+                                     "-c", config, NULL);
+    e2e_assert_one_line (bad, 1, E2E_ERROR_RE, "c.json: svcfw_log_file_level: must be a log level", NULL);
+
+    //  DEBUG from the config at startup; no -c: SIGHUP changes nothing.
+    e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("reload_svc"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"hello\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)),
+        NULL, "--greeting", "cli", "--svcfw_log_level", "DEBUG", NULL);
+    E2E_ASSERT_READY (svc);
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    assert_non_null (e2e_request (req, "{\"args\": {}}"));
+    E2E_ASSERT_LOG (svc, "hello debug", 3000);
+    assert_int_equal (kill (e2e_proc_pid (svc), SIGHUP), 0);
+    E2E_ASSERT_LOG (svc, "SIGHUP: no -c file: nothing to reload", 3000);
+    assert_true (e2e_alive (svc));
+}
+
 int
 main (void)
 {
@@ -303,6 +330,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_command_line_still_wins, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_handlers_keep_a_whole_config_across_reloads, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_without_the_hook_and_with_setup_config, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_log_keys_at_startup_and_sighup_without_config, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
