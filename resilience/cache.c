@@ -45,6 +45,18 @@ struct _cache_t {
 //  ---------------------------------------------------------------------------
 //  Options
 
+//  What a value is, for messages: "5.5", "a string", ...
+static const char *
+s_what (const cJSON *value, char *buffer, size_t size)
+{
+    if (cJSON_IsNumber (value)) {
+        snprintf (buffer, size, "%g", value->valuedouble);
+        return buffer;
+    }
+    return cJSON_IsArray (value)? "an array": cJSON_IsObject (value)? "an object":
+           cJSON_IsString (value)? "a string": cJSON_IsBool (value)? "a bool": "null";
+}
+
 int
 cache_config_parse (const cJSON *value, cache_config_t *config, bool *enabled, char *err)
 {
@@ -52,10 +64,10 @@ cache_config_parse (const cJSON *value, cache_config_t *config, bool *enabled, c
     *enabled = false;
     if (!value)
         return 0;
+    char what [40];
     if (!cJSON_IsObject (value))
         return err_set (err, "'cache' must be an object {\"ttl_ms\": T, \"beta\": B, \"max_entries\": N}, got %s",
-                        cJSON_IsArray (value)? "array": cJSON_IsString (value)? "string":
-                        cJSON_IsNumber (value)? "number": cJSON_IsBool (value)? "bool": "null");
+                        s_what (value, what, sizeof what));
     const cJSON *item;
     cJSON_ArrayForEach (item, value) {
         const char *key = item->string;
@@ -64,19 +76,21 @@ cache_config_parse (const cJSON *value, cache_config_t *config, bool *enabled, c
         if (strcmp (key, "ttl_ms") == 0) {
             if (!whole || number < 1)
                 return err_set (err, "'cache.ttl_ms' must be a whole number of milliseconds, at least 1, got %s",
-                                cJSON_IsNumber (item)? "a number out of range": "another type");
+                                s_what (item, what, sizeof what));
             config->ttl_ms = (int) number;
         }
         else
         if (strcmp (key, "beta") == 0) {
             if (!cJSON_IsNumber (item) || !(number > 0) || number > 1000)
-                return err_set (err, "'cache.beta' must be a number above 0 (1: XFetch's own; at most 1000)");
+                return err_set (err, "'cache.beta' must be a number above 0 and at most 1000 (1: XFetch's own), "
+                                "got %s", s_what (item, what, sizeof what));
             config->beta = number;
         }
         else
         if (strcmp (key, "max_entries") == 0) {
             if (!whole || number < 1)
-                return err_set (err, "'cache.max_entries' must be a whole number, at least 1");
+                return err_set (err, "'cache.max_entries' must be a whole number, at least 1, got %s",
+                                s_what (item, what, sizeof what));
             config->max_entries = (int) number;
         }
         else

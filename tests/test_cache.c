@@ -129,7 +129,10 @@ test_options (void **state)
         { "{\"ttl_ms\": 5, \"max_entries\": 0}", "'cache.max_entries' must be a whole number, at least 1" },
         { "{\"ttl_ms\": 5, \"ttl\": 5}", "'cache' has unknown key 'ttl' (ttl_ms, beta, max_entries)" },
         { "true", "'cache' must be an object" },
-        { "[1]", "'cache' must be an object {\"ttl_ms\": T, \"beta\": B, \"max_entries\": N}, got array" },
+        { "[1]", "'cache' must be an object {\"ttl_ms\": T, \"beta\": B, \"max_entries\": N}, got an array" },
+        { "{\"ttl_ms\": 2.5}", "'cache.ttl_ms' must be a whole number of milliseconds, at least 1, got 2.5" },
+        { "{\"ttl_ms\": 5, \"max_entries\": \"9\"}", "'cache.max_entries' must be a whole number, at least 1, got a string" },
+        { "{\"ttl_ms\": 5, \"beta\": 5000}", "at most 1000 (1: XFetch's own), got 5000" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         err [0] = 0;
