@@ -183,7 +183,7 @@ reload_start (service_t *self, char *err)
     if (!forced) {
         reload->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
         if (reload->inotify_fd >= 0
-        &&  inotify_add_watch (reload->inotify_fd, reload->dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+        &&  inotify_add_watch (reload->inotify_fd, reload->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
             log_warning ("%s: cannot watch with inotify (%s); polling every %d ms", reload->dir,
                          strerror (errno), poll_ms);
             close (reload->inotify_fd);
