@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     e2e_proc_t *svc;
@@ -318,6 +320,41 @@ test_log_keys_at_startup_and_sighup_without_config (void **state)
     assert_true (e2e_alive (svc));
 }
 
+//  A Kubernetes ConfigMap volume: config.json -> ..data/config.json, and an
+//  update renames a new "..data" link over the old one (the file itself
+//  never changes). Writes DIR/NAME/config.json behind a fresh ..data link.
+static void
+s_configmap_update (const char *dir, const char *version, const char *text)
+{
+    char *data_dir = e2e_fmt ("%s/..%s", dir, version);
+    assert_int_equal (mkdir (data_dir, 0755), 0);
+    assert_non_null (e2e_write_file (data_dir, "config.json", text));
+    char *tmp = e2e_fmt ("%s/..data_tmp", dir);
+    assert_int_equal (symlink (e2e_fmt ("..%s", version), tmp), 0);
+    assert_int_equal (rename (tmp, e2e_fmt ("%s/..data", dir)), 0);
+}
+
+static void
+test_configmap_update (void **state)
+{
+    const char *dir = *state;
+    char *volume = e2e_fmt ("%s/volume", dir);
+    assert_int_equal (mkdir (volume, 0755), 0);
+    s_configmap_update (volume, "v1", "{\"greeting\": \"map1\"}");
+    assert_int_equal (symlink ("..data/config.json", e2e_fmt ("%s/config.json", volume)), 0);
+    int port = e2e_tcp_port ();
+    s_svc_t s = { .port = port };
+    s.svc = e2e_svcfw (dir, e2e_plugin ("reload_svc"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"hello\": {\"replyer\": \"%s\"}}}}", e2e_addr (port)),
+        NULL, "-c", e2e_fmt ("%s/config.json", volume), NULL);
+    E2E_ASSERT_READY (s.svc);
+    s.req = e2e_req (e2e_endpoint (port));
+    assert_string_equal (s_hello (&s), "map1/");
+    s_configmap_update (volume, "v2", "{\"greeting\": \"map2\", \"note\": \"k8s\"}");
+    E2E_ASSERT_LOG (s.svc, "reconfigure greeting=map2 note=k8s", 3000);
+    assert_string_equal (s_hello (&s), "map2/k8s");
+}
+
 int
 main (void)
 {
@@ -331,6 +368,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_handlers_keep_a_whole_config_across_reloads, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_without_the_hook_and_with_setup_config, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_log_keys_at_startup_and_sighup_without_config, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_configmap_update, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
