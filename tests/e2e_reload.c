@@ -355,6 +355,26 @@ test_configmap_update (void **state)
     assert_string_equal (s_hello (&s), "map2/k8s");
 }
 
+//  Main mode: svcfw_main sees each new config at its next svcfw_config.
+static void
+test_main_mode_sees_reloads (void **state)
+{
+    const char *dir = *state;
+    e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("reload_main"), NULL, "{\"greeting\": \"a\"}", "-m", NULL);
+    E2E_ASSERT_LOG (svc, "main sees greeting=a", 5000);
+    const char *path = e2e_fmt ("%s/reload_main.config.json", dir);
+    for (int i = 0; i < 5; i++) {
+        assert_non_null (e2e_write_file (dir, "reload_main.config.json", e2e_fmt ("{\"greeting\": \"b%d\"}", i)));
+        E2E_ASSERT_LOG (svc, e2e_fmt ("main sees greeting=b%d", i), 3000);
+    }
+    assert_non_null (e2e_read_file (path));
+    assert_non_null (e2e_write_file (dir, "reload_main.config.json", "{\"greeting\": \"stop\"}"));
+    int status = 0;
+    assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, &status));
+    assert_int_equal (e2e_exit_code (svc), 0);
+    assert_int_equal (e2e_line_count (e2e_proc_out (svc), "the first config still says greeting=a", NULL), 1);
+}
+
 int
 main (void)
 {
@@ -369,6 +389,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_without_the_hook_and_with_setup_config, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_log_keys_at_startup_and_sighup_without_config, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_configmap_update, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_main_mode_sees_reloads, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
