@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static struct {
     int console_level;            //  lines below this skip stderr
     int file_level;               //  lines below this skip the file
     FILE *file;                   //  -l file, or NULL
-    int min_level;                //  min of the active levels, for log_enabled
+    atomic_int min_level;         //  min of the active levels, for log_enabled (read without the lock)
     int burst;                    //  rate limit: lines per cause per window (0: none)
     int window_ms;                //  rate limit: the window
     int64_t next_due;             //  earliest end of a window with suppressed lines (0: none)
@@ -357,9 +358,10 @@ log_open (const char *service, int console_level, const char *file_path,
         s_log.file = file;
         s_file_fd = fileno (file);
     }
-    s_log.min_level = s_log.console_level;
-    if (s_log.file && s_log.file_level < s_log.min_level)
-        s_log.min_level = s_log.file_level;
+    int min_level = s_log.console_level;
+    if (s_log.file && s_log.file_level < min_level)
+        min_level = s_log.file_level;
+    atomic_store_explicit (&s_log.min_level, min_level, memory_order_relaxed);
     pthread_mutex_unlock (&s_log.lock);
     return 0;
 }
@@ -385,14 +387,14 @@ log_close (void)
         fclose (s_log.file);
     s_log.file = NULL;
     s_file_fd = -1;
-    s_log.min_level = s_log.console_level;
+    atomic_store_explicit (&s_log.min_level, s_log.console_level, memory_order_relaxed);
     pthread_mutex_unlock (&s_log.lock);
 }
 
 bool
 log_enabled (int level)
 {
-    return level >= s_log.min_level;
+    return level >= atomic_load_explicit (&s_log.min_level, memory_order_relaxed);
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "runtime.h"
 #include "log.h"
+#include "metrics.h"
 #include "types.h"
 #include "uuid.h"
 
@@ -30,9 +31,12 @@ s_states_free (svcfw_ctx *ctx)
     }
 }
 
+static void s_pins_free (svcfw_ctx *ctx);
+
 void
 api_ctx_clear (svcfw_ctx *ctx)
 {
+    s_pins_free (ctx);
     s_states_free (ctx);
     free (ctx->states);
     ctx->states = NULL;
@@ -41,6 +45,7 @@ api_ctx_clear (svcfw_ctx *ctx)
 void
 api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
 {
+    s_pins_free (ctx);
     s_states_free (ctx);
     ctx->deadline = 0;
     ctx->message_id = message_id;
@@ -157,31 +162,54 @@ s_fallback (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *cause,
     return 0;
 }
 
+//  The handled message's time is gone (SPEC §8): no attempt is made. A
+//  durable send is stored all the same (it carries no deadline).
+static bool
+s_expired (svcfw_ctx *ctx, const entry_t *conn)
+{
+    return ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable;
+}
+
+//  A requester's round trip alone (or, durable, the outbox), without the
+//  fallback: *returned the reply (fresh) on success. Under the entry's lock.
+static int
+s_round_trip (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id,
+              const char *given_id, cJSON **returned, char *why)
+{
+    const char *message_id = s_message_id_for (ctx, conn, given_id);
+    *returned = NULL;
+    int rc;
+    if (s_expired (ctx, conn))
+        rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
+    else
+        rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, returned, why);
+    if (rc == 0 && conn->fallback_streak) {
+        log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
+                  conn->fallback_streak);
+        conn->fallback_streak = 0;
+    }
+    return rc;
+}
+
+//  Hands `returned` (taken) to the caller's *reply, or frees it.
+static void
+s_give (cJSON *returned, cJSON **reply)
+{
+    if (reply)
+        *reply = returned;
+    else
+        cJSON_Delete (returned);
+}
+
 //  A send to a requester: the request (or, durable, the outbox), then the
 //  fallback if it failed and the model names one.
 static int
 s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id,
            const char *given_id, cJSON **reply, char *why)
 {
-    const char *message_id = s_message_id_for (ctx, conn, given_id);
     cJSON *returned = NULL;
-    int rc;
-    //  No attempt once the handled message's time is gone (SPEC §8); a
-    //  durable send is stored all the same (it carries no deadline).
-    if (ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable)
-        rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
-    else
-        rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, &returned, why);
-    if (rc == 0) {
-        if (conn->fallback_streak) {
-            log_info ("%s: the downstream answers again, after %d fallback answers", conn->model->name,
-                      conn->fallback_streak);
-            conn->fallback_streak = 0;
-        }
-        if (reply)
-            *reply = returned;
-        else
-            cJSON_Delete (returned);
+    if (s_round_trip (ctx, conn, args, send_id, given_id, &returned, why) == 0) {
+        s_give (returned, reply);
         return 0;
     }
     if (!conn->fallback)
@@ -189,6 +217,103 @@ s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id
     char cause [ERR_LEN];
     memcpy (cause, why, sizeof cause);
     return s_fallback (ctx, conn, args, cause, reply, why);
+}
+
+//  A send to a requester with a reply cache (resilience/cache.h). A hit
+//  takes no lock and makes no round trip, so concurrent callers are served
+//  while one refreshes. The one caller that owns a key's round trip makes
+//  it under the entry's lock; only a good reply is kept (an error reply,
+//  a timeout or a fallback's answer never is, but the callers waiting on
+//  that round trip share its error). An early refresh that fails serves
+//  the still-valid reply it was refreshing.
+static int
+s_cached_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id,
+                  const char *given_id, cJSON **reply, char *why)
+{
+    const char *name = conn->model->name;
+    if (s_expired (ctx, conn)) {
+        pthread_mutex_lock (&conn->lock);
+        int rc = s_request (ctx, conn, args, send_id, given_id, reply, why);
+        pthread_mutex_unlock (&conn->lock);
+        return rc;
+    }
+    int wait_ms = conn->cache_wait_ms;
+    if (ctx->deadline && ctx->deadline - zclock_mono () < wait_ms)
+        wait_ms = (int) (ctx->deadline - zclock_mono ());
+    char *key = cache_key (args);
+    cJSON *kept = NULL;
+    cache_outcome_t outcome = key? cache_lookup (conn->cache, key, wait_ms, &kept, why): CACHE_BYPASS;
+    metrics_cache (conn->cache_metrics, outcome == CACHE_HIT? METRICS_CACHE_HIT:
+                                        outcome == CACHE_REFRESH? METRICS_CACHE_REFRESH: METRICS_CACHE_MISS);
+    if (outcome == CACHE_HIT) {
+        log_debug ("%s: answered from the cache", name);
+        free (key);
+        s_give (kept, reply);
+        return 0;
+    }
+    int rc;
+    pthread_mutex_lock (&conn->lock);
+    if (outcome == CACHE_SHARED_ERROR) {
+        char cause [ERR_LEN];
+        memcpy (cause, why, sizeof cause);
+        rc = conn->fallback? s_fallback (ctx, conn, args, cause, reply, why): -1;
+    }
+    else
+    if (outcome == CACHE_BYPASS)
+        rc = s_request (ctx, conn, args, send_id, given_id, reply, why);
+    else {
+        cJSON *returned = NULL;
+        rc = s_round_trip (ctx, conn, args, send_id, given_id, &returned, why);
+        cache_done (conn->cache, key, rc == 0? returned: NULL, why);
+        if (rc == 0) {
+            s_give (returned, reply);
+            cJSON_Delete (kept);
+        }
+        else
+        if (kept) {
+            log_debug ("%s: an early refresh failed (%s); answered from the cache", name, why);
+            s_give (kept, reply);
+            rc = 0;
+        }
+        else
+        if (conn->fallback) {
+            char cause [ERR_LEN];
+            memcpy (cause, why, sizeof cause);
+            rc = s_fallback (ctx, conn, args, cause, reply, why);
+        }
+    }
+    pthread_mutex_unlock (&conn->lock);
+    free (key);
+    return rc;
+}
+
+int
+api_cache_start (entry_t *entry, char *err)
+{
+    const model_t *model = entry->model;
+    cache_config_t config;
+    bool enabled;
+    char why [ERR_LEN];
+    if (cache_config_parse (cJSON_GetObjectItemCaseSensitive (model->creation, "cache"), &config, &enabled, why))
+        return err_set (err, "models: %s: creation arguments: %s", model->where, why);
+    if (!enabled)
+        return 0;
+    if (entry->durable)
+        return err_set (err, "models: %s: creation arguments: 'cache' does not apply to a durable requester",
+                        model->where);
+    entry->cache = cache_new (&config, NULL, NULL, NULL);
+    if (!entry->cache)
+        return err_set (err, "%s: out of memory", model->where);
+    //  A caller waits for another's round trip at most as long as a call
+    //  of its own could take: every attempt and the backoffs between them.
+    int retries = model_int (model, "retries", 2);
+    int64_t worst = (int64_t) model_int (model, "timeout_ms", 2500) * (retries + 1)
+                  + (int64_t) model_int (model, "backoff_max_ms", 5000) * retries + 1000;
+    entry->cache_wait_ms = worst > 600000? 600000: (int) worst;
+    entry->cache_metrics = metrics_conn (model->name, METRICS_CACHE);
+    log_debug ("%s: reply cache: ttl_ms %d, beta %g, max_entries %d", model->name, config.ttl_ms,
+               config.beta, config.max_entries);
+    return 0;
 }
 
 int
@@ -229,12 +354,16 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     int rc;
     //  One send at a time per entry: concurrent handlers and svcfw_main
     //  share the entry's socket (a requester's call waits for the one before).
-    pthread_mutex_lock (&conn->lock);
-    if (conn->is_requester)
-        rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
-    else
-        rc = conn->ops->send (conn->obj, args, send_id, NULL, 0, NULL, why);
-    pthread_mutex_unlock (&conn->lock);
+    if (conn->cache)
+        rc = s_cached_request (ctx, conn, args, send_id, message_id, reply, why);
+    else {
+        pthread_mutex_lock (&conn->lock);
+        if (conn->is_requester)
+            rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
+        else
+            rc = conn->ops->send (conn->obj, args, send_id, NULL, 0, NULL, why);
+        pthread_mutex_unlock (&conn->lock);
+    }
     if (rc)
         s_ctx_error (ctx, "%s", why);
     else
@@ -243,10 +372,98 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     return rc;
 }
 
+//  ---------------------------------------------------------------------------
+//  The config in force, swapped by a reload (reload.c) while handlers run
+
+//  One config and who holds it: the service (while it is the one in force)
+//  and each ctx that was handed it (until that ctx's next call begins).
+struct _api_config_t {
+    cJSON *config;              //  owned; freed with the last hold
+    int holds;                  //  under service->config_lock
+};
+
+//  A ctx's hold on a config it handed out; a list, newest first.
+struct _api_pin_t {
+    api_config_t *config;
+    api_pin_t *next;
+};
+
+static void
+s_config_release (service_t *self, api_config_t *config)
+{
+    pthread_mutex_lock (&self->config_lock);
+    bool last = --config->holds == 0;
+    pthread_mutex_unlock (&self->config_lock);
+    if (last) {
+        cJSON_Delete (config->config);
+        free (config);
+    }
+}
+
+static void
+s_pins_free (svcfw_ctx *ctx)
+{
+    while (ctx->pins) {
+        api_pin_t *pin = ctx->pins;
+        ctx->pins = pin->next;
+        s_config_release (ctx->service, pin->config);
+        free (pin);
+    }
+}
+
+int
+api_config_set (service_t *self, cJSON *config)
+{
+    api_config_t *fresh = calloc (1, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    fresh->config = config;
+    fresh->holds = 1;                   //  the service's
+    pthread_mutex_lock (&self->config_lock);
+    api_config_t *old = atomic_load (&self->config_now);
+    atomic_store (&self->config_now, fresh);
+    pthread_mutex_unlock (&self->config_lock);
+    self->config = config;
+    if (old)
+        s_config_release (self, old);
+    return 0;
+}
+
+void
+api_config_end (service_t *self)
+{
+    api_config_t *old = atomic_exchange (&self->config_now, NULL);
+    if (old)
+        s_config_release (self, old);
+    else
+        cJSON_Delete (self->config);    //  startup failed before the config was in force
+    self->config = NULL;
+}
+
 const cJSON *
 svcfw_config (svcfw_ctx *ctx)
 {
-    return ctx? ctx->service->config: NULL;
+    if (!ctx)
+        return NULL;
+    service_t *self = ctx->service;
+    api_config_t *now = atomic_load (&self->config_now);
+    if (!now)
+        return self->config;            //  startup's hooks, before the config is in force
+    if (ctx->pins && ctx->pins->config == now)
+        return now->config;
+    //  A config this ctx has not handed out yet: hold it until the ctx's
+    //  next call, so a reload meanwhile cannot free it under the caller.
+    api_pin_t *pin = calloc (1, sizeof *pin);
+    if (!pin)
+        return NULL;
+    pthread_mutex_lock (&self->config_lock);
+    now = atomic_load (&self->config_now);
+    now->holds++;
+    pthread_mutex_unlock (&self->config_lock);
+    pin->config = now;
+    pin->next = ctx->pins;
+    ctx->pins = pin;
+    return now->config;
 }
 
 const cJSON *

@@ -68,6 +68,7 @@ plugin_load (const char *path, char *err)
     self->hooks.init = S_HOOK (self, svcfw_init_fn, "svcfw_init");
     self->hooks.main = S_HOOK (self, svcfw_main_fn, "svcfw_main");
     self->hooks.sigint = S_HOOK (self, svcfw_sigint_fn, "svcfw_sigint");
+    self->hooks.reconfigure = S_HOOK (self, svcfw_reconfigure_fn, "svcfw_reconfigure");
     return self;
 fail:
     plugin_destroy (&self);

@@ -42,6 +42,7 @@ typedef struct {
     svcfw_init_fn *init;
     svcfw_main_fn *main;
     svcfw_sigint_fn *sigint;
+    svcfw_reconfigure_fn *reconfigure;
 } plugin_hooks_t;
 
 /* The hooks. Borrowed; valid until plugin_destroy. */

@@ -13,6 +13,8 @@
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
       observe.c   what the service shows of itself: the admin endpoint,
                   readiness, systemd notifications, the stop summary
+      reload.c    the config read again on SIGHUP or a change of the -c
+                  file, svcfw_reconfigure, the swap (api.c holds configs)
 
     api.c reaches a wired connection or state only through its entry_ops_t,
     which wiring.c fills in, so no file but wiring.c includes a
@@ -25,11 +27,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <cjson/cJSON.h>
+#include "cache.h"
 #include "cli.h"
 #include "host.h"
 #include "err.h"
 #include "guard.h"
 #include "loader.h"
+#include "metrics.h"
 #include "models.h"
 #include "pool.h"
 #include "service.h"
@@ -59,6 +63,7 @@ typedef struct {
 
 //  One wired connection or state: its model and its object.
 typedef struct _observe_t observe_t;
+typedef struct _reload_t reload_t;
 
 typedef struct {
     const model_t *model;       //  borrowed from service->models
@@ -71,11 +76,18 @@ typedef struct {
     svcfw_handler_fn *fallback; //  requester: answers when a call fails ("fallback")
     int fallback_streak;        //  calls the fallback answered in a row, for logging
     bool fallback_open;         //  the last fallback answer was for an open circuit
+    cache_t *cache;             //  requester with "cache": its replies (api.c); else NULL
+    int cache_wait_ms;          //  how long a caller waits for another's round trip: the call's worst case
+    metrics_conn_t *cache_metrics;  //  svcfw_cache_requests_total's record
     pthread_mutex_t lock;       //  outbound: one send at a time (handler threads, svcfw_main)
     pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
     service_t *service;         //  the service it belongs to
     host_t host;                //  what its connection or state calls (dispatch.c); arg is this entry
 } entry_t;
+
+//  api.c. A config and its holds; a ctx's hold on one (svcfw_config).
+typedef struct _api_config_t api_config_t;
+typedef struct _api_pin_t api_pin_t;
 
 struct _svcfw_ctx {
     service_t *service;
@@ -91,6 +103,7 @@ struct _svcfw_ctx {
     char msg_id_sent [RUNTIME_MESSAGE_ID_MAX + 1];  //  the message id of the last send, or ""
     int64_t deadline;                       //  zclock_mono ms the message's time runs out; 0: none
     cJSON **states;                         //  svcfw_state's copies, per entry (entry_count), until the next reset
+    api_pin_t *pins;                        //  the configs svcfw_config handed out, held until the next reset
 };
 
 struct _service_t {
@@ -98,7 +111,10 @@ struct _service_t {
     plugin_t *plugin;
     cJSON *models_doc;          //  the models document, after the setup hooks
     models_t *models;
-    cJSON *config;
+    cJSON *config;              //  the config in force; loop thread (others: svcfw_config)
+    _Atomic (api_config_t *) config_now;    //  the config in force and its holds (api.c), NULL until startup built it
+    pthread_mutex_t config_lock;            //  guards the holds of every api_config_t
+    reload_t *reload;           //  watches the -c file (reload.c), or NULL
     cJSON *addresses;
     const char *addresses_name; //  the addresses file, for messages
     cJSON *security;            //  the config's svcfw_curve_* keys, taken out of config (wiring.c)
@@ -199,6 +215,44 @@ void observe_summary (service_t *self);
 
 //  observe.c. Closes the admin endpoint and frees observe's state.
 void observe_stop (service_t *self);
+
+//  api.c. Gives a requester entry the reply cache its "cache" creation
+//  argument asks for (none without one). After the requester is made.
+//  Returns 0, or -1 with err naming the entry.
+int api_cache_start (entry_t *entry, char *err);
+
+//  api.c. Makes `config` (taken) the config in force: svcfw_config hands
+//  it out from now on; the one before is freed once no ctx holds it (each
+//  ctx's hold ends when its next call begins). Sets self->config. Loop
+//  thread. Returns 0, or -1 when out of memory (config not taken).
+int api_config_set (service_t *self, cJSON *config);
+
+//  api.c. At teardown: drops the service's hold on the config in force (or
+//  frees self->config if none was set).
+void api_config_end (service_t *self);
+
+//  reload.c. Watches the -c file (inotify on its directory, so a rename
+//  over it counts; else, or with SVCFW_RELOAD_POLL_MS, polling its stat)
+//  from self->loop. Without -c nothing is watched. Returns 0, or -1 with err.
+int reload_start (service_t *self, char *err);
+
+//  reload.c. Reads the -c file again, as startup does, and if it is valid
+//  and svcfw_reconfigure (if exported) accepts it, makes it the config in
+//  force and applies its log levels; else logs why and keeps the old one.
+//  `why` says what asked ("SIGHUP", "file changed"). Loop thread.
+void reload_run (service_t *self, const char *why);
+
+//  reload.c. Stops watching; frees what reload_start made. Accepts a
+//  service that never started watching.
+void reload_stop (service_t *self);
+
+//  wiring.c. Builds a config as startup does: the -c file, svcfw's own keys
+//  taken out (svcfw_admin and svcfw_curve_*, read at startup only, are
+//  dropped), the command-line overrides, svcfw_setup_config, validation.
+//  Sets *console and *file to the log levels it asks for (the command
+//  line's -cl and -f win). Returns a fresh config (cJSON_Delete), or NULL
+//  with err naming the file and key or line. Loop thread.
+cJSON *wiring_config_reload (service_t *self, int *console, int *file, char *err);
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);

@@ -15,9 +15,10 @@
     ERROR line names each handler still running and the process exits 1.
     A second signal exits at once, with status 1.
 
-    Signals: SIGINT and SIGTERM are blocked in every thread (before ZeroMQ
-    starts its I/O threads, which inherit the mask) and read from a signalfd
-    in the loop, so a signal is an ordinary loop event.
+    Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread (before
+    ZeroMQ starts its I/O threads, which inherit the mask) and read from a
+    signalfd in the loop, so a signal is an ordinary loop event. SIGHUP
+    reloads the config (reload.c); so does a change of the -c file.
     @end
 */
 #define _GNU_SOURCE                 //  pthread_timedjoin_np
@@ -127,6 +128,11 @@ s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     struct signalfd_siginfo info;
     if (read (item->fd, &info, sizeof info) != sizeof info)
         return 0;
+    if (info.ssi_signo == SIGHUP) {
+        if (!self->stop_signal)
+            reload_run (self, "SIGHUP");
+        return 0;
+    }
     const char *abbrev = sigabbrev_np ((int) info.ssi_signo);
     if (self->stop_signal) {
         //  A second signal: the operator will not wait.
@@ -245,12 +251,15 @@ s_startup (service_t *self, char *err)
 {
     if (wiring_load (self, err))
         return -1;
+    if (api_config_set (self, self->config))
+        return err_set (err, "out of memory");
 
     //  Signals become loop events; ZeroMQ's threads inherit the mask.
     sigset_t mask;
     sigemptyset (&mask);
     sigaddset (&mask, SIGINT);
     sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGHUP);
     self->signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     self->stop_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     self->main_done_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -264,7 +273,7 @@ s_startup (service_t *self, char *err)
     if (zloop_poller (self->loop, &signal_item, s_on_signal, self)
     ||  zloop_poller (self->loop, &done_item, s_on_main_done, self))
         return err_set (err, "cannot register with the event loop");
-    if (wiring_wire (self, err) || dispatch_pools_start (self, err))
+    if (wiring_wire (self, err) || dispatch_pools_start (self, err) || reload_start (self, err))
         return -1;
     return observe_start (self, err);
 }
@@ -278,6 +287,7 @@ service_run (const cli_opts_t *opts)
     sigemptyset (&mask);
     sigaddset (&mask, SIGINT);
     sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGHUP);
     pthread_sigmask (SIG_BLOCK, &mask, NULL);
     zsys_handler_set (NULL);
     crash_install ();                   //  a crash leaves a report (crash.h)
@@ -286,6 +296,7 @@ service_run (const cli_opts_t *opts)
     service_t *self = &service;
     self->loop_ctx.service = self;
     self->main_ctx.service = self;
+    pthread_mutex_init (&self->config_lock, NULL);
     char err [ERR_LEN] = "";
     int status = 0;
 
@@ -351,6 +362,7 @@ service_run (const cli_opts_t *opts)
 
 teardown:
     observe_stop (self);
+    reload_stop (self);
     dispatch_pools_stop (self, S_MAIN_JOIN_MS);     //  after a failed startup: threads that never ran a job
     api_ctx_clear (&self->main_ctx);
     api_ctx_clear (&self->loop_ctx);
@@ -360,7 +372,7 @@ teardown:
     if (self->stop_fd >= 0)      close (self->stop_fd);
     if (self->main_done_fd >= 0) close (self->main_done_fd);
     cJSON_Delete (self->addresses);
-    cJSON_Delete (self->config);
+    api_config_end (self);
     models_destroy (&self->models);
     cJSON_Delete (self->models_doc);
     plugin_destroy (&self->plugin);

@@ -52,18 +52,71 @@ s_check_handlers (service_t *self, char *err)
     return 0;
 }
 
+//  The log levels the config keys svcfw_log_level and svcfw_log_file_level
+//  ask for, unless -cl / -f were given; takes the keys out of config.
+//  Returns 0, or -1 with err naming the file and key.
+static int
+s_log_levels (service_t *self, cJSON *config, int *console, int *file, char *err)
+{
+    const cli_opts_t *opts = self->opts;
+    *console = opts->console_level;
+    *file = opts->file_level;
+    int levels [2] = { 0, 0 };
+    const char *keys [2] = { "svcfw_log_level", "svcfw_log_file_level" };
+    for (int i = 0; i < 2; i++) {
+        cJSON *item = cJSON_DetachItemFromObjectCaseSensitive (config, keys [i]);
+        if (!item)
+            continue;
+        levels [i] = cli_level_parse (cJSON_IsString (item)? item->valuestring: NULL);
+        cJSON_Delete (item);
+        if (levels [i] < 0)
+            return err_set (err, "%s: %s: must be a log level: DEBUG, INFO, WARNING or ERROR",
+                            opts->config_path? opts->config_path: "config", keys [i]);
+    }
+    //  The command line wins over the file, as for every other key.
+    if (levels [0] && !opts->console_level_set)
+        *console = levels [0];
+    if (levels [1] && !opts->file_level_set)
+        *file = levels [1];
+    else
+    if (!opts->file_level_set)
+        *file = *console;               //  the file follows the console unless told otherwise
+    return 0;
+}
+
+//  The steps of a config after the overrides and once svcfw's own keys are
+//  out: the log keys, svcfw_setup_config, validation.
+static int
+s_finish_config (service_t *self, cJSON *config, int *console, int *file, char *err)
+{
+    if (s_log_levels (self, config, console, file, err))
+        return -1;
+    svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
+    if (hook) {
+        int rc = hook (config);
+        if (rc)
+            return err_set (err, "%s: svcfw_setup_config failed (returned %d)", self->opts->service_path, rc);
+        if (!cJSON_IsObject (config))
+            return err_set (err, "%s: svcfw_setup_config left a config that is not an object",
+                            self->opts->service_path);
+    }
+    return config_validate (config, models_config (self->models), self->opts->config_path, err);
+}
+
+static const char *const s_curve_keys [] = { "svcfw_curve_cert", "svcfw_curve_allow", NULL };
+
 static int
 s_build_config (service_t *self, char *err)
 {
     self->config = config_load (self->opts->config_path, err);
     if (!self->config || observe_config (self, err))
         return -1;
+    //  svcfw's own keys (SPEC §10) are not the plugin's: take them out,
+    //  after the overrides, so --svcfw_curve_cert works.
     if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
         return -1;
-    //  svcfw's own keys (SPEC §10) are not the plugin's: take them out.
     self->security = cJSON_CreateObject ();
-    for (const char *const *key = (const char *const []) { "svcfw_curve_cert", "svcfw_curve_allow", NULL };
-         *key && self->security; key++) {
+    for (const char *const *key = s_curve_keys; *key && self->security; key++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive (self->config, *key);
         if (item && !cJSON_IsString (item)) {
             cJSON_Delete (item);
@@ -73,16 +126,28 @@ s_build_config (service_t *self, char *err)
         if (item)
             cJSON_AddItemToObject (self->security, *key, item);
     }
-    svcfw_setup_config_fn *hook = plugin_hooks (self->plugin)->setup_config;
-    if (hook) {
-        int rc = hook (self->config);
-        if (rc)
-            return err_set (err, "%s: svcfw_setup_config failed (returned %d)", self->opts->service_path, rc);
-        if (!cJSON_IsObject (self->config))
-            return err_set (err, "%s: svcfw_setup_config left a config that is not an object",
-                            self->opts->service_path);
+    int console, file;
+    if (s_finish_config (self, self->config, &console, &file, err))
+        return -1;
+    return log_open (NULL, console, NULL, file, err);
+}
+
+cJSON *
+wiring_config_reload (service_t *self, int *console, int *file, char *err)
+{
+    cJSON *config = config_load (self->opts->config_path, err);
+    if (!config)
+        return NULL;
+    //  Read at startup only: the admin endpoint and CURVE stay as they are.
+    cJSON_Delete (cJSON_DetachItemFromObjectCaseSensitive (config, "svcfw_admin"));
+    int rc = config_apply_overrides (config, self->opts->overrides, models_config (self->models), err);
+    for (const char *const *key = s_curve_keys; *key && rc == 0; key++)
+        cJSON_Delete (cJSON_DetachItemFromObjectCaseSensitive (config, *key));
+    if (rc || s_finish_config (self, config, console, file, err)) {
+        cJSON_Delete (config);
+        return NULL;
     }
-    return config_validate (self->config, models_config (self->models), self->opts->config_path, err);
+    return config;
 }
 
 //  Runs svcfw_setup_connections / svcfw_setup_states and recompiles.
@@ -284,7 +349,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
             entry->obj = requester;
             entry->is_requester = true;
             entry->durable = requester && requester_durable (requester);
-            return requester? 0: -1;
+            return requester? api_cache_start (entry, err): -1;
         }
         case MODEL_DELTA_UPDATE_OUT:
         case MODEL_FULL_UPDATE_OUT: {
@@ -435,6 +500,7 @@ wiring_unwire (service_t *self)
         if (entry->ops)
             entry->ops->destroy (entry->obj);
         entry->obj = NULL;
+        cache_destroy (&entry->cache);
         pthread_mutex_destroy (&entry->lock);
     }
     free (self->entries);

@@ -86,7 +86,12 @@ typedef int (svcfw_handler_fn) (svcfw_ctx *ctx, const cJSON *args, cJSON **retur
 int svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
                    const cJSON *args, cJSON **reply);
 
-/* The validated config. Borrowed; valid until the service stops. */
+/* The validated config in force. A reload (SIGHUP, or a change of the -c
+   file) may put a new one in force while handlers run: each call returns
+   the one in force at that moment, and every pointer it returned stays
+   valid until the handler or hook that got it returns (svcfw_main's: until
+   svcfw_main returns), whatever reloads happen meanwhile; read it again in
+   each call rather than keeping it. Borrowed. Any thread. */
 const cJSON *svcfw_config (svcfw_ctx *ctx);
 
 /* The current value of the in- or out-state `name`, or NULL if there is no
@@ -179,13 +184,23 @@ long svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection);
      int    svcfw_init (svcfw_ctx *ctx);                   once, after wiring
      int    svcfw_main (svcfw_ctx *ctx);                   main mode (-m): exit status
      void   svcfw_sigint (svcfw_ctx *ctx, int signum);     on SIGINT/SIGTERM
-   Hooks returning int: 0 = success; anything else stops startup (exit 1). */
+     int    svcfw_reconfigure (svcfw_ctx *ctx, const cJSON *config);
+                                                           a reloaded config (SIGHUP or the
+                                                           -c file changed), validated, before
+                                                           it is put in force; non-zero refuses
+                                                           it (the old one stays, logged)
+   Hooks returning int: 0 = success; anything else stops startup (exit 1).
+   svcfw_reconfigure runs on the loop thread while handlers may run on
+   theirs: what it changes that handlers read, it must guard; and the loop
+   serves nothing while it runs, so it should be quick (no requests). `config` is
+   borrowed for the call (svcfw_config returns it from then on). */
 typedef int    (svcfw_setup_config_fn) (cJSON *config);
 typedef int    (svcfw_setup_addresses_fn) (cJSON *addresses, const cJSON *config);
 typedef cJSON *(svcfw_setup_models_fn) (const cJSON *config);
 typedef int    (svcfw_init_fn) (svcfw_ctx *ctx);
 typedef int    (svcfw_main_fn) (svcfw_ctx *ctx);
 typedef void   (svcfw_sigint_fn) (svcfw_ctx *ctx, int signum);
+typedef int    (svcfw_reconfigure_fn) (svcfw_ctx *ctx, const cJSON *config);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,7 @@ struct _metrics_conn_t {
     atomic_long outbox_pending;
     atomic_uint_fast64_t dropped;
     atomic_uint_fast64_t auth_denied;
+    atomic_uint_fast64_t cache [METRICS_CACHE_OUTCOMES];
 };
 
 static const char *const s_reasons [] = { "gap", "epoch", "late_join", "queue_full", "follow_up", "other" };
@@ -263,6 +264,13 @@ metrics_auth_denied (metrics_conn_t *self)
 }
 
 void
+metrics_cache (metrics_conn_t *self, metrics_cache_t outcome)
+{
+    if (self && outcome >= 0 && outcome < METRICS_CACHE_OUTCOMES)
+        S_ADD (self->cache [outcome], 1);
+}
+
+void
 metrics_state_seq (metrics_state_t *self, bool out, uint64_t seq)
 {
     if (!self)
@@ -489,6 +497,16 @@ metrics_render (void)
         if (s_has (c, METRICS_PUBLISHER))
             s_series (&buf, "svcfw_publisher_dropped_total", "connection", c->name, NULL,
                       atomic_load_explicit (&c->dropped, memory_order_relaxed));
+
+    s_family (&buf, "svcfw_cache_requests_total", "counter",
+              "Lookups in a requester's reply cache, by outcome: hit (no round trip), miss, refresh (early).");
+    for (c = s_conns; c; c = c->next)
+        if (s_has (c, METRICS_CACHE))
+            for (int o = 0; o < METRICS_CACHE_OUTCOMES; o++)
+                s_series (&buf, "svcfw_cache_requests_total", "connection", c->name,
+                          (const char *const []) { ",outcome=\"hit\"", ",outcome=\"miss\"",
+                                                   ",outcome=\"refresh\"" } [o],
+                          atomic_load_explicit (&c->cache [o], memory_order_relaxed));
 
     s_family (&buf, "svcfw_auth_denied_total", "counter", "Clients denied by CURVE authentication.");
     for (c = s_conns; c; c = c->next)

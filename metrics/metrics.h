@@ -49,6 +49,7 @@ typedef enum {
 #define METRICS_BREAKER     8u      //  circuit state
 #define METRICS_OUTBOX     16u      //  outbox pending
 #define METRICS_PUBLISHER  32u      //  publisher dropped
+#define METRICS_CACHE      64u      //  a requester's reply cache: lookups by outcome
 
 #define METRICS_BUCKET_COUNT 14     //  finite buckets; +Inf follows
 
@@ -93,6 +94,18 @@ void metrics_outbox_pending (metrics_conn_t *self, long pending);
 void metrics_outbox_add (metrics_conn_t *self, long delta);       //  pending += delta
 void metrics_publisher_dropped (metrics_conn_t *self);
 void metrics_auth_denied (metrics_conn_t *self);
+
+/* The outcome of one lookup in a requester's reply cache, for
+   svcfw_cache_requests_total{connection,outcome}. */
+typedef enum {
+    METRICS_CACHE_HIT,          //  served without a round trip
+    METRICS_CACHE_MISS,         //  no valid reply: a round trip (or another caller's, shared)
+    METRICS_CACHE_REFRESH,      //  a valid reply refreshed early (XFetch): a round trip
+    METRICS_CACHE_OUTCOMES
+} metrics_cache_t;
+
+/* Counts one lookup in requester `self`'s reply cache. Any thread; lock-free. */
+void metrics_cache (metrics_conn_t *self, metrics_cache_t outcome);
 
 /* The record of state `name` (copied), made on first use. NULL only if out
    of memory. Any thread. */

@@ -5,6 +5,7 @@
 #include "models.h"
 #include "json.h"
 #include "breaker.h"
+#include "cache.h"
 
 struct _models_t {
     type_t *config;             //  compiled config model, or NULL
@@ -34,6 +35,7 @@ static const s_kind_spec_t s_kinds [] = {
     { "requester", MODEL_REQUESTER, false, false,
       "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int64\","
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
+      " \"cache\": \"any\","
       " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\","
@@ -159,6 +161,13 @@ s_check_resilience (const cJSON *creation, const char *where, char *err)
     if (cJSON_GetObjectItemCaseSensitive (creation, "outbox_batch")
     &&  !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
         return err_set (err, "%s: 'outbox_batch' needs \"durable\": true", where);
+    cache_config_t cache;
+    bool cached = false;
+    if (cache_config_parse (cJSON_GetObjectItemCaseSensitive (creation, "cache"), &cache, &cached, why))
+        return err_set (err, "%s: %s", where, why);
+    if (cached && cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
+        return err_set (err, "%s: 'cache' does not apply to a durable requester "
+                             "(its sends are stored and return no reply)", where);
     //  A durable send never fails once stored: nothing for a breaker to
     //  count or a fallback to answer.
     if (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable"))) {

@@ -713,6 +713,33 @@ test_merge_errors (void **state)
     cJSON_Delete (doc);
 }
 
+//  A requester's reply cache: checked with the models, each fault one line
+//  naming the entry and the key.
+static void
+test_cache_option (void **state)
+{
+    (void) state;
+    const char *good [] = {
+        REQUESTER ("\"cache\": {\"ttl_ms\": 1000}"),
+        REQUESTER ("\"cache\": {\"ttl_ms\": 1, \"beta\": 0.5, \"max_entries\": 1}, \"fallback\": \"f\""),
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        models_t *models = s_accepts (good [i]);
+        models_destroy (&models);
+    }
+    const char *where = "connection_models.out.pricing";
+    s_refuses (REQUESTER ("\"cache\": true"), where, "'cache' must be an object");
+    s_refuses (REQUESTER ("\"cache\": {}"), where, "'cache' needs 'ttl_ms'");
+    s_refuses (REQUESTER ("\"cache\": {\"ttl_ms\": -5}"), where, "'cache.ttl_ms' must be a whole number");
+    s_refuses (REQUESTER ("\"cache\": {\"ttl_ms\": 5, \"beta\": 0}"), where, "'cache.beta' must be a number above 0");
+    s_refuses (REQUESTER ("\"cache\": {\"ttl_ms\": 5, \"max_entries\": 2.5}"), where, "'cache.max_entries'");
+    s_refuses (REQUESTER ("\"cache\": {\"ttl_ms\": 5, \"lru\": 3}"), where, "'cache' has unknown key 'lru'");
+    s_refuses (REQUESTER ("\"durable\": true, \"cache\": {\"ttl_ms\": 5}"), where,
+               "'cache' does not apply to a durable requester");
+    s_refuses (IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"cache\": {\"ttl_ms\": 5}}")),
+               "connection_models.in.orders", "cache");
+}
+
 int
 main (void)
 {
@@ -728,6 +755,7 @@ main (void)
         cmocka_unit_test (test_link_options),
         cmocka_unit_test (test_merge),
         cmocka_unit_test (test_merge_errors),
+        cmocka_unit_test (test_cache_option),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
