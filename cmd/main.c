@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "models.h"
+#include "request.h"
 #include "service.h"
 #include "svcfw.h"
 
@@ -50,6 +51,9 @@ main (int argc, char **argv)
 {
     if (argc > 1 && strcmp (argv [1], "keygen") == 0)
         return s_keygen (argc, argv);
+    //  The graph tools (graph/) parse their own arguments.
+    if (argc > 1 && strcmp (argv [1], "request") == 0)
+        return request_command (argc, argv);
     cli_opts_t opts;
     char err [ERR_LEN];
     if (cli_parse (argc, argv, &opts, err)) {
