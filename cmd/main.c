@@ -7,6 +7,7 @@
 #include "models.h"
 #include "request.h"
 #include "service.h"
+#include "up.h"
 #include "svcfw.h"
 
 //  svcfw keygen NAME [-d DIR] [--force]: 0, 1 (the pair exists or cannot
@@ -54,6 +55,8 @@ main (int argc, char **argv)
     //  The graph tools (graph/) parse their own arguments.
     if (argc > 1 && strcmp (argv [1], "request") == 0)
         return request_command (argc, argv);
+    if (argc > 1 && strcmp (argv [1], "up") == 0)
+        return up_command (argc, argv);
     cli_opts_t opts;
     char err [ERR_LEN];
     if (cli_parse (argc, argv, &opts, err)) {

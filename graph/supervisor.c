@@ -585,7 +585,7 @@ s_setup (supervisor_t *self, char *err)
     snprintf (self->notify_path, sizeof self->notify_path, "%s/notify", self->notify_dir);
     self->notify = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    strncpy (addr.sun_path, self->notify_path, sizeof addr.sun_path - 1);
+    memcpy (addr.sun_path, self->notify_path, sizeof addr.sun_path - 1);
     int on = 1;
     if (self->notify < 0 || bind (self->notify, (struct sockaddr *) &addr, sizeof addr) != 0
     ||  setsockopt (self->notify, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
