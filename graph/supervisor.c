@@ -522,7 +522,7 @@ s_start_step (supervisor_t *self)
         else
             child->state = CHILD_DONE;
         if (self->next_start == self->count) {
-            s_say (self, "all %d services started", self->count);
+            s_say (self, "all %d service%s started", self->count, self->count == 1? "": "s");
             sd_notify (0, "READY=1");
         }
     }

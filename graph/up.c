@@ -128,18 +128,6 @@ s_binds (const graph_t *graph, int index)
     return false;
 }
 
-//  The service's --stop-timeout from its args, or 0.
-static int
-s_stop_timeout (const graph_service_t *service)
-{
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive (service->args, "stop-timeout");
-    if (cJSON_IsNumber (value) && value->valuedouble > 0 && value->valuedouble < 3600000)
-        return (int) value->valuedouble;
-    if (cJSON_IsString (value))
-        return atoi (value->valuestring) > 0? atoi (value->valuestring): 0;
-    return 0;
-}
-
 static supervisor_restart_t
 s_restart (graph_restart_t restart)
 {
@@ -182,7 +170,7 @@ s_add_services (const graph_t *graph, supervisor_t *supervisor, const char *svcf
                 full [argc + 1] = "always";
             }
             rc = supervisor_add (supervisor, service->name, full, graph_dir (graph),
-                                 s_restart (service->restart), s_stop_timeout (service),
+                                 s_restart (service->restart), 0,
                                  s_binds (graph, index), err);
         }
         free (full);
