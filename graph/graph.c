@@ -29,6 +29,7 @@ typedef struct {
     cJSON *args;
     cJSON *effective_config;
     char *admin;
+    cJSON *allow_unheard;           //  a copy, or NULL
     plugin_t *loaded;               //  the open plugin (graph_load_models)
     cJSON *models_doc;              //  its models document, hooks merged
     models_t *models;
@@ -272,7 +273,7 @@ s_read_service (graph_t *self, s_service_t *service, const cJSON *spec, char *er
             return err_set (err, "%s: service \"%s\": \"allow_unheard\" must be a list of out connection names",
                             self->path, name);
     }
-    service->pub.allow_unheard = unheard;
+    service->allow_unheard = unheard? cJSON_Duplicate (unheard, true): NULL;
     //  addresses, config, args
     service->addresses = s_load_part (self, name, cJSON_GetObjectItemCaseSensitive (spec, "addresses"),
                                       "addresses", &service->addresses_path, err);
@@ -301,6 +302,7 @@ s_publish (s_service_t *service)
     pub->args = service->args;
     pub->effective_config = service->effective_config;
     pub->admin = service->admin;
+    pub->allow_unheard = service->allow_unheard;
     pub->models = service->models;
 }
 
@@ -388,6 +390,7 @@ graph_destroy (graph_t **self_p)
         cJSON_Delete (service->args);
         cJSON_Delete (service->effective_config);
         free (service->admin);
+        cJSON_Delete (service->allow_unheard);
         models_destroy (&service->models);
         cJSON_Delete (service->models_doc);
         plugin_destroy (&service->loaded);

@@ -385,6 +385,8 @@ s_path_text (const s_path_t *path, char *out)
     for (int i = 0; i < depth && used < ERR_LEN - 1; i++) {
         int n = path->key [i]
               ? snprintf (out + used, ERR_LEN - used, "%s%s", i? ".": "", path->key [i])
+              : path->index [i] < 0   //  any item (type_accepts)
+              ? snprintf (out + used, ERR_LEN - used, "[]")
               : snprintf (out + used, ERR_LEN - used, "[%d]", path->index [i]);
         if (n < 0)
             break;
@@ -651,6 +653,124 @@ type_member (const type_t *self, const char *key)
     if (member)
         return member->type;
     return self->closed ? NULL : self->item;
+}
+
+int
+type_member_count (const type_t *self)
+{
+    return self && self->kind == S_OBJECT? (int) self->member_count: 0;
+}
+
+const type_t *
+type_member_at (const type_t *self, int index, const char **name, bool *required)
+{
+    if (index < 0 || index >= type_member_count (self))
+        return NULL;
+    const s_member_t *member = &self->members [index];
+    if (name)
+        *name = member->name;
+    if (required)
+        *required = member->required;
+    return member->type;
+}
+
+const type_t *
+type_other (const type_t *self)
+{
+    return self && self->kind == S_OBJECT && !self->closed? self->item: NULL;
+}
+
+//  ---------------------------------------------------------------------------
+//  Comparing two types
+
+static int s_accepts (const type_t *receiver, const type_t *sender, s_path_t *path, char *err);
+
+//  "dict" as the sender: an object with any keys of any type.
+static const type_t s_any_type = { .kind = S_ANY };
+
+//  An error at the path: "key 'a.b': WHAT" (or just WHAT at the top).
+static int
+s_accepts_error (const s_path_t *path, char *err, const char *what)
+{
+    if (path->depth == 0)
+        return err_set (err, "%s", what);
+    char text [ERR_LEN];
+    s_path_text (path, text);
+    return err_set (err, "%s '%s': %s", text [0] == '[' ? "item" : "key", text, what);
+}
+
+static int
+s_accepts_object (const type_t *receiver, const type_t *sender, s_path_t *path, char *err)
+{
+    bool sender_open = sender->kind == S_DICT || !sender->closed;
+    const type_t *sender_item = sender->kind == S_DICT? &s_any_type: sender->item;
+    for (size_t index = 0; index < receiver->member_count; index++) {
+        const s_member_t *member = &receiver->members [index];
+        const s_member_t *sent = sender->kind == S_OBJECT? s_find_member (sender, member->name): NULL;
+        s_push_key (path, member->name);
+        int rc = 0;
+        if (member->required && !(sent && sent->required))
+            rc = s_accepts_error (path, err, "required, but the sender may omit it");
+        else
+        if (sent || sender_open)
+            rc = s_accepts (member->type, sent? sent->type: sender_item, path, err);
+        s_pop (path);
+        if (rc)
+            return -1;
+    }
+    for (size_t index = 0; sender->kind == S_OBJECT && index < sender->member_count; index++) {
+        const s_member_t *sent = &sender->members [index];
+        if (s_find_member (receiver, sent->name))
+            continue;
+        s_push_key (path, sent->name);
+        int rc = receiver->closed? s_accepts_error (path, err, "the sender may send it, the receiver accepts no such key")
+                                 : s_accepts (receiver->item, sent->type, path, err);
+        s_pop (path);
+        if (rc)
+            return -1;
+    }
+    if (sender_open) {
+        if (receiver->closed)
+            return s_accepts_error (path, err, "the sender may send any key, the receiver accepts only the keys it declares");
+        return s_accepts (receiver->item, sender_item, path, err);
+    }
+    return 0;
+}
+
+static int
+s_accepts (const type_t *receiver, const type_t *sender, s_path_t *path, char *err)
+{
+    s_kind_t r = receiver->kind, s = sender->kind;
+    if (r == S_ANY || (r == S_DICT && (s == S_DICT || s == S_OBJECT))
+    ||  (r == S_LIST && (s == S_LIST || s == S_LIST_OF)) || (r == S_LIST_OF && s == S_LIST && receiver->item->kind == S_ANY))
+        return 0;
+    if (r == S_LIST_OF && s == S_LIST_OF) {
+        s_push_index (path, -1);
+        int rc = s_accepts (receiver->item, sender->item, path, err);
+        s_pop (path);
+        return rc;
+    }
+    if (r == S_OBJECT && (s == S_OBJECT || s == S_DICT))
+        return s_accepts_object (receiver, sender, path, err);
+    bool basic = r != S_OBJECT && r != S_LIST_OF && s != S_OBJECT && s != S_LIST_OF;
+    if (basic && (r == s || (r == S_FLOAT && (s == S_INT || s == S_INT64)) || (r == S_INT64 && s == S_INT)))
+        return 0;
+    char *want = type_describe (receiver), *have = type_describe (sender);
+    char what [ERR_LEN];
+    snprintf (what, sizeof what, "the receiver accepts %.200s, the sender may send %.200s",
+              want? want: "?", have? have: "?");
+    free (want);
+    free (have);
+    return s_accepts_error (path, err, what);
+}
+
+int
+type_accepts (const type_t *receiver, const type_t *sender, char *err)
+{
+    assert (receiver && sender);
+    s_path_t path;
+    path.depth = 0;
+    return s_accepts (receiver, sender, &path, err);
 }
 
 //  ---------------------------------------------------------------------------

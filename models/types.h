@@ -67,6 +67,27 @@ int type_validate_patch (const type_t *self, const cJSON *patch, char *err);
    type). Borrowed from self. For other types: NULL. */
 const type_t *type_member (const type_t *self, const char *key);
 
+/* For an object type: how many keys it declares, and key `index` in
+   declaration order (its name and whether it is required, through the
+   optional out-parameters); NULL when there is no such key. For an open
+   object or map, type_other is the type of every undeclared key (NULL when
+   the object is closed, or not an object). All borrowed from self. */
+int type_member_count (const type_t *self);
+const type_t *type_member_at (const type_t *self, int index, const char **name, bool *required);
+const type_t *type_other (const type_t *self);
+
+/* Whether every value `sender` allows is one `receiver` accepts, as
+   type_validate would judge it ("float" takes "int", "dict" any object,
+   "any" everything; a required key must be required by the sender too).
+   Returns 0, or -1 with err naming the first key where a value could be
+   refused:
+     "key 'qty': required, but the sender may omit it"
+     "key 'price': the receiver accepts float, the sender may send str"
+     "key 'colour': the sender may send it, the receiver accepts no such key"
+     "the sender may send any key, the receiver accepts only the keys it declares"
+   (an item of a list is "items[]"). Any thread. */
+int type_accepts (const type_t *receiver, const type_t *sender, char *err);
+
 /* Converts command-line text to a JSON value of the type:
      str → the text as a string; int → integral number (whole text, e.g. "12",
      "-3"; "1.5" or "12x" fail); float → number; bool → true/false from

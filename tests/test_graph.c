@@ -11,6 +11,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "graph.h"
+#include "check.h"
+#include "draw.h"
+#include "describe.h"
 #include "svcfw.h"
 
 //  The example plugins resolve the plugin API from the program that loads
@@ -304,6 +307,207 @@ test_model_errors (void **state)
     graph_destroy (&graph);
 }
 
+//  ---------------------------------------------------------------------------
+//  svcfw check
+
+//  Collects reported lines, one after another.
+static void
+s_collect (const char *line, void *arg)
+{
+    char *lines = arg;
+    size_t used = strlen (lines);
+    snprintf (lines + used, 8192 - used, "%s\n", line);
+}
+
+//  Checks the graph at `path` (plugins from the test plugins); returns the
+//  number of problems, their lines in `lines` (8192).
+static int
+s_check (const char *path, char *lines, int *links)
+{
+    char err [ERR_LEN] = "";
+    setenv ("SVCFW_PLUGIN_PATH", TEST_PLUGIN_DIR ":" EXAMPLES_BIN_DIR, 1);
+    graph_t *graph = graph_load (path, err);
+    if (!graph || graph_load_models (graph, err))
+        fail_msg ("%s: %s", path, err);
+    lines [0] = 0;
+    int problems = graph_check (graph, s_collect, lines, links);
+    graph_destroy (&graph);
+    return problems;
+}
+
+//  Each rule's graph in tests/graphs/RULE reports exactly RULE/expected,
+//  with its path in place of "graph.json".
+static void
+s_rule (const char *rule, int problems)
+{
+    char path [PATH_MAX], lines [8192], want [8192] = "";
+    snprintf (path, sizeof path, TEST_GRAPHS_DIR "/%s/expected", rule);
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    char line [1024];
+    while (fgets (line, sizeof line, file)) {
+        assert_memory_equal (line, "graph.json: ", 12);
+        size_t used = strlen (want);
+        snprintf (want + used, sizeof want - used, TEST_GRAPHS_DIR "/%s/%s", rule, line);
+    }
+    fclose (file);
+    snprintf (path, sizeof path, TEST_GRAPHS_DIR "/%s/graph.json", rule);
+    assert_int_equal (s_check (path, lines, NULL), problems);
+    assert_string_equal (lines, want);
+}
+
+static void
+test_check_rules (void **state)
+{
+    (void) state;
+    s_rule ("no_binder", 1);
+    s_rule ("wrong_kind", 1);
+    s_rule ("bound_twice", 1);
+    s_rule ("omitted_arg", 1);
+    s_rule ("wrong_type", 1);
+    s_rule ("return_omitted", 1);
+    s_rule ("unheard_topic", 1);
+    s_rule ("state_kind", 2);
+}
+
+static void
+test_check_examples (void **state)
+{
+    (void) state;
+    const char *examples [] = { "cancel_order", "ticker", "chain", "order_book" };
+    const int links_want [] = { 1, 2, 2, 3 };
+    for (int i = 0; i < 4; i++) {
+        char path [PATH_MAX], lines [8192];
+        snprintf (path, sizeof path, EXAMPLES_SRC_DIR "/%s/graph.json", examples [i]);
+        int links = -1;
+        assert_int_equal (s_check (path, lines, &links), 0);
+        assert_string_equal (lines, "");
+        assert_int_equal (links, links_want [i]);
+    }
+}
+
+static void
+test_endpoints_meet (void **state)
+{
+    (void) state;
+    assert_true (graph_endpoints_meet ("tcp://127.0.0.1:5000", "tcp://127.0.0.1:5000"));
+    assert_true (graph_endpoints_meet ("tcp://*:5000", "tcp://10.1.2.3:5000"));
+    assert_true (graph_endpoints_meet ("tcp://0.0.0.0:5000", "tcp://pricer:5000"));
+    assert_true (graph_endpoints_meet ("tcp://127.0.0.1:5000", "tcp://localhost:5000"));
+    assert_false (graph_endpoints_meet ("tcp://127.0.0.1:5000", "tcp://127.0.0.1:5001"));
+    assert_false (graph_endpoints_meet ("tcp://127.0.0.1:5000", "tcp://10.1.2.3:5000"));
+    assert_true (graph_endpoints_meet ("ipc:///tmp/a", "ipc:///tmp/a"));
+    assert_false (graph_endpoints_meet ("ipc:///tmp/a", "ipc:///tmp/b"));
+    assert_false (graph_endpoints_meet ("ipc:///tmp/a", "tcp://127.0.0.1:5000"));
+}
+
+//  The links of an example: which socket meets which.
+static void
+test_links (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    setenv ("SVCFW_PLUGIN_PATH", EXAMPLES_BIN_DIR, 1);
+    graph_t *graph = graph_load (EXAMPLES_SRC_DIR "/order_book/graph.json", err);
+    assert_non_null (graph);
+    assert_int_equal (graph_load_models (graph, err), 0);
+    graph_link_t *links = NULL;
+    assert_int_equal (graph_links (graph, &links), 3);
+    //  order_book's in-state (subscriber, requester), then price_checker's requester.
+    assert_string_equal (graph_service_at (graph, links [0].connecting->service)->name, "order_book");
+    assert_string_equal (links [0].connecting->socket, "subscriber");
+    assert_string_equal (graph_service_at (graph, links [0].binding->service)->name, "market_price");
+    assert_string_equal (links [0].binding->socket, "publisher");
+    assert_string_equal (links [1].binding->socket, "replyer");
+    assert_string_equal (links [1].binding->model->name, "order_book");
+    assert_string_equal (graph_service_at (graph, links [2].connecting->service)->name, "price_checker");
+    assert_string_equal (graph_service_at (graph, links [2].binding->service)->name, "order_book");
+    assert_string_equal (links [2].binding->model->name, "best_price");
+    free (links);
+    graph_destroy (&graph);
+}
+
+//  svcfw graph's DOT for the order_book example: its nodes and edges.
+static void
+test_draw (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    setenv ("SVCFW_PLUGIN_PATH", EXAMPLES_BIN_DIR, 1);
+    graph_t *graph = graph_load (EXAMPLES_SRC_DIR "/order_book/graph.json", err);
+    assert_non_null (graph);
+    assert_int_equal (graph_load_models (graph, err), 0);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert_int_equal (graph_draw_dot (graph, out, err), 0);
+    fclose (out);
+    const char *lines [] = {
+        "    \"market_price\" [label=\"market_price\\nmarket_price.so (main)\", fillcolor=\"#fdf1d6\", color=\"#b58a2a\"];\n",
+        "    \"order_book\" [label=\"order_book\\norder_book.so\"];\n",
+        "    \"market_price\" -> \"order_book\" [label=\"order_book\\n(delta state)\", style=bold,",
+        "    \"price_checker\" -> \"order_book\" [label=\"best_price\\n(request)\"];\n",
+        "    { rank=source; \"market_price\"; \"price_checker\"; }\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines [0]; i++)
+        if (!strstr (text, lines [i]))
+            fail_msg ("no <%s> in\n%s", lines [i], text);
+    int arrows = 0;
+    for (const char *p = text; (p = strstr (p, " -> ")); p++)
+        arrows++;
+    assert_int_equal (arrows, 2);
+    free (text);
+    graph_destroy (&graph);
+}
+
+//  A socket that meets nothing is drawn to its address, in red.
+static void
+test_draw_unmet (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    setenv ("SVCFW_PLUGIN_PATH", TEST_PLUGIN_DIR, 1);
+    graph_t *graph = graph_load (TEST_GRAPHS_DIR "/no_binder/graph.json", err);
+    assert_non_null (graph);
+    assert_int_equal (graph_load_models (graph, err), 0);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert_int_equal (graph_draw_dot (graph, out, err), 0);
+    fclose (out);
+    assert_non_null (strstr (text, "    \"a\" -> \"tcp://127.0.0.1:29901\" [label=\"orders\\n(meets nothing)\""));
+    free (text);
+    graph_destroy (&graph);
+}
+
+static void
+test_describe (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert_int_equal (graph_describe (TEST_PLUGIN_DIR "/gc_replyer.so", out, err), 0);
+    fclose (out);
+    const char *want =
+        "# gc_replyer\n\nThe models of `" TEST_PLUGIN_DIR "/gc_replyer.so`.\n\n"
+        "## Config\n\nKeys: none.\n\n"
+        "## Connections in\n\n### `orders` (replyer)\n\n"
+        "Creation options: `on_new_request`: `\"on_order\"`.\n\n"
+        "Args:\n\n| key | type | |\n|---|---|---|\n| `id` | `str` | required |\n| `qty` | `int` | required |\n\n"
+        "Return args:\n\n| key | type | |\n|---|---|---|\n| `id` | `str` | required |\n| `note` | `str` | optional |\n\n"
+        "## Connections out\n\nNone.\n\n## States in\n\nNone.\n\n## States out\n\nNone.\n\n";
+    assert_string_equal (text, want);
+    free (text);
+    out = open_memstream (&text, &size);
+    assert_int_equal (graph_describe ("/nonexistent/x.so", out, err), -1);
+    fclose (out);
+    assert_string_equal (text, "");
+    free (text);
+    assert_memory_equal (err, "/nonexistent/x.so: cannot load plugin", 37);
+}
+
 int
 main (void)
 {
@@ -312,6 +516,13 @@ main (void)
         cmocka_unit_test (test_plugin_relative),
         cmocka_unit_test (test_errors),
         cmocka_unit_test (test_model_errors),
+        cmocka_unit_test (test_check_rules),
+        cmocka_unit_test (test_check_examples),
+        cmocka_unit_test (test_endpoints_meet),
+        cmocka_unit_test (test_links),
+        cmocka_unit_test (test_draw),
+        cmocka_unit_test (test_draw_unmet),
+        cmocka_unit_test (test_describe),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -578,10 +578,110 @@ test_convert_any (void **state)
     s_converts ("\"any\"", "", "\"\"", NULL);
 }
 
+//  type_accepts on two type specs (or argument models, when they start with
+//  {"required_arguments"): success when `expected` is NULL, else that error.
+static void
+s_accepts (const char *receiver_text, const char *sender_text, const char *expected)
+{
+    bool args = strstr (receiver_text, "_arguments") != NULL;
+    type_t *receiver = args? s_compile_args (receiver_text): s_compile (receiver_text);
+    type_t *sender = args? s_compile_args (sender_text): s_compile (sender_text);
+    char err [ERR_LEN] = "";
+    int rc = type_accepts (receiver, sender, err);
+    if (expected) {
+        if (rc != -1)
+            fail_msg ("%s accepted %s", receiver_text, sender_text);
+        assert_string_equal (err, expected);
+    }
+    else
+    if (rc)
+        fail_msg ("%s refused %s: %s", receiver_text, sender_text, err);
+    type_destroy (&receiver);
+    type_destroy (&sender);
+}
+
+static void
+test_accepts (void **state)
+{
+    (void) state;
+    //  Basic types: the same, wider numbers, any, dict and list.
+    s_accepts ("\"str\"", "\"str\"", NULL);
+    s_accepts ("\"float\"", "\"int\"", NULL);
+    s_accepts ("\"float\"", "\"int64\"", NULL);
+    s_accepts ("\"int64\"", "\"int\"", NULL);
+    s_accepts ("\"any\"", "{\"a\": [\"int\"]}", NULL);
+    s_accepts ("\"dict\"", "{\"a\": \"int\"}", NULL);
+    s_accepts ("\"list\"", "[\"int\"]", NULL);
+    s_accepts ("[\"any\"]", "\"list\"", NULL);
+    s_accepts ("\"int\"", "\"float\"", "the receiver accepts int, the sender may send float");
+    s_accepts ("\"int\"", "\"int64\"", "the receiver accepts int, the sender may send int64");
+    s_accepts ("\"str\"", "\"any\"", "the receiver accepts str, the sender may send any");
+    s_accepts ("[\"int\"]", "\"list\"", "the receiver accepts [int], the sender may send list");
+    s_accepts ("{\"a\": \"int\"}", "\"dict\"", "key 'a': required, but the sender may omit it");
+    //  Lists and maps, item by item.
+    s_accepts ("[\"float\"]", "[\"int\"]", NULL);
+    s_accepts ("{\"xs\": [\"int\"]}", "{\"xs\": [\"str\"]}",
+               "key 'xs[]': the receiver accepts int, the sender may send str");
+    s_accepts ("{\"*\": \"float\"}", "{\"*\": \"int\"}", NULL);
+    s_accepts ("{\"*\": \"int\"}", "{\"a\": \"int\", \"b\": \"int\"}", NULL);
+    s_accepts ("{\"*\": \"int\"}", "{\"a\": \"str\"}", "key 'a': the receiver accepts int, the sender may send str");
+    s_accepts ("{\"a\": \"int\"}", "{\"*\": \"int\"}", "key 'a': required, but the sender may omit it");
+    //  Argument models: required, optional, unknown keys, open models.
+    s_accepts ("{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"note\": \"str\"}}",
+               "{\"required_arguments\": {\"id\": \"str\", \"note\": \"str\"}}", NULL);
+    s_accepts ("{\"required_arguments\": {\"id\": \"str\", \"qty\": \"int\"}}",
+               "{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"qty\": \"int\"}}",
+               "key 'qty': required, but the sender may omit it");
+    s_accepts ("{\"required_arguments\": {\"id\": \"str\"}}",
+               "{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"colour\": \"str\"}}",
+               "key 'colour': the sender may send it, the receiver accepts no such key");
+    s_accepts ("{\"required_arguments\": {\"o\": {\"price\": \"float\"}}}",
+               "{\"required_arguments\": {\"o\": {\"price\": \"str\"}}}",
+               "key 'o.price': the receiver accepts float, the sender may send str");
+    s_accepts ("{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"*\": \"any\"}}",
+               "{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"x\": \"int\", \"*\": \"str\"}}", NULL);
+    s_accepts ("{\"required_arguments\": {\"id\": \"str\"}}",
+               "{\"required_arguments\": {\"id\": \"str\"}, \"optional_arguments\": {\"*\": \"str\"}}",
+               "the sender may send any key, the receiver accepts only the keys it declares");
+}
+
+//  Members one by one, for the models' documentation.
+static void
+test_member_at (void **state)
+{
+    (void) state;
+    type_t *type = s_compile_args ("{\"required_arguments\": {\"id\": \"str\"},"
+                                   " \"optional_arguments\": {\"qty\": \"int\", \"*\": \"float\"}}");
+    assert_int_equal (type_member_count (type), 2);
+    const char *name = NULL;
+    bool required = false;
+    const type_t *member = type_member_at (type, 1, &name, &required);
+    assert_string_equal (name, "qty");
+    assert_false (required);
+    char *text = type_describe (member);
+    assert_string_equal (text, "int");
+    free (text);
+    assert_non_null (type_member_at (type, 0, &name, &required));
+    assert_true (required);
+    assert_null (type_member_at (type, 2, NULL, NULL));
+    text = type_describe (type_other (type));
+    assert_string_equal (text, "float");
+    free (text);
+    type_t *closed = s_compile ("{\"a\": \"int\"}");
+    assert_null (type_other (closed));
+    type_t *scalar = s_compile ("\"int\"");
+    assert_int_equal (type_member_count (scalar), 0);
+    type_destroy (&scalar);
+    type_destroy (&closed);
+    type_destroy (&type);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_accepts),
+        cmocka_unit_test (test_member_at),
         cmocka_unit_test (test_basic_str),
         cmocka_unit_test (test_basic_int),
         cmocka_unit_test (test_basic_int64),
