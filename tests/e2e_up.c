@@ -384,6 +384,87 @@ test_sigkill_leaves_no_child (void **state)
         fail_msg ("a child of svcfw up outlived it by 2 s");
 }
 
+//  A copy of examples/NAME (graph.json, config.json, addresses.json) in
+//  dir, every fixed port of its addresses replaced by a free one. Returns
+//  the copy's graph.json. The plugins (bare names) are found beside the
+//  svcfw executable, in its examples/.
+static char *
+s_example_copy (const char *dir, const char *name)
+{
+    const char *files [] = { "graph.json", "config.json" };
+    for (int i = 0; i < 2; i++) {
+        char *text = e2e_read_file (e2e_fmt ("%s/%s/%s", EXAMPLES_SRC_DIR, name, files [i]));
+        if (text)
+            assert_non_null (e2e_write_file (dir, files [i], text));
+    }
+    const char *text = e2e_read_file (e2e_fmt ("%s/%s/addresses.json", EXAMPLES_SRC_DIR, name));
+    assert_non_null (text);
+    int from [16], to [16], count = 0;
+    char *copy = e2e_fmt ("%s", "");
+    const char *host = "127.0.0.1:";
+    for (const char *at; (at = strstr (text, host)); ) {
+        int port = atoi (at + strlen (host)), i;
+        for (i = 0; i < count && from [i] != port; i++)
+            ;
+        if (i == count) {
+            assert_true (count < 16);
+            from [count] = port;
+            to [count++] = e2e_tcp_port ();
+        }
+        copy = e2e_fmt ("%s%.*s%s%d", copy, (int) (at - text), text, host, to [i]);
+        text = at + strlen (host);
+        while (*text >= '0' && *text <= '9')
+            text++;
+    }
+    copy = e2e_fmt ("%s%s", copy, text);
+    assert_true (count > 0);
+    assert_non_null (e2e_write_file (dir, "addresses.json", copy));
+    return e2e_fmt ("%s/graph.json", dir);
+}
+
+//  Runs the example graph to its end: exit 0, every line prefixed.
+static e2e_proc_t *
+s_run_example (const char *dir, const char *name, const char *exit_with, const char *names_re)
+{
+    e2e_proc_t *up = s_up (dir, s_example_copy (dir, name), "--exit-with", exit_with, NULL);
+    int status;
+    if (!e2e_wait_exit (up, UP_EXIT_MS * 2, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (up);
+        fail_msg ("svcfw up examples/%s/graph.json --exit-with %s: expected exit 0", name, exit_with);
+    }
+    s_assert_lines_whole (up, e2e_fmt ("up|%s", names_re));
+    assert_true (s_at (up, e2e_fmt ("| %s exited with status 0", exit_with)) > 0);
+    assert_true (s_at (up, "| stopped; exit status 0") > 0);
+    return up;
+}
+
+static void
+test_example_graphs (void **state)
+{
+    const char *dir = *state;
+    //  cancel_order: 4 orders cancelled, the fifth refused with an error reply.
+    e2e_proc_t *up = s_run_example (e2e_tmpdir (), "cancel_order", "order_sender", "cancel_order|order_sender");
+    const char *out = e2e_proc_out (up);
+    assert_int_equal (e2e_line_count (out, "order_sender |", ": cancelled (reply order_id"), 4);
+    assert_int_equal (e2e_line_count (out, "order_sender |", "past the cancellation window"), 1);
+    //  ticker: price_watcher hears AAPL, never MSFT.
+    up = s_run_example (e2e_tmpdir (), "ticker", "ticker", "ticker|price_watcher");
+    out = e2e_proc_out (up);
+    assert_true (e2e_line_count (out, "price_watcher |", "heard AAPL") > 0);
+    assert_int_equal (e2e_line_count (out, "price_watcher |", "MSFT"), 0);
+    assert_true (e2e_line_count (out, "ticker        |", "published MSFT") > 0);
+    //  chain: the orders reach pricer through order_router.
+    up = s_run_example (e2e_tmpdir (), "chain", "order_feed", "order_feed|order_router|pricer");
+    out = e2e_proc_out (up);
+    assert_true (e2e_line_count (out, "order_router |", " approved: ") > 0);
+    assert_true (e2e_line_count (out, "pricer       |", "priced ") > 0);
+    //  order_book: price_checker's 5 questions answered from the replica.
+    up = s_run_example (e2e_tmpdir (), "order_book", "price_checker", "market_price|order_book|price_checker");
+    out = e2e_proc_out (up);
+    assert_int_equal (e2e_line_count (out, "price_checker |", "best bid"), 5);
+    (void) dir;
+}
+
 static void
 test_usage (void **state)
 {
@@ -417,6 +498,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_stop_is_bounded, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_second_signal, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_sigkill_leaves_no_child, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_example_graphs, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_usage, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
