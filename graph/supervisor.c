@@ -111,9 +111,51 @@ s_write_all (const char *buf, size_t len)
     }
 }
 
+//  svcfw's text log line, "[SGR]YYYY-MM-DDTHH:MM:SS.mmmZ LEVEL   SERVICE [ID] TEXT",
+//  is shown as "[SGR]HH:MM:SS.mmm LEVEL   [ID] TEXT": the prefix names the
+//  service, and the date is the same all day. Returns the new length of
+//  the line in `text` (rewritten in place), or len for any other line.
+static size_t
+s_shorten (char *text, size_t len)
+{
+    size_t at = 0;
+    if (len > 2 && text [0] == '\033' && text [1] == '[') {
+        at = 2;
+        while (at < len && at < 16 && text [at] != 'm')
+            at++;
+        at++;
+    }
+    //  24 characters of time stamp, a space, 8 of level, then the service.
+    const char *shape = "dddd-dd-ddTdd:dd:dd.dddZ ";
+    size_t shape_len = strlen (shape);
+    if (len < at + shape_len + 8 + 3)
+        return len;
+    for (size_t i = 0; i < shape_len; i++) {
+        char c = text [at + i];
+        if (shape [i] == 'd'? !(c >= '0' && c <= '9'): c != shape [i])
+            return len;
+    }
+    size_t level = at + shape_len, service = level + 8;
+    if (text [service - 1] != ' ' || text [service] == ' ')
+        return len;
+    size_t rest = service;
+    while (rest < len && text [rest] != ' ')
+        rest++;
+    if (rest + 1 >= len || text [rest + 1] != '[')
+        return len;
+    rest++;
+    //  [SGR] + time (12) + ' ' + level (8) + "[ID] TEXT"
+    memmove (text + at, text + at + 11, 12);
+    text [at + 12] = ' ';
+    memmove (text + at + 13, text + level, 8);
+    memmove (text + at + 21, text + rest, len - rest);
+    return at + 21 + (len - rest);
+}
+
 //  Prints one line of `len` bytes under `name`'s prefix.
 static void
-s_print_line (supervisor_t *self, const char *name, const char *color, const char *text, size_t len)
+s_print_line (supervisor_t *self, const char *name, const char *color, const char *text, size_t len,
+              bool shorten)
 {
     char buf [SUPERVISOR_LINE_MAX + 256];
     int head;
@@ -126,6 +168,8 @@ s_print_line (supervisor_t *self, const char *name, const char *color, const cha
     if (len > SUPERVISOR_LINE_MAX)
         len = SUPERVISOR_LINE_MAX;
     memcpy (buf + head, text, len);
+    if (shorten)
+        len = s_shorten (buf + head, len);
     buf [head + len] = '\n';
     s_write_all (buf, (size_t) head + len + 1);
 }
@@ -145,7 +189,7 @@ s_say (supervisor_t *self, const char *fmt, ...)
         return;
     if ((size_t) len >= sizeof text)
         len = sizeof text - 1;
-    s_print_line (self, SUPERVISOR_SELF, self->color? "\033[1m": "", text, (size_t) len);
+    s_print_line (self, SUPERVISOR_SELF, self->color? "\033[1m": "", text, (size_t) len, false);
 }
 
 supervisor_t *
@@ -258,16 +302,16 @@ s_flush_lines (supervisor_t *self, child_t *child, bool all)
     size_t start = 0;
     for (size_t i = 0; i < child->line_len; i++)
         if (child->line [i] == '\n') {
-            s_print_line (self, child->name, child->color, child->line + start, i - start);
+            s_print_line (self, child->name, child->color, child->line + start, i - start, true);
             start = i + 1;
         }
     if (start == 0 && child->line_len == sizeof child->line) {
         //  A line longer than the buffer: print this piece as a line.
-        s_print_line (self, child->name, child->color, child->line, child->line_len);
+        s_print_line (self, child->name, child->color, child->line, child->line_len, true);
         start = child->line_len;
     }
     if (all && start < child->line_len) {
-        s_print_line (self, child->name, child->color, child->line + start, child->line_len - start);
+        s_print_line (self, child->name, child->color, child->line + start, child->line_len - start, true);
         start = child->line_len;
     }
     memmove (child->line, child->line + start, child->line_len - start);

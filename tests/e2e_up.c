@@ -183,6 +183,10 @@ test_exit_with (void **state)
     assert_true (s_at (up, "SIGTERM to echo_replyer") > 0);
     assert_true (s_at (up, "echo_replyer exited with status 0") > 0);
     s_assert_lines_whole (up, "up|echo_replyer|requester_main");
+    //  svcfw's lines without the date and the service field (the prefix
+    //  names the service).
+    assert_non_null (e2e_grep_re (e2e_proc_out (up), "^echo_replyer   \\| [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "
+                                  "INFO    \\[[-0-9a-f]{36}\\] got order 1 note= wf="));
     //  Not a terminal: no colour.
     assert_int_equal (e2e_file_count (e2e_proc_out (up), "\033["), 0);
 
