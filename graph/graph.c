@@ -74,8 +74,13 @@ s_is_file (const char *path)
 static int
 s_find_plugin (const char *dir, const char *plugin, char *out)
 {
-    if (s_join (dir, plugin, out) == 0 && s_is_file (out))
+    if (s_join (dir, plugin, out) == 0 && s_is_file (out)) {
+        char *real = realpath (out, NULL);
+        if (real && strlen (real) < PATH_MAX)
+            strcpy (out, real);
+        free (real);
         return 0;
+    }
     if (strchr (plugin, '/'))
         return -1;
     const char *env = getenv ("SVCFW_PLUGIN_PATH");
@@ -702,9 +707,14 @@ graph_argv (const graph_t *self, int index, const char *svcfw, const char *dir, 
     cJSON_ArrayForEach (item, service->args) {
         if (!ok)
             break;
+        //  svcfw's own keys go as its options (the command line takes
+        //  svcfw_admin only as --admin).
+        const char *own = strcmp (item->string, "svcfw_admin") == 0? "--admin"
+                        : strcmp (item->string, "svcfw_curve_cert") == 0? "--curve-cert"
+                        : strcmp (item->string, "svcfw_curve_allow") == 0? "--curve-allow": NULL;
         size_t len = strlen (item->string) + 3;
-        char *option = malloc (len);
-        if (option)
+        char *option = own? strdup (own): malloc (len);
+        if (option && !own)
             snprintf (option, len, "--%s", item->string);
         ok = (argv [argc++] = option) && (argv [argc++] = s_arg_text (item));
     }

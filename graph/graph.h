@@ -124,7 +124,9 @@ const graph_socket_t *graph_socket_at (const graph_t *self, int index);
 
 /* The command line that starts service `index`:
      SVCFW -s PLUGIN [-a ADDRESSES] [-c CONFIG] [-m] [--KEY VALUE]...
-   with absolute paths. Inline addresses or config are first written to
+   with absolute paths, one --KEY VALUE per arg in the file's order (the
+   args svcfw_admin, svcfw_curve_cert, svcfw_curve_allow become --admin,
+   --curve-cert, --curve-allow). Inline addresses or config are first written to
    DIR/NAME.addresses.json and DIR/NAME.config.json (`dir` is needed only
    then; it must exist). Returns a fresh NULL-terminated array the caller
    owns (graph_argv_destroy), or NULL with err. */

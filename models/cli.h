@@ -5,6 +5,7 @@
             [--log-format text|json] [--color auto|always|never] [--any_key VALUE ...]
             [--curve-cert SECRET_CERT] [--curve-allow DIR]
       svcfw --check-models MODELS.json
+      svcfw keygen|check|graph|describe ... (subcommands, dispatched by cmd/main.c)
       svcfw -h | --help        svcfw --version
 
     Any other `--key value`, `--key=value` or `-key value` pair is a config

@@ -80,6 +80,10 @@ diff -u "$work/edges.want" "$work/edges" || fail "the chain's edges"
 run 0 "$work/out" "$svcfw" graph "$examples/chain/graph.json" -o "$work/chain2.dot"
 cmp "$work/chain.dot" "$work/chain2.dot" || fail "-o FILE.dot differs from stdout"
 echo "graph: the chain's 3 nodes and 2 edges"
+# Without Graphviz on PATH, -o FILE.svg says what is missing.
+PATH=/nonexistent run 1 "$work/nodot.out" "$svcfw" graph "$examples/chain/graph.json" -o "$work/x.svg"
+grep -qxF "svcfw: error: -o $work/x.svg needs Graphviz's dot program (not found: install graphviz), or write a .dot file" \
+    "$work/nodot.out.err" || fail "graph -o x.svg without dot: $(cat "$work/nodot.out.err")"
 
 # ---- describe ---------------------------------------------------------------
 run 0 "$work/pricer.md" "$svcfw" describe "$(dirname "$svcfw")/examples/pricer.so"

@@ -161,7 +161,7 @@ test_happy_path (void **state)
     for (char **arg = argv; *arg; arg++)
         snprintf (line + strlen (line), sizeof line - strlen (line), "%s%s", arg == argv? "": " ", *arg);
     snprintf (want, sizeof want, "/bin/svcfw -s %s/cancel_order.so -a %s/addresses.json -c %s/config.json"
-              " --svcfw_admin 127.0.0.1:29000", EXAMPLES_BIN_DIR, s_dir, s_dir);
+              " --admin 127.0.0.1:29000", EXAMPLES_BIN_DIR, s_dir, s_dir);
     assert_string_equal (line, want);
     graph_argv_destroy (&argv);
     assert_null (argv);
@@ -174,7 +174,7 @@ test_happy_path (void **state)
     for (char **arg = argv; *arg; arg++)
         snprintf (line + strlen (line), sizeof line - strlen (line), "%s%s", arg == argv? "": " ", *arg);
     snprintf (want, sizeof want, "svcfw -s %s/order_sender.so -a %s/order_sender.addresses.json -m"
-              " --count 5 --interval_ms 200 --svcfw_curve_cert %s/keys/me_secret", EXAMPLES_BIN_DIR, s_dir, s_dir);
+              " --count 5 --interval_ms 200 --curve-cert %s/keys/me_secret", EXAMPLES_BIN_DIR, s_dir, s_dir);
     assert_string_equal (line, want);
     graph_argv_destroy (&argv);
     struct stat st;
