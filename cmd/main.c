@@ -8,6 +8,7 @@
 #include "curve.h"
 #include "describe.h"
 #include "draw.h"
+#include "gen.h"
 #include "models.h"
 #include "request.h"
 #include "service.h"
@@ -159,9 +160,10 @@ static const struct {
     { "check", s_check },
     { "graph", s_graph },
     { "describe", s_describe },
-    //  graph/up.h, graph/request.h: each parses its own arguments.
+    //  graph/up.h, graph/request.h, graph/gen.h: each parses its own arguments.
     { "up", up_command },
     { "request", request_command },
+    { "gen", gen_command },
 };
 
 int

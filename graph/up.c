@@ -66,9 +66,8 @@ up_meets (const char *bind, const char *connect)
         || strcmp (bind_host, "0.0.0.0") == 0;
 }
 
-//  True if service `a` connects to an endpoint service `b` binds.
-static bool
-s_depends (const graph_t *graph, int a, int b)
+bool
+up_depends (const graph_t *graph, int a, int b)
 {
     for (int i = 0; i < graph_socket_count (graph); i++) {
         const graph_socket_t *conn = graph_socket_at (graph, i);
@@ -99,7 +98,7 @@ up_order (const graph_t *graph, int *order)
                 first = i;
             bool ready = true;
             for (int j = 0; j < count && ready; j++)
-                if (j != i && !(placed && placed [j]) && s_depends (graph, i, j))
+                if (j != i && !(placed && placed [j]) && up_depends (graph, i, j))
                     ready = false;
             if (ready)
                 pick = i;

@@ -25,6 +25,10 @@ int up_command (int argc, char **argv);
    keep file order among themselves. After graph_load_models. Any thread. */
 void up_order (const graph_t *graph, int *order);
 
+/* True if service `a` connects to an endpoint that service `b` binds
+   (after graph_load_models). Any thread. */
+bool up_depends (const graph_t *graph, int a, int b);
+
 /* True if a socket connecting to `connect` reaches one bound at `bind`
    (ZeroMQ endpoints as graph_socket_t holds them): the same transport and
    port, and for TCP the same host or a bind to every interface. */
