@@ -254,6 +254,17 @@ graph_check (const graph_t *graph, graph_report_fn *report, void *arg, int *link
     cJSON_Delete (dict);
     char a [ERR_LEN], b [ERR_LEN], want [ERR_LEN];
     int good = 0;
+    //  allow_unheard names publishing connections of its service.
+    for (int i = 0; i < graph_service_count (graph); i++) {
+        const graph_service_t *service = graph_service_at (graph, i);
+        const cJSON *item;
+        cJSON_ArrayForEach (item, service->allow_unheard) {
+            const model_t *model = models_find (service->models, false, false, item->valuestring);
+            if (!model || model->kind != MODEL_PUBLISHER)
+                s_problem (&self, "%s: \"allow_unheard\" names \"%s\", which is not one of its publishing connections",
+                           service->name, item->valuestring);
+        }
+    }
     for (int s = 0; s < graph_socket_count (graph); s++) {
         const graph_socket_t *socket = graph_socket_at (graph, s);
         if (socket->bind) {

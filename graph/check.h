@@ -16,8 +16,8 @@
       return model accepts;
     - every publishing connection's topic is heard by a subscriber it meets
       (a subscriber hears the topics its topic is a prefix of), unless the
-      service lists the connection in "allow_unheard"; an in-state's topic
-      is its out-state's.
+      service lists the connection in "allow_unheard" (which must name its
+      publishing connections); an in-state's topic is its out-state's.
     Two TCP addresses meet when their ports are equal and the binding host is
     `*` (or 0.0.0.0) or the same host (localhost is 127.0.0.1); other
     endpoints (ipc://, inproc://) when they are equal.

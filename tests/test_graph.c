@@ -368,6 +368,8 @@ test_check_rules (void **state)
     s_rule ("return_omitted", 1);
     s_rule ("unheard_topic", 1);
     s_rule ("state_kind", 2);
+    s_rule ("state_topic", 1);
+    s_rule ("allow_unheard_unknown", 2);
 }
 
 static void
