@@ -126,9 +126,17 @@ s_print_reply (const char *endpoint, const char *data, size_t len)
         fprintf (stderr, "svcfw: error: %s: %s\n", endpoint, err);
         return 1;
     }
+    //  cJSON indents with tabs and puts one after each ':'; a string's own
+    //  tabs are escaped ("\t"), so every tab is layout: two spaces to indent,
+    //  one after a ':'.
     char *pretty = cJSON_Print (reply);
+    for (const char *c = pretty; c && *c; c++)
+        if (*c != '\t')
+            putchar (*c);
+        else
+            fputs (c > pretty && c [-1] == ':'? " ": "  ", stdout);
     if (pretty)
-        printf ("%s\n", pretty);
+        putchar ('\n');
     cJSON_free (pretty);
     cJSON_Delete (reply);
     fflush (stdout);
