@@ -364,7 +364,12 @@ s_exec_child (supervisor_t *self, child_t *child, int out_fd)
     dup2 (out_fd, STDERR_FILENO);
     if (out_fd > STDERR_FILENO)
         close (out_fd);
+    //  Stop signals the supervisor's own parent may have set to be
+    //  ignored (a shell's background job ignores SIGINT) must reach svcfw.
     signal (SIGPIPE, SIG_DFL);
+    signal (SIGINT, SIG_DFL);
+    signal (SIGTERM, SIG_DFL);
+    signal (SIGHUP, SIG_DFL);
     sigprocmask (SIG_SETMASK, &self->old_mask, NULL);
     setenv ("NOTIFY_SOCKET", self->notify_path, 1);
     unsetenv ("WATCHDOG_USEC");
@@ -639,6 +644,7 @@ s_setup (supervisor_t *self, char *err)
     sigemptyset (&mask);
     sigaddset (&mask, SIGINT);
     sigaddset (&mask, SIGTERM);
+    sigaddset (&mask, SIGHUP);
     sigaddset (&mask, SIGCHLD);
     if (sigprocmask (SIG_BLOCK, &mask, &self->old_mask) != 0)
         return err_set (err, "cannot block signals: %s", strerror (errno));
@@ -661,7 +667,7 @@ s_on_signal (supervisor_t *self)
             reap = true;
             continue;
         }
-        const char *name = info.ssi_signo == SIGINT? "SIGINT": "SIGTERM";
+        const char *name = info.ssi_signo == SIGINT? "SIGINT": info.ssi_signo == SIGHUP? "SIGHUP": "SIGTERM";
         if (!self->stopping) {
             char why [64];
             snprintf (why, sizeof why, "got %s", name);

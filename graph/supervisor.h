@@ -42,7 +42,7 @@
     Once no child runs and none will be restarted, supervisor_run returns
     (0 if every child's last exit was 0, else 1).
 
-    Stop. On SIGINT or SIGTERM (or once the `exit_with` child exits) the
+    Stop. On SIGINT, SIGTERM or SIGHUP (or once the `exit_with` child exits) the
     children are stopped one at a time in reverse start order: SIGTERM,
     then, if it has not exited within its stop timeout plus
     SUPERVISOR_GRACE_MS, SIGKILL. A second SIGINT or SIGTERM during the
@@ -88,7 +88,7 @@ int supervisor_add (supervisor_t *self, const char *name, char *const argv [], c
                     supervisor_restart_t restart, int stop_timeout_ms, bool wait_ready, char *err);
 
 /* Runs the children until a signal, the `exit_with` child's exit, or none
-   is left to run. Blocks SIGINT, SIGTERM and SIGCHLD in the calling
+   is left to run. Blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD in the calling
    thread and reads them from a signalfd; call it from the main thread of
    a process with no other threads (PR_SET_PDEATHSIG follows the thread
    that forked). Returns the exit status: 0 after SIGINT/SIGTERM with every

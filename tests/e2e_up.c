@@ -360,7 +360,9 @@ test_second_signal (void **state)
     E2E_ASSERT_LOG (up, "| all 1 service started", E2E_READY_MS * 3);
     pid_t stuck = s_pid (up, "stuck_stop");
     E2E_ASSERT_LOG (up, e2e_fmt ("| stuck_stop (pid %d) is ready", (int) stuck), E2E_READY_MS);
-    assert_int_equal (kill (e2e_proc_pid (up), SIGTERM), 0);
+    //  SIGHUP (a closed terminal) stops the graph as SIGTERM does.
+    assert_int_equal (kill (e2e_proc_pid (up), SIGHUP), 0);
+    E2E_ASSERT_LOG (up, "| got SIGHUP: stopping every service", E2E_LOG_MS);
     E2E_ASSERT_LOG (up, "stuck in sigint 15", E2E_LOG_MS);
     //  A second signal does not wait for the stop timeout (5 s + 2 s).
     long long start = e2e_now_ms ();
