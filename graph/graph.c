@@ -174,6 +174,10 @@ s_read_args (graph_t *self, s_service_t *service, const cJSON *args, char *err)
                         self->path, service->name, json_type_name (args));
     cJSON *item;
     cJSON_ArrayForEach (item, service->args) {
+        //  Each becomes --KEY VALUE: a KEY svcfw would read as an option is refused.
+        if (!item->string [0] || item->string [0] == '-' || strchr (item->string, '='))
+            return err_set (err, "%s: service \"%s\": \"args\": \"%s\" is not a config key (no leading '-', "
+                            "no '=', not empty)", self->path, service->name, item->string);
         if (cJSON_IsNull (item) || cJSON_IsInvalid (item))
             return err_set (err, "%s: service \"%s\": \"args\".%s: must be a string, number, boolean, "
                             "object or array, got null", self->path, service->name, item->string);

@@ -212,6 +212,27 @@ test_plugin_relative (void **state)
 
 #define S_PLUGIN "\"plugin\": \"cancel_order.so\""
 
+//  Args of every JSON type on the command line: strings as they are, the rest as JSON.
+static void
+test_argv_values (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    graph_t *graph = s_load ("{\"services\": {\"c\": {" S_PLUGIN ", \"config\": {},"
+                             " \"args\": {\"name\": \"a b\", \"tags\": [\"x\", 1], \"loud\": true, \"rate\": 1.5,"
+                             " \"limits\": {\"n\": 2}}}}}", err);
+    assert_non_null (graph);
+    char **argv = graph_argv (graph, 0, "svcfw", NULL, err);
+    assert_non_null (argv);
+    const char *want [] = { "svcfw", "-s", EXAMPLES_BIN_DIR "/cancel_order.so", "--name", "a b", "--tags", "[\"x\",1]",
+                            "--loud", "true", "--rate", "1.5", "--limits", "{\"n\":2}", NULL };
+    for (int i = 0; want [i]; i++)
+        assert_string_equal (argv [i], want [i]);
+    assert_null (argv [13]);
+    graph_argv_destroy (&argv);
+    graph_destroy (&graph);
+}
+
 static void
 test_errors (void **state)
 {
@@ -225,6 +246,11 @@ test_errors (void **state)
     char want [PATH_MAX + 64];
     snprintf (want, sizeof want, "%s/graph.json:1:15: invalid JSON", s_dir);
     assert_memory_equal (err, want, strlen (want));
+    //  A service named twice: the JSON reader refuses the second.
+    path = s_write ("graph.json", "{\"services\": {\"a\": {" S_PLUGIN "}, \"a\": {" S_PLUGIN "}}}");
+    assert_null (graph_load (path, err));
+    snprintf (want, sizeof want, "%s/graph.json:1:51: invalid JSON (duplicate key \"a\")", s_dir);
+    assert_string_equal (err, want);
     s_expect_error ("[]", "a graph file must be a JSON object {\"services\": {...}}, got array");
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN "}}, \"x\": 1}",
                     "unknown key \"x\" (a graph file has \"services\")");
@@ -266,6 +292,10 @@ test_errors (void **state)
     //  Its args.
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": [1]}}}",
                     "service \"a\": \"args\" must be an object of KEY: VALUE, got array");
+    s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"-m\": true}}}}",
+                    "service \"a\": \"args\": \"-m\" is not a config key (no leading '-', no '=', not empty)");
+    s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"\": 1}}}}",
+                    "service \"a\": \"args\": \"\" is not a config key (no leading '-', no '=', not empty)");
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"k\": null}}}}",
                     "service \"a\": \"args\".k: must be a string, number, boolean, object or array, got null");
     s_expect_error ("{\"services\": {\"a\": {" S_PLUGIN ", \"args\": {\"svcfw_curve_allow\": 1}}}}",
@@ -516,6 +546,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_happy_path),
         cmocka_unit_test (test_plugin_relative),
+        cmocka_unit_test (test_argv_values),
         cmocka_unit_test (test_errors),
         cmocka_unit_test (test_model_errors),
         cmocka_unit_test (test_check_rules),
