@@ -226,6 +226,38 @@ s_forwarding (void *arg)
 }
 
 static void
+test_whole_lines (void **state)
+{
+    const char *dir = *state;
+    //  partial_writer writes its lines in pieces while the chain logs.
+    char *graph = s_chain_graph (dir, e2e_fmt (
+        ", \"partial_writer\": {\"plugin\": \"%s\", \"main\": true, \"restart\": \"never\"}",
+        e2e_plugin ("partial_writer")));
+    e2e_proc_t *up = s_up (dir, graph, "--exit-with", "partial_writer", NULL);
+    int status;
+    if (!e2e_wait_exit (up, UP_EXIT_MS, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (up);
+        fail_msg ("svcfw up --exit-with partial_writer: expected exit 0");
+    }
+    const char *out = e2e_proc_out (up);
+    s_assert_lines_whole (up, "up|transformer|echo_replyer|producer|partial_writer");
+    //  Each line whole, though written in two pieces 50 ms apart.
+    assert_int_equal (e2e_line_count (out, "partial_writer | half whole", NULL), 5);
+    assert_int_equal (e2e_line_count (out, "half", NULL), 5);
+    //  A line longer than 16384 bytes comes in two pieces, each prefixed.
+    char *x = malloc (16385);
+    memset (x, 'x', 16384);
+    x [16384] = 0;
+    assert_non_null (e2e_grep_re (out, e2e_fmt ("^partial_writer \\| %s$", x)));
+    assert_non_null (e2e_grep_re (out, "^partial_writer \\| x{3616}$"));
+    free (x);
+    //  The last words without a newline, before its exit is logged.
+    long tail = s_at (up, "partial_writer | tail-without-newline\n");
+    assert_true (tail > 0);
+    assert_true (tail < s_at (up, "| partial_writer exited with status 0"));
+}
+
+static void
 test_restart_after_sigkill (void **state)
 {
     const char *dir = *state;
@@ -498,6 +530,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_exit_with, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_whole_lines, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_restart_after_sigkill, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_restart_policies, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_sigterm_stops_all, e2e_setup, e2e_teardown),
