@@ -110,3 +110,23 @@ plugin_hooks (const plugin_t *self)
 {
     return &self->hooks;
 }
+
+int
+plugin_check_models (const plugin_t *self, const models_t *models, bool main_mode, const char *path, char *err)
+{
+    for (int i = 0; i < models_count (models); i++) {
+        const model_t *model = models_at (models, i);
+        for (const char *const *key = models_handler_keys; *key; key++) {
+            const char *name = model_string (model, *key, NULL);
+            if (name && !plugin_handler (self, name))
+                return err_set (err, "models: %s: %s names handler \"%s\", which %s does not export",
+                                model->where, *key, name, path);
+        }
+        if (main_mode && model->is_in)
+            return err_set (err, "models: %s: main mode (-m) takes no inbound %s (it is a leading edge)",
+                            model->where, model->is_state? "states": "connections");
+    }
+    if (main_mode && !self->hooks.main)
+        return err_set (err, "%s: main mode (-m) needs the plugin to export svcfw_main", path);
+    return 0;
+}

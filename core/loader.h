@@ -6,7 +6,9 @@
 #ifndef LOADER_H_INCLUDED
 #define LOADER_H_INCLUDED
 
+#include <stdbool.h>
 #include "err.h"
+#include "models.h"
 #include "svcfw.h"
 
 typedef struct _plugin_t plugin_t;
@@ -44,5 +46,17 @@ typedef struct {
 
 /* The hooks. Borrowed; valid until plugin_destroy. */
 const plugin_hooks_t *plugin_hooks (const plugin_t *self);
+
+/* What a service's startup checks of the plugin against its models (and
+   svcfw check of every service of a graph): every handler the models name
+   is exported; in main mode, no inbound connection or state and an
+   exported svcfw_main. `path` names the plugin in errors. Returns 0, or -1
+   with err = "models: connection_models.in.orders: on_new_request names
+   handler \"x\", which PATH does not export", "models:
+   connection_models.in.orders: main mode (-m) takes no inbound connections
+   (it is a leading edge)" or "PATH: main mode (-m) needs the plugin to
+   export svcfw_main". Any thread. */
+int plugin_check_models (const plugin_t *self, const models_t *models, bool main_mode, const char *path,
+                         char *err);
 
 #endif

@@ -47,21 +47,8 @@ s_load_models (service_t *self, char *err)
 static int
 s_check_handlers (service_t *self, char *err)
 {
-    for (int i = 0; i < models_count (self->models); i++) {
-        const model_t *model = models_at (self->models, i);
-        for (const char *const *key = models_handler_keys; *key; key++) {
-            const char *name = model_string (model, *key, NULL);
-            if (name && !plugin_handler (self->plugin, name))
-                return err_set (err, "models: %s: %s names handler \"%s\", which %s does not export",
-                                model->where, *key, name, self->opts->service_path);
-        }
-        if (self->opts->main_mode && model->is_in)
-            return err_set (err, "models: %s: main mode (-m) takes no inbound %s (it is a leading edge)",
-                            model->where, model->is_state? "states": "connections");
-    }
-    if (self->opts->main_mode && !plugin_hooks (self->plugin)->main)
-        return err_set (err, "%s: main mode (-m) needs the plugin to export svcfw_main",
-                        self->opts->service_path);
+    if (plugin_check_models (self->plugin, self->models, self->opts->main_mode, self->opts->service_path, err))
+        return -1;
     return 0;
 }
 

@@ -4,7 +4,10 @@
     when it is an object, as an argument model (its "required"/"optional"
     members); the value is checked as a value and as a merge patch, and the
     value's text is converted as command-line text. Every error is one
-    non-empty line.
+    non-empty line. type_accepts (the graph check's rule): every type
+    accepts itself; when the value is a type spec too, and one type accepts
+    the other, every value the other takes (the value, its conversion) the
+    one takes too.
 */
 #include "fuzz.h"
 #include "types.h"
@@ -45,6 +48,23 @@ s_exercise (const type_t *type, const cJSON *value, const char *value_text)
         s_check_error (err);
 }
 
+//  If `receiver` accepts `sender`, what sender takes receiver takes.
+static void
+s_accepts (const type_t *receiver, const type_t *sender, const cJSON *value, const char *value_text)
+{
+    char err [ERR_LEN];
+    if (type_accepts (receiver, sender, err)) {
+        s_check_error (err);
+        return;
+    }
+    if (value && type_validate (sender, value, err) == 0)
+        FUZZ_CHECK (type_validate (receiver, value, err) == 0);
+    cJSON *converted = type_convert_text (sender, value_text, err);
+    if (converted)
+        FUZZ_CHECK (type_validate (receiver, converted, err) == 0);
+    cJSON_Delete (converted);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -63,6 +83,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     type_t *type = type_compile (spec, "fuzz", err);
     if (type) {
         s_exercise (type, value, value_text);
+        FUZZ_CHECK (type_accepts (type, type, err) == 0);
+        type_t *other = value? type_compile (value, "fuzz", err): NULL;
+        if (other) {
+            s_accepts (other, type, value, value_text);
+            s_accepts (type, other, value, value_text);
+            type_destroy (&other);
+        }
         type_destroy (&type);
         FUZZ_CHECK (!type);
     }

@@ -254,9 +254,15 @@ graph_check (const graph_t *graph, graph_report_fn *report, void *arg, int *link
     cJSON_Delete (dict);
     char a [ERR_LEN], b [ERR_LEN], want [ERR_LEN];
     int good = 0;
-    //  allow_unheard names publishing connections of its service.
     for (int i = 0; i < graph_service_count (graph); i++) {
         const graph_service_t *service = graph_service_at (graph, i);
+        //  What the service's own startup would refuse.
+        char why [ERR_LEN];
+        if (graph_service_check_plugin (graph, i, why)) {
+            report (why, arg);
+            self.problems++;
+        }
+        //  allow_unheard names publishing connections of its service.
         const cJSON *item;
         cJSON_ArrayForEach (item, service->allow_unheard) {
             const model_t *model = models_find (service->models, false, false, item->valuestring);

@@ -3,6 +3,9 @@
     @header
     The rules, each problem one line that starts with the graph file and
     names both ends as SERVICE.NAME (TYPE):
+    - what each service's startup would refuse of its plugin: a handler the
+      models name that the plugin does not export; in main mode, an inbound
+      connection or state, or no svcfw_main;
     - every connecting socket meets a socket that binds its address, and of
       the right kind: requester and replyer, publisher and subscriber, an
       in-state's subscriber and requester and an out-state of the same

@@ -22,6 +22,7 @@ typedef struct {
     graph_service_t pub;            //  what graph.h shows
     char *name;
     char *plugin;
+    char *plugin_given;             //  "plugin" as the graph file writes it, for messages
     char *addresses_path;
     char *config_path;
     cJSON *addresses;
@@ -251,6 +252,7 @@ s_read_service (graph_t *self, s_service_t *service, const cJSON *spec, char *er
                         plugin->valuestring, self->dir);
     }
     service->plugin = strdup (found);
+    service->plugin_given = strdup (plugin->valuestring);
     //  main, restart, allow_unheard
     const cJSON *main_mode = cJSON_GetObjectItemCaseSensitive (spec, "main");
     if (main_mode && !cJSON_IsBool (main_mode))
@@ -392,6 +394,7 @@ graph_destroy (graph_t **self_p)
         s_service_t *service = &self->services [i];
         free (service->name);
         free (service->plugin);
+        free (service->plugin_given);
         free (service->addresses_path);
         free (service->config_path);
         cJSON_Delete (service->addresses);
@@ -628,6 +631,19 @@ graph_load_models (graph_t *self, char *err)
         s_publish (service);
     }
     self->models_loaded = true;
+    return 0;
+}
+
+int
+graph_service_check_plugin (const graph_t *self, int index, char *err)
+{
+    assert (self && index >= 0 && index < self->count);
+    const s_service_t *service = &self->services [index];
+    char why [ERR_LEN];
+    if (!service->loaded)
+        return err_set (err, "%s: service \"%s\": its plugin is not loaded", self->path, service->name);
+    if (plugin_check_models (service->loaded, service->models, service->pub.main, service->plugin_given, why))
+        return err_set (err, "%s: service \"%s\": %s", self->path, service->name, why);
     return 0;
 }
 

@@ -117,6 +117,14 @@ const char *graph_restart_name (graph_restart_t restart);
    missing address). Calling it again does nothing. */
 int graph_load_models (graph_t *self, char *err);
 
+/* What service `index`'s own startup checks of its plugin (after
+   graph_load_models): every handler its models name is exported; with
+   "main": true, no inbound connection or state and an exported svcfw_main
+   (core/loader.h plugin_check_models). Returns 0, or -1 with err =
+   "GRAPH: service \"x\": models: connection_models.in.orders: on_new_request
+   names handler \"f\", which PLUGIN does not export" (or the main mode rule). */
+int graph_service_check_plugin (const graph_t *self, int index, char *err);
+
 /* The sockets of every service (after graph_load_models; else 0), in
    service order, then each service's models order. Borrowed. */
 int graph_socket_count (const graph_t *self);

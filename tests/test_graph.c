@@ -400,6 +400,8 @@ test_check_rules (void **state)
     s_rule ("state_kind", 2);
     s_rule ("state_topic", 1);
     s_rule ("allow_unheard_unknown", 2);
+    s_rule ("unknown_handler", 1);
+    s_rule ("main_inbound", 2);
 }
 
 static void
