@@ -130,15 +130,17 @@ s_yaml_body (FILE *out, const cJSON *value, int indent, bool first_done)
             }
         }
         else {
-            fputs ("- ", out);
-            if (cJSON_IsObject (item) && item->child)
+            if (cJSON_IsObject (item) && item->child) {
+                fputs ("- ", out);
                 s_yaml_body (out, item, indent + 2, true);
+            }
             else
             if (s_yaml_nested (item)) {
-                fputc ('\n', out);
+                fputs ("-\n", out);
                 s_yaml_body (out, item, indent + 2, false);
             }
             else {
+                fputs ("- ", out);
                 s_yaml_scalar (out, item);
                 fputc ('\n', out);
             }
