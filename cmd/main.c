@@ -8,8 +8,11 @@
 #include "curve.h"
 #include "describe.h"
 #include "draw.h"
+#include "gen.h"
 #include "models.h"
+#include "request.h"
 #include "service.h"
+#include "up.h"
 #include "svcfw.h"
 
 //  svcfw keygen NAME [-d DIR] [--force]: 0, 1 (the pair exists or cannot
@@ -157,6 +160,10 @@ static const struct {
     { "check", s_check },
     { "graph", s_graph },
     { "describe", s_describe },
+    //  graph/up.h, graph/request.h, graph/gen.h: each parses its own arguments.
+    { "up", up_command },
+    { "request", request_command },
+    { "gen", gen_command },
 };
 
 int
