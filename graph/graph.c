@@ -244,6 +244,9 @@ s_read_service (graph_t *self, s_service_t *service, const cJSON *spec, char *er
                         name, json_type_name (plugin));
     char found [PATH_MAX];
     if (s_find_plugin (self->dir, plugin->valuestring, found)) {
+        if (plugin->valuestring [0] == '/')
+            return err_set (err, "%s: service \"%s\": \"plugin\": no file %s", self->path, name,
+                            plugin->valuestring);
         if (strchr (plugin->valuestring, '/'))
             return err_set (err, "%s: service \"%s\": \"plugin\": no file %s/%s", self->path, name,
                             self->dir, plugin->valuestring);

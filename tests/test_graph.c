@@ -208,6 +208,9 @@ test_plugin_relative (void **state)
     graph_destroy (&graph);
     s_expect_error ("{\"services\": {\"x\": {\"plugin\": \"lib/cancel_order.so\"}}}",
                     "service \"x\": \"plugin\": no file DIR/lib/cancel_order.so");
+    //  An absolute path is named as it was given.
+    s_expect_error ("{\"services\": {\"x\": {\"plugin\": \"/nonexistent/x.so\"}}}",
+                    "service \"x\": \"plugin\": no file /nonexistent/x.so");
 }
 
 #define S_PLUGIN "\"plugin\": \"cancel_order.so\""
