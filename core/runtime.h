@@ -122,6 +122,7 @@ struct _service_t {
     int stop_signal;            //  the signal that stopped the loop, 0 if none
     bool join_failed;           //  svcfw_main never started: min_subscribers did not join in time (or no thread)
     observe_t *observe;         //  observe.c's state; NULL until it has some
+    char store [4096];          //  the service's store file (--store, else the config's svcfw_store), or ""
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
@@ -146,6 +147,10 @@ void wiring_unwire (service_t *self);
 //  makes (connections/host.h), naming the entry, so a handler call knows
 //  its connection without a search. After the loop's descriptors exist.
 void dispatch_host (service_t *self, entry_t *entry);
+
+//  dispatch.c. Takes the config's svcfw_store key out of self->config (a
+//  file path; --store wins) into self->store. Returns 0, or -1 with err.
+int dispatch_config (service_t *self, char *err);
 
 //  dispatch.c. Starts the handler threads: the default pool (1 thread) and
 //  one pool per inbound entry with "workers"; registers their completions

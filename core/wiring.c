@@ -69,7 +69,7 @@ static int
 s_build_config (service_t *self, char *err)
 {
     self->config = config_load (self->opts->config_path, err);
-    if (!self->config || observe_config (self, err))
+    if (!self->config || observe_config (self, err) || dispatch_config (self, err))
         return -1;
     if (config_apply_overrides (self->config, self->opts->overrides, models_config (self->models), err))
         return -1;

@@ -11,8 +11,9 @@
 
 #define S_VERSION 1             //  PRAGMA user_version of an outbox file
 
+//  %1$s is the table, %2$s its index (outbox, outbox_state in a file of its own).
 static const char s_schema [] =
-    "CREATE TABLE IF NOT EXISTS outbox ("
+    "CREATE TABLE IF NOT EXISTS %1$s ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  message_id TEXT NOT NULL UNIQUE,"
     "  workflow_id TEXT NOT NULL,"
@@ -21,11 +22,20 @@ static const char s_schema [] =
     "  created_ms INTEGER NOT NULL,"
     "  done_ms INTEGER,"
     "  error TEXT);"
-    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);";
+    "CREATE INDEX IF NOT EXISTS %2$s ON %1$s (state, seq);";
+
+static const char s_insert_sql [] =
+    "INSERT INTO %1$s (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (message_id) DO NOTHING";
 
 struct _outbox_t {
     sqlite3 *db;
     char *path;
+    char *table;                //  the quoted table name
+    sqlite3 *tx_db;             //  the thread transaction's connection tx_insert was prepared on
+    sqlite3_stmt *tx_insert;    //  the insert on tx_db (a staged enqueue)
+    store_commit_fn *on_commit; //  called after a transaction that staged rows commits
+    void *on_commit_arg;
     sqlite3_stmt *insert;
     sqlite3_stmt *next;
     sqlite3_stmt *deliver;
@@ -34,6 +44,7 @@ struct _outbox_t {
     sqlite3_stmt *prune;
     sqlite3_stmt *known;        //  is a message id in the file?
     sqlite3_stmt *remove;       //  deletes a delivered row (low on disk)
+    sqlite3_stmt *remove_delivered; //  deletes every delivered row (going low on disk)
     sqlite3_stmt *free_pages;   //  PRAGMA freelist_count
     long long page_size;
     bool low;                   //  the last check found the disk low
@@ -77,33 +88,74 @@ s_free_pages_bytes (outbox_t *self)
 outbox_t *
 outbox_open (const char *path, bool full_sync, char *err)
 {
+    return outbox_open_table (path, NULL, full_sync, err);
+}
+
+//  `format` with %1$s the table (and %2$s index): a fresh string, or NULL.
+static char *
+s_sql (const char *format, const char *table, const char *index)
+{
+    size_t size = strlen (format) + 4 * strlen (table) + (index? strlen (index): 0) + 1;
+    char *sql = malloc (size);
+    if (sql)
+        snprintf (sql, size, format, table, index? index: "");
+    return sql;
+}
+
+//  Prepares `format` with the table name; NULL with err on failure.
+static sqlite3_stmt *
+s_prepare (outbox_t *self, sqlite3 *db, const char *format, char *err)
+{
+    char *sql = s_sql (format, self->table, NULL);
+    if (!sql) {
+        err_set (err, "%s: out of memory", self->path);
+        return NULL;
+    }
+    sqlite3_stmt *stmt = store_prepare (db, sql, err);
+    free (sql);
+    return stmt;
+}
+
+outbox_t *
+outbox_open_table (const char *path, const char *table, bool full_sync, char *err)
+{
     outbox_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->path = strdup (path))) {
+    char *index_name = NULL, *index = NULL, *schema = NULL;
+    if (table && (index_name = malloc (strlen (table) + 8)))
+        sprintf (index_name, "%s:state", table);
+    if (!self || !(self->path = strdup (path))
+    ||  !(self->table = table? store_quote (table): strdup ("outbox"))
+    ||  !(index = table? (index_name? store_quote (index_name): NULL): strdup ("outbox_state"))
+    ||  !(schema = s_sql (s_schema, self->table, index))) {
+        if (self)
+            free (self->path), free (self->table);
         free (self);
+        free (index_name), free (index), free (schema);
         err_set (err, "%s: cannot open the outbox: out of memory", path);
         return NULL;
     }
-    self->db = store_open (path, "outbox", full_sync, s_schema, S_VERSION, self->warning, err);
+    self->db = store_open_table (path, "outbox", full_sync, schema, S_VERSION, table, self->warning, err);
+    free (index_name), free (index), free (schema);
     if (!self->db
-    ||  !(self->insert = store_prepare (self->db,
-            "INSERT INTO outbox (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
-            "ON CONFLICT (message_id) DO NOTHING", err))
-    ||  !(self->next = store_prepare (self->db,
-            "SELECT seq, message_id, workflow_id, args FROM outbox "
+    ||  !(self->insert = s_prepare (self, self->db, s_insert_sql, err))
+    ||  !(self->next = s_prepare (self, self->db,
+            "SELECT seq, message_id, workflow_id, args FROM %1$s "
             "WHERE state = 0 AND seq > ?1 ORDER BY seq LIMIT ?2", err))
-    ||  !(self->deliver = store_prepare (self->db,
-            "UPDATE outbox SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
-    ||  !(self->fail = store_prepare (self->db,
-            "UPDATE outbox SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
-    ||  !(self->count = store_prepare (self->db,
-            "SELECT count(*) FROM outbox WHERE state = ?1", err))
-    ||  !(self->prune = store_prepare (self->db,
-            "DELETE FROM outbox WHERE state = 1 AND seq <= (SELECT seq FROM outbox WHERE state = 1 "
+    ||  !(self->deliver = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->fail = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->count = s_prepare (self, self->db,
+            "SELECT count(*) FROM %1$s WHERE state = ?1", err))
+    ||  !(self->prune = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE state = 1 AND seq <= (SELECT seq FROM %1$s WHERE state = 1 "
             "ORDER BY seq DESC LIMIT 1 OFFSET ?1)", err))
-    ||  !(self->known = store_prepare (self->db,
-            "SELECT 1 FROM outbox WHERE message_id = ?1", err))
-    ||  !(self->remove = store_prepare (self->db,
-            "DELETE FROM outbox WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->known = s_prepare (self, self->db,
+            "SELECT 1 FROM %1$s WHERE message_id = ?1", err))
+    ||  !(self->remove = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->remove_delivered = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE state = 1", err))
     ||  !(self->free_pages = store_prepare (self->db, "PRAGMA freelist_count", err)))
         outbox_destroy (&self);
     if (self) {
@@ -112,6 +164,13 @@ outbox_open (const char *path, bool full_sync, char *err)
         sqlite3_finalize (stmt);
     }
     return self;
+}
+
+void
+outbox_on_commit (outbox_t *self, store_commit_fn *fn, void *arg)
+{
+    self->on_commit = fn;
+    self->on_commit_arg = arg;
 }
 
 void
@@ -129,8 +188,11 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->known);
     sqlite3_finalize (self->remove);
     sqlite3_finalize (self->free_pages);
+    sqlite3_finalize (self->remove_delivered);
+    sqlite3_finalize (self->tx_insert);
     sqlite3_close (self->db);
     free (self->path);
+    free (self->table);
     free (self);
     *self_p = NULL;
 }
@@ -191,9 +253,19 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
         if (admitted <= 0)
             return admitted;
     }
+    //  Inside the handler thread's transaction on this file: staged there,
+    //  committed (or not) with the message's inbox mark.
+    sqlite3 *tx = store_tx_db (self->path);
+    if (tx && tx != self->tx_db) {
+        sqlite3_finalize (self->tx_insert);
+        self->tx_db = NULL;
+        if (!(self->tx_insert = s_prepare (self, tx, s_insert_sql, err)))
+            return -1;
+        self->tx_db = tx;
+    }
     //  One statement is one transaction; the conflict clause makes a known
     //  id a no-op inside it, so there is no window between look and store.
-    sqlite3_stmt *stmt = self->insert;
+    sqlite3_stmt *stmt = tx? self->tx_insert: self->insert;
     sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
@@ -201,8 +273,17 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_DONE && tx)
+        return err_set (err, "%s: message not stored: %s", self->path, sqlite3_errmsg (tx));
     if (rc != SQLITE_DONE)
         return s_write_error (self, rc, "message not stored", err);
+    if (tx) {
+        if (sqlite3_changes (tx) == 0)
+            return 0;
+        if (self->on_commit)
+            store_tx_on_commit (self->on_commit, self->on_commit_arg);
+        return 2;
+    }
     int stored = sqlite3_changes (self->db) > 0? 1: 0;
     s_truncate_wal (self);
     return stored;
@@ -280,7 +361,11 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
     }
     //  Going low, the delivered rows kept so far go too.
     if (rc == SQLITE_OK && low && !was_low)
-        rc = sqlite3_exec (self->db, "DELETE FROM outbox WHERE state = 1", NULL, NULL, NULL);
+    {
+        rc = sqlite3_step (self->remove_delivered);
+        sqlite3_reset (self->remove_delivered);
+        rc = rc == SQLITE_DONE? SQLITE_OK: rc;
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -341,10 +426,24 @@ outbox_prune (outbox_t *self, long keep, char *err)
 int
 outbox_lock (const char *path, char *err)
 {
+    return outbox_lock_table (path, NULL, err);
+}
+
+int
+outbox_lock_table (const char *path, const char *table, char *err)
+{
     //  A file of its own: SQLite holds POSIX locks on the database, which a
-    //  second descriptor to it, closed, would drop.
+    //  second descriptor to it, closed, would drop. One per table: the
+    //  table's name, its slashes made dashes.
     char lock_path [4200];
-    if (snprintf (lock_path, sizeof lock_path, "%s-lock", path) >= (int) sizeof lock_path)
+    char name [4200] = "";
+    if (table) {
+        snprintf (name, sizeof name, "-%s", table);
+        for (char *c = name; *c; c++)
+            if (*c == '/')
+                *c = '-';
+    }
+    if (snprintf (lock_path, sizeof lock_path, "%s%s-lock", path, name) >= (int) sizeof lock_path)
         return err_set (err, "%s: the path is too long", path);
     int fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)

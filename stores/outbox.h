@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "err.h"
+#include "store.h"
 
 #define OUTBOX_KEEP_DELIVERED 100000    //  delivered ids remembered, by default
 #define OUTBOX_RESERVE_BYTES (256 * 1024) //  free disk kept for delivering what is stored
@@ -42,6 +43,16 @@ typedef struct {
    err = "PATH: cannot open the outbox: REASON". */
 outbox_t *outbox_open (const char *path, bool full_sync, char *err);
 
+/* As outbox_open, for one of several outboxes in one file (the service's
+   --store file): its rows are kept in the table named `table` (any text;
+   quoted). NULL: the table "outbox" of a file of its own. */
+outbox_t *outbox_open_table (const char *path, const char *table, bool full_sync, char *err);
+
+/* Sets the call made after a thread transaction that staged rows of this
+   outbox commits (outbox_enqueue's return 2): e.g. its sender's wake-up.
+   The thread that owns self, before any enqueue. */
+void outbox_on_commit (outbox_t *self, store_commit_fn *fn, void *arg);
+
 /* What opening found that the caller should log as a WARNING (a
    zero-length file whose -wal is not empty, taken as a new, empty outbox),
    or NULL. Borrowed from self. */
@@ -51,7 +62,11 @@ void outbox_destroy (outbox_t **self_p);
 
 /* Stores one pending message, in one transaction (the strings are copied).
    Returns 1 if stored, 0 if the outbox already holds `message_id`
-   (pending, delivered or failed: nothing changes), or -1 with err. With
+   (pending, delivered or failed: nothing changes), or -1 with err.
+   When the calling thread has a transaction open on this file
+   (store_tx_begin), the row is written in that transaction instead, and
+   the result is 2 (staged: stored when it commits; the on-commit call
+   then runs) or 0 (known). With
    less than OUTBOX_RESERVE_BYTES free on its file system (kept so that
    what is stored can still be delivered and marked), a new message is
    stored only into the free pages that delivered rows left; else, and on
@@ -89,6 +104,10 @@ long outbox_prune (outbox_t *self, long keep, char *err);
    lock's file descriptor (close it to let go), or -1 with err =
    "PATH: the outbox is in use by another process" or why it cannot be taken. */
 int outbox_lock (const char *path, char *err);
+
+/* outbox_lock for the outbox in table `table` of a shared file (outbox_open_table):
+   the lock file is PATH-TABLE-lock ('/' in the name made '-'). NULL: outbox_lock. */
+int outbox_lock_table (const char *path, const char *table, char *err);
 
 /* The file's path. Borrowed. */
 const char *outbox_path (const outbox_t *self);

@@ -61,7 +61,7 @@ s_sender (int timeout_ms, int retries, int batch)
     sender_config_t config = {
         .name = "events", .endpoint = s_endpoint, .outbox_path = s_path,
         .timeout_ms = timeout_ms, .retries = retries, .backoff_ms = 1, .backoff_max_ms = 5,
-        .batch = batch, .max_bytes = 1 << 20
+        .batch = batch, .in_flight = 1, .max_bytes = 1 << 20
     };
     char err [ERR_LEN] = "";
     sender_t *sender = sender_new (&config, err);
@@ -154,7 +154,7 @@ test_delivers_in_order (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 40);
-    sender_t *sender = s_sender (2000, 3, 16);
+    sender_t *sender = s_sender (2000, 3, 1);
     for (int i = 1; i <= 100; i++) {
         if (i == 41) {
             s_enqueue (producer, 41, 100);
@@ -188,7 +188,7 @@ test_failed_mark_is_sent_again (void **state)
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 4);
     zsock_set_rcvtimeo (s_router, STORE_BUSY_MS * 3);
-    sender_t *sender = s_sender (STORE_BUSY_MS * 3, 3, 2);
+    sender_t *sender = s_sender (STORE_BUSY_MS * 3, 3, 1);
     //  The first batch, m001 and m002, is acknowledged while another
     //  connection holds the write lock (taken once the sender has opened
     //  the outbox); marking it waits for the lock, gives up, and only then
@@ -235,7 +235,7 @@ test_lost_reply_is_sent_again (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 2);
-    sender_t *sender = s_sender (100, 3, 16);
+    sender_t *sender = s_sender (100, 3, 1);
     s_request_t first = s_receive ();
     assert_string_equal (s_field (&first, "message_id"), "m001");
     cJSON_Delete (first.body);                      //  no reply: lost
@@ -263,7 +263,7 @@ test_error_replies_then_failed (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 2);
-    sender_t *sender = s_sender (2000, 2, 16);
+    sender_t *sender = s_sender (2000, 2, 1);
     for (int attempt = 1; attempt <= 3; attempt++) {
         s_request_t request = s_receive ();
         assert_string_equal (s_field (&request, "message_id"), "m001");
@@ -289,7 +289,7 @@ test_stop_is_bounded (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 1);
-    sender_t *sender = s_sender (100, 3, 16);
+    sender_t *sender = s_sender (100, 3, 1);
     s_request_t first = s_receive ();               //  never answered
     cJSON_Delete (first.body);
     zframe_destroy (&first.identity);
