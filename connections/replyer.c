@@ -40,6 +40,7 @@ struct _replyer_t {
     pthread_mutex_t tx_lock;    //  the inbox and its transaction: one request at a time
     uint64_t faults [FAULT_COUNT];
     inbox_t *inbox;             //  "dedupe": the ids answered, with their replies
+    bool shared_store;          //  the inbox is in the service's store (--store): exactly-once
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
@@ -58,7 +59,7 @@ typedef struct s_job {
     struct s_job *next;         //  in replyer->spare
 } s_job_t;
 
-#define S_PRUNE_EVERY 1000      //  recorded ids between prunes of the inbox
+#define S_PRUNE_EVERY 10000     //  recorded ids between prunes of the inbox (a prune walks the kept ones)
 
 #define S_BATCH 64              //  requests served per loop wake-up, for fairness
 
@@ -73,6 +74,7 @@ s_inbox_open (replyer_t *self, char *err)
     //  handlers' durable sends: it reaches the disk before the reply goes.
     char table [HOST_PATH_LEN];
     snprintf (table, sizeof table, "inbox:%s", self->model->name);
+    self->shared_store = shared;
     self->inbox = inbox_open_table (path, shared? table: NULL, shared, err);
     if (!self->inbox)
         return -1;
@@ -215,8 +217,10 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
             return reply;
         }
     }
-    bool savepoint = dedupe && store_tx_savepoint (why) == 0;
-    if (dedupe && !savepoint)
+    //  Only a shared store holds the handler's durable sends (a file of
+    //  its own holds marks, and a failed handler records none).
+    bool savepoint = dedupe && self->shared_store && store_tx_savepoint (why) == 0;
+    if (dedupe && self->shared_store && !savepoint)
         log_error ("%s: %s", name, why);
     int64_t started = metrics_handler_begin (self->metrics);
     int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id, deadline,

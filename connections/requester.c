@@ -224,9 +224,10 @@ s_enqueue (requester_t *self, const cJSON *args, const char *workflow_id, const 
         log_debug ("%s: stored message %s in the outbox", name, message_id);
     }
     else if (rc == 2) {
-        //  In the handled message's transaction: stored, and sent, once it commits.
+        //  In the handled message's transaction, or the thread's group
+        //  (svcfw_outbox_begin): stored, and sent, once it commits.
         metrics_outbox_add (self->metrics, 1);
-        log_debug ("%s: staged message %s in the outbox, with the handled message's inbox mark", name,
+        log_debug ("%s: staged message %s in the outbox, stored when its transaction commits", name,
                    message_id);
     }
     else

@@ -46,7 +46,7 @@
 #include "sock.h"
 #include "wire.h"
 
-#define S_PRUNE_EVERY 1000      //  delivered rows between prunes of old ones
+#define S_PRUNE_EVERY 10000     //  delivered rows between prunes of old ones (a prune walks the kept ones)
 #define S_MARK_EVERY 1024       //  acknowledged rows that are marked without waiting for a quiet moment
 #define S_WINDOW_MIN 64         //  rows read at once, at least
 

@@ -61,6 +61,7 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     crash_call_begin (entry->model->name, handler_name, workflow_id);
     int rc = handler (ctx, args, return_args);
     crash_call_end ();
+    api_group_end (ctx, handler_name? handler_name: "a handler");
     if (worker) {
         pthread_mutex_lock (&worker->lock);
         worker->handler_name = NULL;

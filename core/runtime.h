@@ -208,6 +208,11 @@ void observe_stop (service_t *self);
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);
 
+//  api.c. Ends a group of durable sends (svcfw_outbox_begin) that a handler
+//  or svcfw_main left open when it returned: commits it, with a WARNING
+//  naming `who`. The thread that ran it.
+void api_group_end (svcfw_ctx *ctx, const char *who);
+
 //  service.c. Asks for a stop: sets `stopping` and wakes stop_fd. Any thread.
 void runtime_request_stop (service_t *self);
 

@@ -71,7 +71,15 @@ inbox_open_table (const char *path, const char *table, bool full_sync, char *err
     self->name = table;
     s_prepare (self, s_schema, err);
     self->name = NULL;
-    if (!self->db
+    //  A checkpoint writes (and syncs) the log into the file: every
+    //  INBOX_WAL_PAGES pages rather than the stores' small default, as the
+    //  inbox's rows are written once per request and never freed for reuse
+    //  by a full disk's outbox.
+    char pragma [64];
+    snprintf (pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%d", INBOX_WAL_PAGES);
+    if (self->db && sqlite3_exec (self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+        s_db_error (self, err), inbox_destroy (&self);
+    if (self && (!self->db
     ||  !(self->lookup = s_prepare (self, "SELECT reply FROM %1$s WHERE message_id = ?1", err))
     ||  !(self->record = s_prepare (self,
             "INSERT INTO %1$s (message_id, reply, handled_ms) VALUES (?1, ?2, ?3) "
@@ -79,7 +87,7 @@ inbox_open_table (const char *path, const char *table, bool full_sync, char *err
     ||  !(self->count = s_prepare (self, "SELECT count(*) FROM %1$s", err))
     ||  !(self->prune = s_prepare (self,
             "DELETE FROM %1$s WHERE seq <= (SELECT seq FROM %1$s ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
-            err)))
+            err))))
         inbox_destroy (&self);
     return self;
 }

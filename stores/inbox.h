@@ -14,6 +14,7 @@
 #include "store.h"
 
 #define INBOX_KEEP 100000       //  ids remembered, by default
+#define INBOX_WAL_PAGES 1000    //  pages in the inbox's WAL before a checkpoint (SQLite's default)
 
 typedef struct _inbox_t inbox_t;
 

@@ -1,5 +1,6 @@
 /*  outbox.c - a durable queue of outbound messages in an SQLite file (store and forward). */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,13 @@ struct _outbox_t {
     sqlite3_stmt *tx_insert;    //  the insert on tx_db (a staged enqueue)
     store_commit_fn *on_commit; //  called after a transaction that staged rows commits
     void *on_commit_arg;
+    pthread_mutex_t lock;       //  guards db's transaction between its writer and a group's owner
+    bool group_open;            //  a group's transaction is open on db
+    pthread_t group_owner;      //  the thread whose group it is
     sqlite3_stmt *insert;
     sqlite3_stmt *next;
     sqlite3_stmt *deliver;
+    sqlite3_stmt *deliver_run;  //  a run of consecutive seqs at once
     sqlite3_stmt *fail;
     sqlite3_stmt *count;
     sqlite3_stmt *prune;
@@ -50,6 +55,17 @@ struct _outbox_t {
     bool low;                   //  the last check found the disk low
     char warning [ERR_LEN];     //  from opening, or ""
 };
+
+//  The calling thread's group commit (outbox_group_begin): the outboxes
+//  with a transaction open for it.
+typedef struct {
+    bool on;
+    int count;
+    int size;
+    outbox_t **open;
+} s_group_t;
+
+static __thread s_group_t s_group;
 
 static int
 s_db_error (outbox_t *self, char *err)
@@ -134,6 +150,7 @@ outbox_open_table (const char *path, const char *table, bool full_sync, char *er
         err_set (err, "%s: cannot open the outbox: out of memory", path);
         return NULL;
     }
+    pthread_mutex_init (&self->lock, NULL);
     self->db = store_open_table (path, "outbox", full_sync, schema, S_VERSION, table, self->warning, err);
     free (index_name), free (index), free (schema);
     if (!self->db
@@ -143,6 +160,8 @@ outbox_open_table (const char *path, const char *table, bool full_sync, char *er
             "WHERE state = 0 AND seq > ?1 ORDER BY seq LIMIT ?2", err))
     ||  !(self->deliver = s_prepare (self, self->db,
             "UPDATE %1$s SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->deliver_run = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 1, done_ms = ?3 WHERE seq BETWEEN ?1 AND ?2 AND state = 0", err))
     ||  !(self->fail = s_prepare (self, self->db,
             "UPDATE %1$s SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
     ||  !(self->count = s_prepare (self, self->db,
@@ -179,9 +198,18 @@ outbox_destroy (outbox_t **self_p)
     if (!self_p || !*self_p)
         return;
     outbox_t *self = *self_p;
+    //  A group left open (svcfw_main returned without committing): what it
+    //  stored is kept, as if committed at the end.
+    if (self->group_open)
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    for (int i = 0; i < s_group.count; i++)
+        if (s_group.open [i] == self)
+            s_group.open [i] = NULL;
+    pthread_mutex_destroy (&self->lock);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->next);
     sqlite3_finalize (self->deliver);
+    sqlite3_finalize (self->deliver_run);
     sqlite3_finalize (self->fail);
     sqlite3_finalize (self->count);
     sqlite3_finalize (self->prune);
@@ -244,6 +272,112 @@ s_admit (outbox_t *self, const char *message_id, const char *args, char *err)
                     self->path, OUTBOX_RESERVE_BYTES / 1024);
 }
 
+//  Commits the group's transaction on self (self->lock held).
+static int
+s_group_commit_one (outbox_t *self, char *err)
+{
+    if (!self->group_open)
+        return 0;
+    self->group_open = false;
+    int rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        s_write_error (self, rc, "cannot commit the group of messages (not stored)", err);
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+//  An enqueue on the outbox's own connection: one transaction, or a part
+//  of the calling thread's group.
+static int
+s_enqueue_own (outbox_t *self, const char *message_id, const char *workflow_id, const char *args, char *err)
+{
+    pthread_mutex_lock (&self->lock);
+    //  Another thread's group is open here: committed now (its rows become
+    //  durable early), so this row is not left to that thread's commit.
+    if (self->group_open && !pthread_equal (self->group_owner, pthread_self ())
+    &&  s_group_commit_one (self, err)) {
+        pthread_mutex_unlock (&self->lock);
+        return -1;
+    }
+    bool grouped = s_group.on;
+    if (grouped && !self->group_open) {
+        if (s_group.count == s_group.size) {
+            int size = s_group.size? 2 * s_group.size: 8;
+            outbox_t **open = realloc (s_group.open, (size_t) size * sizeof *open);
+            if (!open) {
+                pthread_mutex_unlock (&self->lock);
+                return err_set (err, "%s: out of memory", self->path);
+            }
+            s_group.open = open;
+            s_group.size = size;
+        }
+        int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            pthread_mutex_unlock (&self->lock);
+            return s_write_error (self, rc, "message not stored (cannot begin the group)", err);
+        }
+        self->group_open = true;
+        self->group_owner = pthread_self ();
+        s_group.open [s_group.count++] = self;
+    }
+    //  One statement is one transaction (unless grouped); the conflict
+    //  clause makes a known id a no-op inside it.
+    sqlite3_stmt *stmt = self->insert;
+    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    int stored = -1;
+    if (rc != SQLITE_DONE)
+        s_write_error (self, rc, "message not stored", err);
+    else
+        stored = sqlite3_changes (self->db) > 0? (grouped? 2: 1): 0;
+    pthread_mutex_unlock (&self->lock);
+    if (stored >= 0 && !grouped)
+        s_truncate_wal (self);
+    return stored;
+}
+
+void
+outbox_group_begin (void)
+{
+    s_group.on = true;
+}
+
+bool
+outbox_group_on (void)
+{
+    return s_group.on;
+}
+
+int
+outbox_group_commit (char *err)
+{
+    int rc = 0;
+    for (int i = 0; i < s_group.count; i++) {
+        outbox_t *self = s_group.open [i];
+        if (!self)
+            continue;
+        char why [ERR_LEN];
+        pthread_mutex_lock (&self->lock);
+        bool mine = self->group_open && pthread_equal (self->group_owner, pthread_self ());
+        int failed = mine? s_group_commit_one (self, why): 0;
+        pthread_mutex_unlock (&self->lock);
+        if (failed && rc == 0)
+            rc = err_set (err, "%s", why);
+        if (!failed && self->on_commit)
+            self->on_commit (self->on_commit_arg);
+    }
+    free (s_group.open);
+    memset (&s_group, 0, sizeof s_group);
+    return rc;
+}
+
 int
 outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
                 const char *args, char *err)
@@ -263,9 +397,11 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
             return -1;
         self->tx_db = tx;
     }
-    //  One statement is one transaction; the conflict clause makes a known
-    //  id a no-op inside it, so there is no window between look and store.
-    sqlite3_stmt *stmt = tx? self->tx_insert: self->insert;
+    if (!tx)
+        return s_enqueue_own (self, message_id, workflow_id, args, err);
+    //  The conflict clause makes a known id a no-op, so there is no window
+    //  between look and store.
+    sqlite3_stmt *stmt = self->tx_insert;
     sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
@@ -273,20 +409,13 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     int rc = sqlite3_step (stmt);
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
-    if (rc != SQLITE_DONE && tx)
-        return err_set (err, "%s: message not stored: %s", self->path, sqlite3_errmsg (tx));
     if (rc != SQLITE_DONE)
-        return s_write_error (self, rc, "message not stored", err);
-    if (tx) {
-        if (sqlite3_changes (tx) == 0)
-            return 0;
-        if (self->on_commit)
-            store_tx_on_commit (self->on_commit, self->on_commit_arg);
-        return 2;
-    }
-    int stored = sqlite3_changes (self->db) > 0? 1: 0;
-    s_truncate_wal (self);
-    return stored;
+        return err_set (err, "%s: message not stored: %s", self->path, sqlite3_errmsg (tx));
+    if (sqlite3_changes (tx) == 0)
+        return 0;
+    if (self->on_commit)
+        store_tx_on_commit (self->on_commit, self->on_commit_arg);
+    return 2;
 }
 
 static char *
@@ -352,12 +481,22 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
         return s_write_error (self, rc, "cannot mark messages delivered", err);
     long long now = store_now_ms ();
     for (int i = 0; i < count && rc == SQLITE_OK; i++) {
-        sqlite3_bind_int64 (stmt, 1, seqs [i]);
-        if (!low)
-            sqlite3_bind_int64 (stmt, 2, now);
-        rc = sqlite3_step (stmt);
-        sqlite3_reset (stmt);
+        //  A run of consecutive seqs (the usual case) is one statement.
+        int last = i;
+        while (!low && last + 1 < count && seqs [last + 1] == seqs [last] + 1)
+            last++;
+        sqlite3_stmt *one = last > i? self->deliver_run: stmt;
+        sqlite3_bind_int64 (one, 1, seqs [i]);
+        if (last > i) {
+            sqlite3_bind_int64 (one, 2, seqs [last]);
+            sqlite3_bind_int64 (one, 3, now);
+        }
+        else if (!low)
+            sqlite3_bind_int64 (one, 2, now);
+        rc = sqlite3_step (one);
+        sqlite3_reset (one);
         rc = rc == SQLITE_DONE? SQLITE_OK: rc;
+        i = last;
     }
     //  Going low, the delivered rows kept so far go too.
     if (rc == SQLITE_OK && low && !was_low)

@@ -74,6 +74,26 @@ void outbox_destroy (outbox_t **self_p);
 int outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
                     const char *args, char *err);
 
+/*  Group commit. Between outbox_group_begin and outbox_group_commit, the
+    calling thread's enqueues into each outbox (on its own connection) go
+    into one transaction per outbox, committed together at the end: one
+    commit (one fsync with full_sync) for the whole group instead of one per
+    message. outbox_enqueue then returns 2 for a new row (stored when the
+    group commits; the outbox's on-commit call runs then). Another thread's
+    enqueue into an outbox with an open group commits that group's rows
+    first (they become durable early). An outbox destroyed with a group
+    open commits it. A transaction open on the thread (store_tx_begin) takes
+    precedence: the rows go into it. */
+void outbox_group_begin (void);
+
+/* True between outbox_group_begin and outbox_group_commit on this thread. */
+bool outbox_group_on (void);
+
+/* Commits every outbox transaction of the calling thread's group and ends
+   the group (a commit that fails is rolled back: those rows are not
+   stored). Returns 0, or -1 with err naming the first that failed. */
+int outbox_group_commit (char *err);
+
 /* Up to `max` pending rows with seq > after_seq, oldest first, into
    rows[0..] (an array of at least max entries). Returns how many, or -1
    with err. The caller frees them with outbox_rows_free. */
