@@ -125,7 +125,7 @@ store_open_table (const char *path, const char *what, bool full_sync, const char
     long long found = s_query_int (db, "PRAGMA user_version");
     if (found == version && (!table || s_has_table (db, table)))
         return db;
-    if (found != 0)
+    if (found != 0 && found != version)
         goto refuse;
     //  A new file: the schema and the version, in one transaction.
     if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
