@@ -29,7 +29,7 @@
 
 #define COUNT 20000
 #define RUN_MS 60000            //  the whole run, at most
-#define KILLS 6                 //  5 of the middle, 1 of the producer
+#define KILLS 5                 //  of the middle (and one of the producer)
 
 typedef struct {
     const char *dir;
@@ -72,19 +72,6 @@ s_kill (s_run_t *run, e2e_proc_t *proc, const char *what)
     if (!WIFSIGNALED (status) || WTERMSIG (status) != SIGKILL) {
         s_dump_all (run);
         fail_msg ("the %s had exited before its SIGKILL (status %d)", what, status);
-    }
-}
-
-//  Waits until the sink's file has at least `lines` lines.
-static void
-s_wait_lines (s_run_t *run, int lines, long long deadline)
-{
-    while (e2e_lines (run->ids) < lines) {
-        if (e2e_now_ms () >= deadline) {
-            s_dump_all (run);
-            fail_msg ("the sink's file did not reach %d lines (has %d)", lines, e2e_lines (run->ids));
-        }
-        usleep (2000);
     }
 }
 
@@ -154,13 +141,16 @@ test_chain_with_kills (void **state)
     run.middle_config = "{\"in_flight\": 16, \"batch\": 64}";
     run.sink_config = e2e_fmt ("{\"out_file\": \"%s\"}", run.ids);
 
-    //  The moments: the sink's line counts at which a kill comes, drawn
-    //  apart from each other; one of them, drawn too, is the producer's.
+    //  The moments: the middle's, the sink's line counts at which a kill
+    //  comes; the producer's, the count of ids in the middle's inbox (it
+    //  may run ahead of the sink: the producer, which waits for every
+    //  acknowledgement, is still running while that is below the half).
     int at [KILLS];
     for (int i = 0; i < KILLS; i++)
         at [i] = COUNT / 20 + rand () % (COUNT * 17 / 20);
     qsort (at, KILLS, sizeof at [0], s_compare);
-    int producer_kill = rand () % KILLS;
+    int producer_at = COUNT / 20 + rand () % (COUNT * 9 / 20);
+    bool producer_killed = false;
     long long start = e2e_now_ms (), deadline = start + RUN_MS;
 
     e2e_proc_t *sink = s_start (&run, "durable_sink", run.sink_addresses, run.sink_config, run.sink_store, false);
@@ -169,17 +159,33 @@ test_chain_with_kills (void **state)
     e2e_proc_t *source = s_start (&run, "durable_source", run.source_addresses, run.source_config,
                                   run.source_store, true);
     for (int i = 0; i < KILLS; i++) {
-        s_wait_lines (&run, at [i], deadline);
-        if (i == producer_kill) {
-            s_kill (&run, source, "producer");
-            source = s_start (&run, "durable_source", run.source_addresses, run.source_config,
-                              run.source_store, true);
+        while (e2e_lines (run.ids) < at [i]) {
+            if (!producer_killed && s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") >= producer_at) {
+                producer_killed = true;
+                s_kill (&run, source, "producer");
+                source = s_start (&run, "durable_source", run.source_addresses, run.source_config,
+                                  run.source_store, true);
+            }
+            if (e2e_now_ms () >= deadline) {
+                s_dump_all (&run);
+                fail_msg ("the sink's file did not reach %d lines (has %d)", at [i], e2e_lines (run.ids));
+            }
+            usleep (2000);
         }
-        else {
-            s_kill (&run, middle, "middle service");
-            middle = s_start (&run, "relay_once", run.middle_addresses, run.middle_config, run.middle_store,
-                              false);
+        s_kill (&run, middle, "middle service");
+        middle = s_start (&run, "relay_once", run.middle_addresses, run.middle_config, run.middle_store, false);
+    }
+    if (!producer_killed) {
+        //  Every middle kill came before the producer's moment.
+        while (s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") < producer_at) {
+            if (e2e_now_ms () >= deadline) {
+                s_dump_all (&run);
+                fail_msg ("the middle's inbox did not reach %d ids", producer_at);
+            }
+            usleep (2000);
         }
+        s_kill (&run, source, "producer");
+        source = s_start (&run, "durable_source", run.source_addresses, run.source_config, run.source_store, true);
     }
     int status;
     long long left = deadline - e2e_now_ms ();
@@ -203,9 +209,9 @@ test_chain_with_kills (void **state)
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
     assert_true (e2e_stop (sink, SIGTERM, 5000, &status));
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-    print_message ("%d messages through 3 services, %d SIGKILLs (at sink lines %d %d %d %d %d %d; the "
-                   "producer's the %d.), in %lld ms\n", COUNT, KILLS, at [0], at [1], at [2], at [3], at [4],
-                   at [5], producer_kill + 1, e2e_now_ms () - start);
+    print_message ("%d messages through 3 services, the middle SIGKILLed at sink lines %d %d %d %d %d, the "
+                   "producer at %d ids in the middle's inbox, in %lld ms\n", COUNT, at [0], at [1], at [2], at [3],
+                   at [4], producer_at, e2e_now_ms () - start);
 
     //  The sink saw every id once, in order (the prefix before the middle's ".PID.K").
     char *text = e2e_read_file (run.ids);
