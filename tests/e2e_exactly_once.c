@@ -14,9 +14,8 @@
       delivered: its handler committed at most once per id (a second
       committed run would have left a second row, with another message id);
     - its inbox holds all 20,000 ids; every store passes an integrity check.
-    A second test: a batch the middle cannot wholly commit is not half
-    stored (a handler failure in a batch rolls back that message's sends
-    only).
+    A second test: the store named by the config's svcfw_store, and a
+    svcfw_store that is not a path refused at startup.
 */
 #include "e2e.h"
 
@@ -241,11 +240,44 @@ test_chain_with_kills (void **state)
     assert_true (s_integrity_ok (run.sink_store));
 }
 
+//  The store from the config (svcfw_store), where --store is not given:
+//  the inbox and the outbox are tables of that one file. A svcfw_store
+//  that is not a path is a one-line startup error naming the key.
+static void
+test_store_from_config (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port (), next_port = e2e_tcp_port ();
+    const char *store = e2e_fmt ("%s/from-config.db", dir);
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"events\": {\"replyer\": \"%s\"}}, "
+                                     "\"out\": {\"next\": {\"requester\": \"%s\"}}}}",
+                                     e2e_addr (port), e2e_addr (next_port));
+    e2e_proc_t *middle = e2e_svcfw (dir, e2e_plugin ("relay_once"), addresses,
+                                    e2e_fmt ("{\"svcfw_store\": \"%s\"}", store), NULL);
+    E2E_ASSERT_READY (middle);
+    E2E_ASSERT_LOG (middle, "(the service's store: exactly-once)", E2E_LOG_MS);
+    zsock_t *req = e2e_req (e2e_endpoint (port));
+    cJSON *reply = e2e_request (req, "{\"args\": {\"n\": 5}, \"message_id\": \"x\"}");
+    assert_non_null (cJSON_GetObjectItem (reply, "return_args"));
+    e2e_sock_destroy (&req);
+    int status;
+    assert_true (e2e_stop (middle, SIGTERM, 5000, &status));
+    assert_int_equal (s_query (store, "SELECT count(*) FROM \"inbox:events\""), 1);
+    assert_int_equal (s_query (store, "SELECT count(*) FROM \"outbox:next\" WHERE message_id LIKE 'x.%'"), 1);
+
+    const char *config = e2e_write_file (dir, "bad.config.json", "{\"svcfw_store\": 3}");
+    const char *addresses_file = e2e_write_file (dir, "bad.addresses.json", addresses);
+    e2e_proc_t *bad = e2e_svcfw_run (dir, "bad", "-s", e2e_plugin ("relay_once"), "-a", addresses_file,
+                                     "-c", config, NULL);
+    e2e_assert_one_line (bad, 1, E2E_ERROR_RE, "bad.config.json", "svcfw_store must be a file path", NULL);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_chain_with_kills, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_store_from_config, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
