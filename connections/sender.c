@@ -93,6 +93,7 @@ struct _sender_t {
     int count;                  //  rows in it
     int capacity;
     bool more;                  //  the outbox may hold rows not yet read
+    bool read_failed;           //  the last read of the outbox failed (tried again after a wait)
     int64_t last_seq;           //  the newest row read so far
     s_request_t *requests;      //  in flight, oldest first
     int in_flight;
@@ -531,9 +532,13 @@ s_actor (zsock_t *pipe, void *arg)
                 break;
         }
         else {
-            if (s_refill (self) < 0) {
-                self->hold_until = now + self->config.backoff_max_ms;
-                self->more = true;
+            //  A read that failed is tried again after backoff_max_ms.
+            if (!self->read_failed || now >= self->hold_until) {
+                self->read_failed = s_refill (self) < 0;
+                if (self->read_failed) {
+                    self->hold_until = now + self->config.backoff_max_ms;
+                    self->more = true;
+                }
             }
             while (now >= self->hold_until && self->in_flight < self->config.in_flight && s_send_one (self) > 0)
                 ;
@@ -547,11 +552,13 @@ s_actor (zsock_t *pipe, void *arg)
         for (int i = 1; i < self->in_flight; i++)
             if (self->requests [i].deadline < end)
                 end = self->requests [i].deadline;
-        if (self->hold_until > now && s_first_pending (self) >= 0 && (end < 0 || self->hold_until < end))
+        if (self->hold_until > now && (self->read_failed || s_first_pending (self) >= 0)
+        &&  (end < 0 || self->hold_until < end))
             end = self->hold_until;
         if (self->grace_end && (end < 0 || self->grace_end < end))
             end = self->grace_end;
-        if (self->in_flight == 0 && self->more && !self->stopping && self->count < self->capacity)
+        if (self->in_flight == 0 && self->more && !self->stopping && self->count < self->capacity
+        &&  !self->read_failed)
             end = now;              //  more to read at once
         long timeout = end < 0? -1: end - now < 0? 0: (long) (end - now);
         zmq_pollitem_t items [] = {
