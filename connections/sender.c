@@ -13,8 +13,10 @@
 
     Order. The downstream gets each request's rows in outbox order, and the
     requests in the order sent, over one connection (ZeroMQ keeps a
-    connection's order). When the oldest request gets no reply within its
-    time, the socket is closed and every unacknowledged row is sent again,
+    connection's order). When no reply comes within timeout_ms (counted from
+    the first request out, and again from each reply, so that requests
+    queued behind others at a busy downstream are not taken for lost), the
+    socket is closed and every unacknowledged row is sent again,
     from the first, on a fresh one: a row lost with the old connection is
     resent before anything after it. With in_flight > 1 the socket does not
     reconnect by itself (ZMQ_RECONNECT_IVL -1): after a link drops nothing
@@ -67,7 +69,6 @@ typedef struct {
     uint32_t tag;               //  its tag frame
     int count;                  //  rows in it
     int64_t *seqs;              //  their seqs (batch entries)
-    int64_t deadline;           //  when it counts as lost
 } s_request_t;
 
 struct _sender_t {
@@ -85,7 +86,7 @@ struct _sender_t {
     zsock_t *sock;              //  the DEALER socket; NULL after a lost reply
     bool stopping;
     int64_t grace_end;          //  set once a stop is seen with requests in flight
-    bool down;                  //  the last oldest request got no reply
+    bool down;                  //  the last requests out got no reply in time
     int64_t down_since;
     int failures;               //  lost requests in a row, for the backoff
     int64_t hold_until;         //  no request goes before (an error reply's backoff)
@@ -97,6 +98,7 @@ struct _sender_t {
     int64_t last_seq;           //  the newest row read so far
     s_request_t *requests;      //  in flight, oldest first
     int in_flight;
+    int64_t quiet_end;          //  with requests in flight: no reply by then, and they count as lost
     uint32_t next_tag;
     int64_t *acked;             //  acknowledged, not yet marked
     int acked_count;
@@ -361,9 +363,13 @@ s_send_one (sender_t *self)
         self->hold_until = zclock_mono () + self->config.timeout_ms;
         return -1;
     }
-    int delay = self->down? backoff_delay (self->backoff, self->failures): 0;
-    request->deadline = zclock_mono () + self->config.timeout_ms + delay;
-    self->in_flight++;
+    //  The clock runs from the first request out, and again from each
+    //  reply: requests queued behind others at a busy downstream are not
+    //  lost while it keeps answering.
+    if (self->in_flight++ == 0) {
+        int delay = self->down? backoff_delay (self->backoff, self->failures): 0;
+        self->quiet_end = zclock_mono () + self->config.timeout_ms + delay;
+    }
     return 1;
 
 oom:
@@ -467,6 +473,7 @@ s_on_reply (sender_t *self)
         return;                         //  not ours: a stray
     }
     zframe_destroy (&empty);
+    self->quiet_end = zclock_mono () + self->config.timeout_ms;
     s_request_t request = self->requests [index];
     memmove (&self->requests [index], &self->requests [index + 1],
              (size_t) (self->in_flight - index - 1) * sizeof *self->requests);
@@ -545,13 +552,8 @@ s_actor (zsock_t *pipe, void *arg)
         }
         if (self->in_flight == 0 && (self->acked_count || self->count == self->capacity))
             s_commit (self);
-        //  Wait: for a reply, the oldest request's time, a hold, a wake-up or a stop.
-        int64_t end = -1;
-        if (self->in_flight)
-            end = self->requests [0].deadline;
-        for (int i = 1; i < self->in_flight; i++)
-            if (self->requests [i].deadline < end)
-                end = self->requests [i].deadline;
+        //  Wait: for a reply, the quiet limit, a hold, a wake-up or a stop.
+        int64_t end = self->in_flight? self->quiet_end: -1;
         if (self->hold_until > now && (self->read_failed || s_first_pending (self) >= 0)
         &&  (end < 0 || self->hold_until < end))
             end = self->hold_until;
@@ -578,15 +580,12 @@ s_actor (zsock_t *pipe, void *arg)
             if (self->acked_count >= S_MARK_EVERY)
                 s_commit (self);
         }
-        //  The oldest (any) request out of time: all in flight are resent.
-        now = zclock_mono ();
-        for (int i = 0; i < self->in_flight; i++)
-            if (now >= self->requests [i].deadline) {
-                char why [ERR_LEN];
-                err_set (why, "no reply within %d ms", self->config.timeout_ms);
-                s_lose_all (self, why);
-                break;
-            }
+        //  No reply for too long: all in flight are resent.
+        if (self->in_flight && zclock_mono () >= self->quiet_end) {
+            char why [ERR_LEN];
+            err_set (why, "no reply within %d ms", self->config.timeout_ms);
+            s_lose_all (self, why);
+        }
     }
     s_commit (self);
     for (int i = 0; i < self->count; i++)

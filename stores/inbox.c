@@ -108,7 +108,9 @@ inbox_destroy (inbox_t **self_p)
     sqlite3_finalize (self->record);
     sqlite3_finalize (self->count);
     sqlite3_finalize (self->prune);
-    sqlite3_close (self->db);
+    //  _v2: an outbox may still hold a statement prepared on this
+    //  connection (a staged enqueue's); the connection then goes with it.
+    sqlite3_close_v2 (self->db);
     free (self->path);
     free (self->table);
     free (self);

@@ -218,7 +218,9 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->free_pages);
     sqlite3_finalize (self->remove_delivered);
     sqlite3_finalize (self->tx_insert);
-    sqlite3_close (self->db);
+    //  _v2: an outbox may still hold a statement prepared on this
+    //  connection (a staged enqueue's); the connection then goes with it.
+    sqlite3_close_v2 (self->db);
     free (self->path);
     free (self->table);
     free (self);
@@ -302,6 +304,19 @@ s_enqueue_own (outbox_t *self, const char *message_id, const char *workflow_id, 
         return -1;
     }
     bool grouped = s_group.on;
+    //  An id the outbox holds opens no group transaction: a producer
+    //  restarted from its first id does not keep the write lock (and the
+    //  sender's marks) waiting while it skips what is stored.
+    if (grouped && !self->group_open) {
+        sqlite3_bind_text (self->known, 1, message_id, -1, SQLITE_STATIC);
+        int known = sqlite3_step (self->known);
+        sqlite3_reset (self->known);
+        sqlite3_clear_bindings (self->known);
+        if (known == SQLITE_ROW) {
+            pthread_mutex_unlock (&self->lock);
+            return 0;
+        }
+    }
     if (grouped && !self->group_open) {
         if (s_group.count == s_group.size) {
             int size = s_group.size? 2 * s_group.size: 8;

@@ -8,7 +8,7 @@
     the sending spreads over the delivery. Then it waits until the outbox is
     empty and returns 0.
 
-    Config: count, first (the first id sent, default 1), window, batch (the outbox_batch, default 64),
+    Config: count, first (the first id sent, default 1), window, batch (the outbox_batch, default 1),
     timeout_ms (400), backoff_ms (20), backoff_max_ms (200), outbox (the
     outbox file; default beside the config), in_flight (the requester's,
     default 1), group (every G sends one group commit, svcfw_outbox_begin
@@ -65,7 +65,7 @@ svcfw_setup_connections (const cJSON *config)
     cJSON *all = cJSON_CreateObject ();
     cJSON *events = cJSON_AddObjectToObject (all, "events");
     cJSON *optional = cJSON_AddObjectToObject (events, "optional_creation_arguments");
-    cJSON_AddNumberToObject (optional, "outbox_batch", s_config_int (config, "batch", 64));
+    cJSON_AddNumberToObject (optional, "outbox_batch", s_config_int (config, "batch", 1));
     cJSON_AddNumberToObject (optional, "timeout_ms", s_config_int (config, "timeout_ms", 400));
     cJSON_AddNumberToObject (optional, "in_flight", s_config_int (config, "in_flight", 1));
     cJSON_AddNumberToObject (optional, "backoff_ms", s_config_int (config, "backoff_ms", 20));
