@@ -49,7 +49,8 @@
 #include "wire.h"
 
 #define S_PRUNE_EVERY 10000     //  delivered rows between prunes of old ones (a prune walks the kept ones)
-#define S_MARK_EVERY 1024       //  acknowledged rows that are marked without waiting for a quiet moment
+#define S_MARK_EVERY 1024       //  acknowledged rows that are marked at once
+#define S_MARK_MS 20            //  else the oldest acknowledgement waits at most this long for its mark
 #define S_WINDOW_MIN 64         //  rows read at once, at least
 
 typedef enum {
@@ -102,6 +103,7 @@ struct _sender_t {
     uint32_t next_tag;
     int64_t *acked;             //  acknowledged, not yet marked
     int acked_count;
+    int64_t acked_since;        //  when the oldest of them was acknowledged
     wire_buffer_t text;         //  the request being written
     long delivered;             //  marked delivered in this run
     long since_prune;
@@ -419,6 +421,8 @@ s_settle (sender_t *self, int64_t seq, const char *error)
         return;
     if (!error) {
         slot->status = S_ACKED;
+        if (self->acked_count == 0)
+            self->acked_since = zclock_mono ();
         self->acked [self->acked_count++] = seq;
         log_debug ("%s: delivered message %s", self->name, slot->row.message_id);
         return;
@@ -550,10 +554,16 @@ s_actor (zsock_t *pipe, void *arg)
             while (now >= self->hold_until && self->in_flight < self->config.in_flight && s_send_one (self) > 0)
                 ;
         }
-        if (self->in_flight == 0 && (self->acked_count || self->count == self->capacity))
+        //  Marks wait a little to gather (each is a write transaction the
+        //  producer's enqueues would queue behind), but not when the window
+        //  is full: settled rows must leave it to make room.
+        if (self->count == self->capacity || (self->acked_count
+        &&  (self->acked_count >= S_MARK_EVERY || now - self->acked_since >= S_MARK_MS)))
             s_commit (self);
         //  Wait: for a reply, the quiet limit, a hold, a wake-up or a stop.
         int64_t end = self->in_flight? self->quiet_end: -1;
+        if (self->acked_count && (end < 0 || self->acked_since + S_MARK_MS < end))
+            end = self->acked_since + S_MARK_MS;
         if (self->hold_until > now && (self->read_failed || s_first_pending (self) >= 0)
         &&  (end < 0 || self->hold_until < end))
             end = self->hold_until;

@@ -53,6 +53,8 @@ struct _outbox_t {
     sqlite3_stmt *free_pages;   //  PRAGMA freelist_count
     long long page_size;
     bool low;                   //  the last check found the disk low
+    bool checkpoint_set;        //  wal_autocheckpoint was set for the last check's finding
+    bool roomy;                 //  the last check found OUTBOX_ROOMY_BYTES free
     char warning [ERR_LEN];     //  from opening, or ""
 };
 
@@ -87,7 +89,19 @@ static bool
 s_low (outbox_t *self)
 {
     long long free_bytes = store_free_bytes (self->path);
-    self->low = free_bytes >= 0 && free_bytes < OUTBOX_RESERVE_BYTES;
+    bool low = free_bytes >= 0 && free_bytes < OUTBOX_RESERVE_BYTES;
+    //  With plenty of room, a longer log between checkpoints (each syncs
+    //  the file); else the stores' short one, which keeps rows in the file
+    //  and the log from eating the last free bytes.
+    bool roomy = free_bytes < 0 || free_bytes >= OUTBOX_ROOMY_BYTES;
+    if (roomy != self->roomy || !self->checkpoint_set) {
+        char pragma [64];
+        snprintf (pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%d", roomy? OUTBOX_WAL_PAGES: STORE_WAL_PAGES);
+        sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+        self->checkpoint_set = true;
+        self->roomy = roomy;
+    }
+    self->low = low;
     return self->low;
 }
 

@@ -26,6 +26,8 @@
 
 #define OUTBOX_KEEP_DELIVERED 100000    //  delivered ids remembered, by default
 #define OUTBOX_RESERVE_BYTES (256 * 1024) //  free disk kept for delivering what is stored
+#define OUTBOX_WAL_PAGES 1000   //  pages in the log before a checkpoint with OUTBOX_ROOMY_BYTES free (else STORE_WAL_PAGES)
+#define OUTBOX_ROOMY_BYTES (256LL * 1024 * 1024)  //  free disk above which the log may grow to OUTBOX_WAL_PAGES
 
 typedef struct _outbox_t outbox_t;
 
