@@ -52,6 +52,7 @@
 #define S_MARK_EVERY 1024       //  acknowledged rows that are marked at once
 #define S_MARK_MS 20            //  else the oldest acknowledgement waits at most this long for its mark
 #define S_WINDOW_MIN 64         //  rows read at once, at least
+#define S_WINDOW_MAX 16384      //  rows read at once, at most (1024 x 1000 would be ~60 MB)
 
 typedef enum {
     S_PENDING,                  //  to be sent
@@ -622,6 +623,8 @@ sender_new (const sender_config_t *config, char *err)
     self->capacity = self->config.batch * self->config.in_flight;
     if (self->capacity < S_WINDOW_MIN)
         self->capacity = S_WINDOW_MIN;
+    if (self->capacity > S_WINDOW_MAX)
+        self->capacity = S_WINDOW_MAX;      //  fewer requests go out at once then
     self->more = true;
     self->wake_fd = -1;
     self->name = strdup (config->name);

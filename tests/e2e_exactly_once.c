@@ -157,6 +157,10 @@ test_chain_with_kills (void **state)
                                   false);
     e2e_proc_t *source = s_start (&run, "durable_source", run.source_addresses, run.source_config,
                                   run.source_store, true);
+    //  The group calls refuse misuse with a reason.
+    E2E_ASSERT_LOG (source, "init: commit alone: svcfw_outbox_commit: no group is open on this thread", E2E_LOG_MS);
+    E2E_ASSERT_LOG (source, "init: begin twice: svcfw_outbox_begin: a group is already open on this thread",
+                    E2E_LOG_MS);
     for (int i = 0; i < KILLS; i++) {
         while (e2e_lines (run.ids) < at [i]) {
             if (!producer_killed && s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") >= producer_at) {

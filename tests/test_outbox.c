@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include "outbox.h"
 #include "inbox.h"
 
@@ -373,6 +374,40 @@ test_group_commit (void **state)
     outbox_destroy (&reader);
 }
 
+static void *
+s_enqueue_alone (void *arg)
+{
+    char err [ERR_LEN];
+    intptr_t rc = outbox_enqueue (arg, "other-thread", "wf", "{}", err);
+    return (void *) rc;
+}
+
+//  Another thread's enqueue into an outbox whose group is open commits the
+//  group's rows first (they become durable early) and its own row alone;
+//  the group goes on, and its later rows wait for its commit.
+static void
+test_group_and_another_thread (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    outbox_t *outbox = outbox_open (s_path, true, err);
+    outbox_t *reader = outbox_open (s_path, false, err);
+    outbox_group_begin ();
+    assert_int_equal (outbox_enqueue (outbox, "g1", "wf", "{}", err), 2);
+    pthread_t thread;
+    void *result;
+    assert_int_equal (pthread_create (&thread, NULL, s_enqueue_alone, outbox), 0);
+    assert_int_equal (pthread_join (thread, &result), 0);
+    assert_int_equal ((intptr_t) result, 1);
+    assert_int_equal (s_pending_of (reader), 2);        //  g1, committed early, and other-thread
+    assert_int_equal (outbox_enqueue (outbox, "g2", "wf", "{}", err), 2);
+    assert_int_equal (s_pending_of (reader), 2);
+    assert_int_equal (outbox_group_commit (err), 0);
+    assert_int_equal (s_pending_of (reader), 3);
+    outbox_destroy (&outbox);
+    outbox_destroy (&reader);
+}
+
 //  One store file for an inbox and two outboxes (the service's --store):
 //  tables of their own, locks of their own; in the inbox's transaction an
 //  enqueue is staged (2), a savepoint undone takes its rows back, and the
@@ -455,6 +490,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_empty_file_warning, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lock_is_exclusive, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_group_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_and_another_thread, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_shared_store_transaction, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

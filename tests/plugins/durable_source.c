@@ -83,6 +83,15 @@ svcfw_init (svcfw_ctx *ctx)
     if (pending < 0)
         return svcfw_fail (ctx, "%s", svcfw_error (ctx));
     svcfw_log (ctx, SVCFW_LOG_INFO, "init: %ld pending", pending);
+    //  The group calls' misuse is refused with a reason (an empty group commits).
+    if (svcfw_outbox_commit (ctx) == 0)
+        return svcfw_fail (ctx, "svcfw_outbox_commit without a group succeeded");
+    svcfw_log (ctx, SVCFW_LOG_INFO, "init: commit alone: %s", svcfw_error (ctx));
+    if (svcfw_outbox_begin (ctx) || svcfw_outbox_begin (ctx) == 0)
+        return svcfw_fail (ctx, "svcfw_outbox_begin twice: %s", svcfw_error (ctx));
+    svcfw_log (ctx, SVCFW_LOG_INFO, "init: begin twice: %s", svcfw_error (ctx));
+    if (svcfw_outbox_commit (ctx))
+        return svcfw_fail (ctx, "an empty group: %s", svcfw_error (ctx));
     return 0;
 }
 
