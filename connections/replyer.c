@@ -307,9 +307,15 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
     if (self->inbox) {
         pthread_mutex_lock (&self->tx_lock);
         in_tx = inbox_begin (self->inbox, why) == 0;
-        if (!in_tx)
-            log_error ("%s: cannot open the inbox's transaction (handled without dedupe): %s",
-                       self->model->name, why);
+        if (!in_tx) {
+            //  Not handled without its inbox: refused, so it comes again.
+            pthread_mutex_unlock (&self->tx_lock);
+            log_error ("%s: cannot open the inbox's transaction (the request is refused and will come "
+                       "again): %s", self->model->name, why);
+            char *reply = envelope_error (FAULT_HANDLER_FAILED, "the inbox is not available; not handled", NULL);
+            wire_arena_reset (arena);
+            return reply;
+        }
     }
     int count = members? cJSON_GetArraySize (members): 1;
     char *one = NULL;

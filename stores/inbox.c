@@ -22,8 +22,6 @@ struct _inbox_t {
     sqlite3_stmt *record;
     sqlite3_stmt *count;
     sqlite3_stmt *prune;
-    bool full_sync;             //  while opening
-    const char *name;           //  while opening: the unquoted table name, or NULL
 };
 
 static int
@@ -38,20 +36,27 @@ inbox_open (const char *path, bool full_sync, char *err)
     return inbox_open_table (path, NULL, full_sync, err);
 }
 
-//  Prepares `format` with %1$s the table; NULL with err on failure.
-static sqlite3_stmt *
-s_prepare (inbox_t *self, const char *format, char *err)
+//  `format` with %1$s the (quoted) table: a fresh string, or NULL.
+static char *
+s_sql (const inbox_t *self, const char *format)
 {
     size_t size = strlen (format) + 4 * strlen (self->table) + 1;
     char *sql = malloc (size);
+    if (sql)
+        snprintf (sql, size, format, self->table);
+    return sql;
+}
+
+//  Prepares `format` with the table; NULL with err on failure.
+static sqlite3_stmt *
+s_prepare (inbox_t *self, const char *format, char *err)
+{
+    char *sql = s_sql (self, format);
     if (!sql) {
         err_set (err, "%s: out of memory", self->path);
         return NULL;
     }
-    snprintf (sql, size, format, self->table);
-    sqlite3_stmt *stmt = self->db? store_prepare (self->db, sql, err): NULL;
-    if (!self->db)              //  the schema, run by store_open_table
-        self->db = store_open_table (self->path, "inbox", self->full_sync, sql, S_VERSION, self->name, NULL, err);
+    sqlite3_stmt *stmt = store_prepare (self->db, sql, err);
     free (sql);
     return stmt;
 }
@@ -60,26 +65,25 @@ inbox_t *
 inbox_open_table (const char *path, const char *table, bool full_sync, char *err)
 {
     inbox_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->path = strdup (path)) || !(self->table = table? store_quote (table): strdup ("inbox"))) {
+    char *schema = NULL;
+    if (!self || !(self->path = strdup (path)) || !(self->table = table? store_quote (table): strdup ("inbox"))
+    ||  !(schema = s_sql (self, s_schema))) {
         if (self)
-            free (self->path);
+            free (self->path), free (self->table);
         free (self);
         err_set (err, "%s: cannot open the inbox: out of memory", path);
         return NULL;
     }
-    self->full_sync = full_sync;
-    self->name = table;
-    s_prepare (self, s_schema, err);
-    self->name = NULL;
+    self->db = store_open_table (path, "inbox", full_sync, schema, S_VERSION, table, NULL, err);
+    free (schema);
     //  A checkpoint writes (and syncs) the log into the file: every
     //  INBOX_WAL_PAGES pages rather than the stores' small default, as the
     //  inbox's rows are written once per request and never freed for reuse
     //  by a full disk's outbox.
     char pragma [64];
     snprintf (pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%d", INBOX_WAL_PAGES);
-    if (self->db && sqlite3_exec (self->db, pragma, NULL, NULL, NULL) != SQLITE_OK)
-        s_db_error (self, err), inbox_destroy (&self);
-    if (self && (!self->db
+    if (!self->db
+    ||  store_exec (self->db, pragma, err)
     ||  !(self->lookup = s_prepare (self, "SELECT reply FROM %1$s WHERE message_id = ?1", err))
     ||  !(self->record = s_prepare (self,
             "INSERT INTO %1$s (message_id, reply, handled_ms) VALUES (?1, ?2, ?3) "
@@ -87,7 +91,7 @@ inbox_open_table (const char *path, const char *table, bool full_sync, char *err
     ||  !(self->count = s_prepare (self, "SELECT count(*) FROM %1$s", err))
     ||  !(self->prune = s_prepare (self,
             "DELETE FROM %1$s WHERE seq <= (SELECT seq FROM %1$s ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
-            err))))
+            err)))
         inbox_destroy (&self);
     return self;
 }
