@@ -111,13 +111,15 @@ svcfw_main (svcfw_ctx *ctx)
         char id [32];
         snprintf (id, sizeof id, "m%05d", i);
         cJSON_SetNumberValue (n, i);
+        bool group_ends = group > 1 && (in_group + 1 == group || i == count);
         if ((group > 1 && in_group == 0 && svcfw_outbox_begin (ctx))
         ||  svcfw_set_message_id (ctx, id) || svcfw_to_send (ctx, "connection", "events", args, NULL)
-        ||  (group > 1 && (++in_group == group || i == count) && (in_group = 0, svcfw_outbox_commit (ctx)))) {
+        ||  (group_ends && svcfw_outbox_commit (ctx))) {
             svcfw_log (ctx, SVCFW_LOG_ERROR, "send %s failed: %s", id, svcfw_error (ctx));
             cJSON_Delete (args);
             return 1;
         }
+        in_group = group_ends? 0: in_group + (group > 1);
         while (window > 0 && in_group == 0 && svcfw_outbox_pending (ctx, "events") > window)
             if (!svcfw_sleep (ctx, 2)) {
                 cJSON_Delete (args);
