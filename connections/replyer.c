@@ -9,12 +9,23 @@
     proper envelope cannot be answered (there is no route): it is dropped
     and counted as bad_frames.
 
-    Dedupe ("dedupe": true). A request that carries a "message_id" is looked
-    up in the inbox first: a repeat gets the reply stored for it and the
-    handler is not called. Otherwise the handler's reply is recorded in the
-    inbox (one commit) before it is sent, so any reply a requester saw is
-    remembered. A crash between the handler and that commit makes the
-    handler see the id again: handlers with outside effects check
+    Batches. {"batch": [ENVELOPE, ...]} is answered {"batch": [REPLY, ...]}:
+    each envelope is read, validated and handled as if it came alone, in
+    order, on the same handler thread (envelope.h says what is refused
+    whole).
+
+    Dedupe ("dedupe": true). Each request (one message or a batch) is one
+    inbox transaction, opened on the handler thread before the first
+    handler and committed before the reply is sent, so any reply a
+    requester saw is remembered; one request at a time per replyer (tx_lock).
+    A message that carries a "message_id" is looked up first: a repeat gets
+    the reply stored for it and the handler is not called. In the service's
+    store (--store), the handler's durable sends are written in the same
+    transaction (stores/store.h, the thread's transaction), each message's
+    work inside a savepoint that a failed handler rolls back: a message is
+    wholly handled, mark and sends, or not at all. Effects outside svcfw are
+    not in it: a crash before the commit makes the handlers of that request
+    see their ids again, so handlers with outside effects check
     svcfw_message_id (docs/resilience.md).
     @end
 */
