@@ -75,9 +75,12 @@ typedef struct {
     const char *(*workflow_id) (void *arg);
 
     //  The path of an entry's store file (kind "outbox" or "inbox"): the
-    //  creation argument `key` if given, else SERVICE.ENTRY.KIND.db beside
-    //  the config file (-c), or in the working directory without one.
-    //  Writes it into path (`size` bytes). Returns 0, or -1 with err.
+    //  creation argument `key` if given, else the service's store file
+    //  (--store), else SERVICE.ENTRY.KIND.db beside the config file (-c),
+    //  or in the working directory without one. Writes it into path
+    //  (`size` bytes). Returns 0 (a file of the entry's own), 1 (the
+    //  service's store, shared by its entries: each keeps a table named
+    //  "KIND:ENTRY"), or -1 with err.
     int (*store_path) (void *arg, const model_t *model, const char *key, const char *kind,
                        char *path, size_t size, char *err);
 

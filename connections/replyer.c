@@ -9,12 +9,23 @@
     proper envelope cannot be answered (there is no route): it is dropped
     and counted as bad_frames.
 
-    Dedupe ("dedupe": true). A request that carries a "message_id" is looked
-    up in the inbox first: a repeat gets the reply stored for it and the
-    handler is not called. Otherwise the handler's reply is recorded in the
-    inbox (one commit) before it is sent, so any reply a requester saw is
-    remembered. A crash between the handler and that commit makes the
-    handler see the id again: handlers with outside effects check
+    Batches. {"batch": [ENVELOPE, ...]} is answered {"batch": [REPLY, ...]}:
+    each envelope is read, validated and handled as if it came alone, in
+    order, on the same handler thread (envelope.h says what is refused
+    whole).
+
+    Dedupe ("dedupe": true). Each request (one message or a batch) is one
+    inbox transaction, opened on the handler thread before the first
+    handler and committed before the reply is sent, so any reply a
+    requester saw is remembered; one request at a time per replyer (tx_lock).
+    A message that carries a "message_id" is looked up first: a repeat gets
+    the reply stored for it and the handler is not called. In the service's
+    store (--store), the handler's durable sends are written in the same
+    transaction (stores/store.h, the thread's transaction), each message's
+    work inside a savepoint that a failed handler rolls back: a message is
+    wholly handled, mark and sends, or not at all. Effects outside svcfw are
+    not in it: a crash before the commit makes the handlers of that request
+    see their ids again, so handlers with outside effects check
     svcfw_message_id (docs/resilience.md).
     @end
 */
@@ -36,9 +47,11 @@ struct _replyer_t {
     zsock_t *sock;
     zloop_t *loop;              //  set while attached
     size_t max_bytes;           //  larger requests get too_large
-    pthread_mutex_t lock;       //  guards faults and the inbox: several handler threads answer
+    pthread_mutex_t lock;       //  guards faults: several handler threads answer
+    pthread_mutex_t tx_lock;    //  the inbox and its transaction: one request at a time
     uint64_t faults [FAULT_COUNT];
     inbox_t *inbox;             //  "dedupe": the ids answered, with their replies
+    bool shared_store;          //  the inbox is in the service's store (--store): exactly-once
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
@@ -57,7 +70,7 @@ typedef struct s_job {
     struct s_job *next;         //  in replyer->spare
 } s_job_t;
 
-#define S_PRUNE_EVERY 1000      //  recorded ids between prunes of the inbox
+#define S_PRUNE_EVERY 10000     //  recorded ids between prunes of the inbox (a prune walks the kept ones)
 
 #define S_BATCH 64              //  requests served per loop wake-up, for fairness
 
@@ -65,14 +78,20 @@ static int
 s_inbox_open (replyer_t *self, char *err)
 {
     char path [HOST_PATH_LEN];
-    if (host_store_path (self->host, self->model, "inbox", "inbox", path, sizeof path, err))
+    int shared = host_store_path (self->host, self->model, "inbox", "inbox", path, sizeof path, err);
+    if (shared < 0)
         return -1;
-    self->inbox = inbox_open (path, false, err);
+    //  In the service's store, the inbox's commit also stores the
+    //  handlers' durable sends: it reaches the disk before the reply goes.
+    char table [HOST_PATH_LEN];
+    snprintf (table, sizeof table, "inbox:%s", self->model->name);
+    self->shared_store = shared;
+    self->inbox = inbox_open_table (path, shared? table: NULL, shared, err);
     if (!self->inbox)
         return -1;
     char why [ERR_LEN];
-    log_info ("%s: dedupe, inbox %s (%ld ids remembered)", self->model->name, path,
-              inbox_count (self->inbox, why));
+    log_info ("%s: dedupe, inbox %s%s (%ld ids remembered)", self->model->name, path,
+              shared? " (the service's store: exactly-once)": "", inbox_count (self->inbox, why));
     return 0;
 }
 
@@ -132,6 +151,7 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->tx_lock, NULL);
     self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
     if (!self->sock) {
         replyer_destroy (&self);
@@ -153,26 +173,37 @@ s_fault (replyer_t *self, fault_t fault, const char *why)
     pthread_mutex_unlock (&self->lock);
 }
 
-//  Answers one request of `size` bytes received at `received_at`; returns
-//  the reply text (fresh, cJSON_free). A handler thread.
+//  The error reply for a message that cannot be handled (fresh, cJSON_free).
 static char *
-s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, bool multi_frame,
-          int64_t received_at)
+s_refuse (replyer_t *self, fault_t fault, const char *why, const char *workflow_id)
+{
+    //  A message we cannot read may carry no id: make one, so its log
+    //  line and the error reply can be matched.
+    char made [40];
+    if (!workflow_id) {
+        uuid_make (made);
+        workflow_id = made;
+    }
+    log_set_workflow_id (workflow_id);
+    s_fault (self, fault, why);
+    char *reply = envelope_error (fault, why, workflow_id);
+    log_set_workflow_id (NULL);
+    return reply;
+}
+
+//  Answers one envelope (a whole request, or a batch's member) received at
+//  `received_at`; returns the reply text (fresh, cJSON_free). `in_tx`: the
+//  inbox's transaction is open on this thread (dedupe): the lookup, the
+//  handler's durable sends into the same file and the mark are in it, the
+//  handler's work inside a savepoint that a failure rolls back. A handler
+//  thread.
+static char *
+s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t received_at, bool in_tx)
 {
     char why [ERR_LEN];
     const char *name = self->model->name;
     envelope_t env = { 0 };
-    fault_t fault = FAULT_NONE;
-    if (multi_frame) {
-        fault = FAULT_BAD_FRAMES;
-        snprintf (why, sizeof why, "a request must be one frame");
-    }
-    else if (size > self->max_bytes) {
-        fault = FAULT_TOO_LARGE;
-        snprintf (why, sizeof why, "request of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
-    }
-    else
-        fault = envelope_decode_wire (arena, data, size, &env, why);
+    fault_t fault = is_member? envelope_read_member (member, &env, why): envelope_read (member, &env, why);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     //  The deadline is checked when the handler would start (SPEC §8), so
@@ -183,43 +214,30 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
         snprintf (why, sizeof why, "its deadline_ms %" PRId64 " ran out %" PRId64 " ms after it came in, "
                   "before the handler started; not handled", env.deadline_ms, zclock_mono () - received_at);
     }
-    if (fault) {
-        //  A message we cannot read may carry no id: make one, so its log
-        //  line and the error reply can be matched.
-        char made [40];
-        const char *workflow_id = env.workflow_id;
-        if (!workflow_id) {
-            uuid_make (made);
-            workflow_id = made;
-        }
-        log_set_workflow_id (workflow_id);
-        s_fault (self, fault, why);
-        char *reply = envelope_error (fault, why, workflow_id);
-        envelope_clear (&env);
-        wire_arena_reset (arena);
-        log_set_workflow_id (NULL);
-        return reply;
-    }
+    if (fault)
+        return s_refuse (self, fault, why, env.workflow_id);
 
     cJSON *returned = NULL;
     char *reply;
-    bool dedupe = self->inbox && env.message_id;
+    bool dedupe = in_tx && env.message_id;
     if (dedupe) {
-        pthread_mutex_lock (&self->lock);
         reply = s_inbox_reply (self, env.message_id, env.workflow_id);
-        pthread_mutex_unlock (&self->lock);
         if (reply) {
             metrics_message (self->metrics, true, METRICS_OK);
-            envelope_clear (&env);
-            wire_arena_reset (arena);
             log_set_workflow_id (NULL);
             return reply;
         }
     }
+    //  Only a shared store holds the handler's durable sends (a file of
+    //  its own holds marks, and a failed handler records none).
+    bool savepoint = dedupe && self->shared_store && store_tx_savepoint (why) == 0;
+    if (dedupe && self->shared_store && !savepoint)
+        log_error ("%s: %s", name, why);
     int64_t started = metrics_handler_begin (self->metrics);
     int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id, deadline,
                             &returned, why);
     metrics_handler_end (self->metrics, started);
+    bool handled = false;
     if (failed) {
         pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
@@ -242,20 +260,113 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
             reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
         }
         else {
-            if (dedupe) {
-                pthread_mutex_lock (&self->lock);
+            handled = true;
+            if (dedupe)
                 s_inbox_record (self, env.message_id, returned);
-                pthread_mutex_unlock (&self->lock);
-            }
             reply = envelope_reply (returned, host_workflow_id (self->host));
             metrics_message (self->metrics, true, METRICS_OK);
             log_debug ("%s: replied", name);
         }
     }
+    //  A message not handled leaves nothing behind: its durable sends go
+    //  with the savepoint, and a repeat is handled afresh.
+    char tx_why [ERR_LEN];
+    if (savepoint && (handled? store_tx_release (tx_why): store_tx_undo (tx_why)))
+        log_error ("%s: %s", name, tx_why);
     cJSON_Delete (returned);
-    envelope_clear (&env);
-    wire_arena_reset (arena);
     log_set_workflow_id (NULL);
+    return reply;
+}
+
+//  Answers one request of `size` bytes received at `received_at`, a single
+//  envelope or a batch; returns the reply text (fresh, cJSON_free). A
+//  handler thread.
+static char *
+s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, bool multi_frame,
+          int64_t received_at)
+{
+    char why [ERR_LEN];
+    fault_t fault = FAULT_NONE;
+    const cJSON *root = NULL, *members = NULL;
+    if (multi_frame) {
+        fault = FAULT_BAD_FRAMES;
+        snprintf (why, sizeof why, "a request must be one frame");
+    }
+    else if (size > self->max_bytes) {
+        fault = FAULT_TOO_LARGE;
+        snprintf (why, sizeof why, "request of %zu bytes is over max_message_bytes %zu", size, self->max_bytes);
+    }
+    else if (!(root = wire_parse (arena, data, size, why))) {
+        char parse [ERR_LEN];
+        snprintf (parse, sizeof parse, "%s", why);
+        snprintf (why, sizeof why, "not JSON (%s)", parse);
+        fault = FAULT_INVALID_JSON;
+    }
+    else if (envelope_batch (root, &members, why) < 0)
+        fault = FAULT_INVALID_ENVELOPE;
+    if (fault) {
+        const cJSON *wf = cJSON_IsObject (root)? cJSON_GetObjectItemCaseSensitive (root, "workflow_id"): NULL;
+        char *reply = s_refuse (self, fault, why, cJSON_IsString (wf) && *wf->valuestring
+                                && strlen (wf->valuestring) <= 200? wf->valuestring: NULL);
+        wire_arena_reset (arena);
+        return reply;
+    }
+    //  Dedupe: one inbox transaction for the whole request (a batch's marks
+    //  and its handlers' durable sends into the same file commit at once).
+    //  One at a time per replyer: SQLite has one writer per file.
+    bool in_tx = false;
+    if (self->inbox) {
+        pthread_mutex_lock (&self->tx_lock);
+        in_tx = inbox_begin (self->inbox, why) == 0;
+        if (!in_tx) {
+            //  Not handled without its inbox: refused, so it comes again.
+            pthread_mutex_unlock (&self->tx_lock);
+            log_error ("%s: cannot open the inbox's transaction (the request is refused and will come "
+                       "again): %s", self->model->name, why);
+            char *reply = envelope_error (FAULT_HANDLER_FAILED, "the inbox is not available; not handled", NULL);
+            wire_arena_reset (arena);
+            return reply;
+        }
+    }
+    int count = members? cJSON_GetArraySize (members): 1;
+    char *one = NULL;
+    char **replies = members? calloc ((size_t) count, sizeof *replies): &one;
+    char *reply = NULL;
+    if (replies) {
+        int index = 0;
+        if (members)
+            for (const cJSON *member = members->child; member; member = member->next)
+                replies [index++] = s_answer_one (self, member, true, received_at, in_tx);
+        else
+            one = s_answer_one (self, root, false, received_at, in_tx);
+        if (in_tx && store_tx_commit (why)) {
+            //  Nothing of it is stored: each message is refused, so that
+            //  its sender sends it again.
+            log_error ("%s: cannot commit the inbox (the %d message%s will be handled again): %s",
+                       self->model->name, count, count == 1? "": "s", why);
+            for (int i = 0; i < count; i++) {
+                cJSON_free (replies [i]);
+                replies [i] = envelope_error (FAULT_HANDLER_FAILED, "the inbox could not be committed", NULL);
+            }
+        }
+        in_tx = false;
+        bool complete = true;
+        for (int i = 0; i < count; i++)
+            complete &= replies [i] != NULL;
+        reply = !complete? NULL: members? envelope_batch_reply (replies, count): one;
+        if (members)
+            for (int i = 0; i < count; i++)
+                cJSON_free (replies [i]);
+        else if (!complete)
+            cJSON_free (one);
+        if (members)
+            free (replies);
+    }
+    if (in_tx)
+        store_tx_rollback ();
+    if (self->inbox)
+        pthread_mutex_unlock (&self->tx_lock);
+    wire_arena_reset (arena);
     return reply;
 }
 
@@ -355,6 +466,7 @@ replyer_destroy (replyer_t **self_p)
         self->spare = next;
     }
     pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->tx_lock);
     if (self->inbox && self->repeats)
         log_info ("%s: the inbox answered %" PRIu64 " repeats in this run", self->model->name, self->repeats);
     inbox_destroy (&self->inbox);

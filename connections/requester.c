@@ -69,6 +69,13 @@ s_close (requester_t *self)
     zsock_destroy (&self->sock);
 }
 
+//  store_commit_fn: a transaction that staged messages in the outbox committed.
+static void
+s_wake_sender (void *arg)
+{
+    sender_wake (arg);
+}
+
 static int
 s_resilience_new (requester_t *self, char *err)
 {
@@ -96,18 +103,27 @@ s_resilience_new (requester_t *self, char *err)
         return 0;
 
     char path [HOST_PATH_LEN];
-    if (host_store_path (self->host, model, "outbox", "outbox", path, sizeof path, err))
+    int shared = host_store_path (self->host, model, "outbox", "outbox", path, sizeof path, err);
+    if (shared < 0)
         return -1;
-    self->outbox_lock = outbox_lock (path, err);
+    //  In the service's store, each outbox is a table "outbox:NAME" and
+    //  has a lock of its own.
+    char table [HOST_PATH_LEN];
+    snprintf (table, sizeof table, "outbox:%s", model->name);
+    self->outbox_lock = outbox_lock_table (path, shared? table: NULL, err);
     if (self->outbox_lock < 0)
         return -1;
-    self->outbox = outbox_open (path, true, err);
+    //  "synchronous": "normal" leaves the fsync to the checkpoints.
+    const char *sync = model_string (model, "synchronous", "full");
+    self->outbox = outbox_open_table (path, shared? table: NULL, strcmp (sync, "normal") != 0, err);
     if (!self->outbox)
         return -1;
     if (outbox_warning (self->outbox))
         log_warning ("%s: %s", model->name, outbox_warning (self->outbox));
     sender_config_t sender = {
         .name = model->name, .endpoint = self->endpoint, .outbox_path = path,
+        .outbox_table = shared? table: NULL,
+        .in_flight = model_int (model, "in_flight", REQUESTER_IN_FLIGHT),
         .timeout_ms = self->timeout_ms, .retries = self->attempts - 1,
         .backoff_ms = backoff_ms, .backoff_max_ms = backoff_max_ms,
         .batch = model_int (model, "outbox_batch", REQUESTER_OUTBOX_BATCH),
@@ -116,6 +132,8 @@ s_resilience_new (requester_t *self, char *err)
     self->sender = sender_new (&sender, err);
     if (!self->sender)
         return -1;
+    //  Sends staged in a handler's transaction wake the sender once committed.
+    outbox_on_commit (self->outbox, s_wake_sender, self->sender);
     //  The sender has its own socket; this one only proved the endpoint.
     s_close (self);
     long pending = requester_pending (self);
@@ -204,6 +222,13 @@ s_enqueue (requester_t *self, const cJSON *args, const char *workflow_id, const 
         metrics_outbox_add (self->metrics, 1);
         sender_wake (self->sender);
         log_debug ("%s: stored message %s in the outbox", name, message_id);
+    }
+    else if (rc == 2) {
+        //  In the handled message's transaction, or the thread's group
+        //  (svcfw_outbox_begin): stored, and sent, once it commits.
+        metrics_outbox_add (self->metrics, 1);
+        log_debug ("%s: staged message %s in the outbox, stored when its transaction commits", name,
+                   message_id);
     }
     else
         log_debug ("%s: message %s is already in the outbox; not stored again", name, message_id);

@@ -46,9 +46,13 @@ long requester_pending (requester_t *self);
 /* True for a durable requester. */
 bool requester_durable (const requester_t *self);
 
-/* Rows a durable requester's sender takes, and marks, per transaction, by
-   default ("outbox_batch"). */
-#define REQUESTER_OUTBOX_BATCH 64
+/* A durable requester's defaults: messages per request ("outbox_batch";
+   more than one makes a {"batch": [...]} request), requests outstanding
+   ("in_flight"). One and one: each message is sent alone and the next
+   waits for its reply, so order holds even through refusals and retries,
+   and a replyer that predates batches is served. */
+#define REQUESTER_OUTBOX_BATCH 1
+#define REQUESTER_IN_FLIGHT 1
 
 /* Closes; accepts NULL and nulls the caller's pointer. A durable
    requester's sender is stopped first (see sender_destroy). */

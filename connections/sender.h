@@ -1,15 +1,17 @@
 /*  sender.h - the outbox's sender: an actor that delivers stored messages, oldest first.
 
     A durable requester stores each message in its outbox and wakes the
-    sender, which runs on its own thread with its own REQ socket and its own
-    connection to the outbox file. It takes pending rows oldest first, sends
-    each with its message id, and takes the reply as the acknowledgement;
-    the rows acknowledged in one batch are marked delivered in one
-    transaction. When no reply comes in time the downstream is marked down
-    (logged once) and the same message is sent again, on a fresh socket,
-    with full-jitter exponential backoff; nothing after it is sent first.
-    An error reply is sent again the same way `retries` times, then
-    the row is marked failed (kept, with the error) and the next one goes.
+    sender, which runs on its own thread with its own DEALER socket and its
+    own connection to the outbox file. It takes pending rows oldest first
+    and sends them with their message ids: up to `batch` rows per request
+    (more than one: {"batch": [...]}), up to `in_flight` requests
+    outstanding; a reply acknowledges its request's rows, and acknowledged
+    rows are marked delivered together, in one transaction. When the oldest
+    request gets no reply in time the downstream is marked down (logged
+    once) and every unacknowledged row is sent again, from the first, on a
+    fresh socket, with full-jitter exponential backoff. A row refused with
+    an error reply is sent again `retries` times, then marked failed (kept,
+    with the error).
 
     Nothing here blocks the caller: sender_wake only writes an eventfd.
 */
@@ -31,7 +33,9 @@ typedef struct {
     int retries;                //  re-sends after an error reply before the row is marked failed (0: none)
     int backoff_ms;             //  first backoff ceiling
     int backoff_max_ms;         //  backoff cap
-    int batch;                  //  rows taken, and marked, per transaction
+    const char *outbox_table;   //  its table in a shared store file (outbox_open_table), or NULL
+    int batch;                  //  rows per request (1: a plain envelope; more: {"batch": [...]})
+    int in_flight;              //  requests outstanding at once
     size_t max_bytes;           //  larger replies are refused
     const model_t *model;       //  its socket's link options (sock.h); NULL: libzmq's defaults. Borrowed for the sender's life
 } sender_config_t;
@@ -44,9 +48,9 @@ sender_t *sender_new (const sender_config_t *config, char *err);
 /* Tells the sender that new rows are pending. Thread-safe, never blocks. */
 void sender_wake (sender_t *self);
 
-/* Stops the sender: a send in flight gets up to SENDER_STOP_GRACE_MS for
-   its reply (none when the downstream is down), then is abandoned and its
-   row stays pending; acknowledged rows are marked before it returns.
+/* Stops the sender: requests in flight get up to SENDER_STOP_GRACE_MS for
+   their replies (none when the downstream is down), then are abandoned and
+   their rows stay pending; acknowledged rows are marked before it returns.
    Accepts NULL and nulls the caller's pointer. */
 void sender_destroy (sender_t **self_p);
 

@@ -17,6 +17,7 @@
 #include "runtime.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "types.h"
 #include "uuid.h"
 
@@ -596,3 +597,48 @@ svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection)
     return pending;
 }
 
+
+int
+svcfw_outbox_begin (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return -1;
+    if (outbox_group_on ()) {
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_begin: a group is already open on this thread "
+                  "(end it with svcfw_outbox_commit)");
+        return -1;
+    }
+    outbox_group_begin ();
+    return 0;
+}
+
+int
+svcfw_outbox_commit (svcfw_ctx *ctx)
+{
+    if (!ctx)
+        return -1;
+    if (!outbox_group_on ()) {
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_commit: no group is open on this thread "
+                  "(svcfw_outbox_begin)");
+        return -1;
+    }
+    char err [ERR_LEN];
+    if (outbox_group_commit (err)) {
+        snprintf (ctx->error, sizeof ctx->error, "svcfw_outbox_commit: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void
+api_group_end (svcfw_ctx *ctx, const char *who)
+{
+    (void) ctx;
+    if (!outbox_group_on ())
+        return;
+    char err [ERR_LEN];
+    log_warning ("%s returned with a group of durable sends open (svcfw_outbox_begin without "
+                 "svcfw_outbox_commit); committed now", who);
+    if (outbox_group_commit (err))
+        log_error ("%s: its group of durable sends could not be committed (not stored): %s", who, err);
+}

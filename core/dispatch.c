@@ -61,6 +61,7 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     crash_call_begin (entry->model->name, handler_name, workflow_id);
     int rc = handler (ctx, args, return_args);
     crash_call_end ();
+    api_group_end (ctx, handler_name? handler_name: "a handler");
     if (worker) {
         pthread_mutex_lock (&worker->lock);
         worker->handler_name = NULL;
@@ -247,9 +248,13 @@ s_store_path (void *arg, const model_t *model, const char *key, const char *kind
 {
     service_t *self = ((entry_t *) arg)->service;
     const char *given = model_string (model, key, NULL);
-    int len;
+    int len, shared = 0;
     if (given)
         len = snprintf (path, size, "%s", given);
+    else if (self->store [0]) {
+        len = snprintf (path, size, "%s", self->store);
+        shared = 1;
+    }
     else {
         //  Beside the config file, else in the working directory.
         const char *config = self->opts->config_path;
@@ -260,7 +265,26 @@ s_store_path (void *arg, const model_t *model, const char *key, const char *kind
     }
     if (len < 0 || (size_t) len >= size)
         return err_set (err, "%s: the %s path is longer than %zu bytes", model->where, kind, size - 1);
-    return 0;
+    return shared;
+}
+
+int
+dispatch_config (service_t *self, char *err)
+{
+    cJSON *store = cJSON_IsObject (self->config)
+                 ? cJSON_DetachItemFromObjectCaseSensitive (self->config, "svcfw_store"): NULL;
+    const char *config = self->opts->config_path? self->opts->config_path: "config";
+    int rc = 0;
+    if (store && (!cJSON_IsString (store) || !*store->valuestring))
+        rc = err_set (err, "%s: config: svcfw_store must be a file path", config);
+    const char *path = self->opts->store_path? self->opts->store_path: store && rc == 0? store->valuestring: "";
+    if (rc == 0 && strlen (path) >= sizeof self->store)
+        rc = err_set (err, "%s: the store path is longer than %zu bytes", self->opts->store_path? "--store": config,
+                      sizeof self->store - 1);
+    if (rc == 0)
+        snprintf (self->store, sizeof self->store, "%s", path);
+    cJSON_Delete (store);
+    return rc;
 }
 
 void

@@ -138,6 +138,7 @@ struct _service_t {
     int stop_signal;            //  the signal that stopped the loop, 0 if none
     bool join_failed;           //  svcfw_main never started: min_subscribers did not join in time (or no thread)
     observe_t *observe;         //  observe.c's state; NULL until it has some
+    char store [4096];          //  the service's store file (--store, else the config's svcfw_store), or ""
 };
 
 //  wiring.c. Loads the plugin, opens the log, checks the models, builds
@@ -162,6 +163,10 @@ void wiring_unwire (service_t *self);
 //  makes (connections/host.h), naming the entry, so a handler call knows
 //  its connection without a search. After the loop's descriptors exist.
 void dispatch_host (service_t *self, entry_t *entry);
+
+//  dispatch.c. Takes the config's svcfw_store key out of self->config (a
+//  file path; --store wins) into self->store. Returns 0, or -1 with err.
+int dispatch_config (service_t *self, char *err);
 
 //  dispatch.c. Starts the handler threads: the default pool (1 thread) and
 //  one pool per inbound entry with "workers"; registers their completions
@@ -256,6 +261,11 @@ cJSON *wiring_config_reload (service_t *self, int *console, int *file, char *err
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
 void api_ctx_clear (svcfw_ctx *ctx);
+
+//  api.c. Ends a group of durable sends (svcfw_outbox_begin) that a handler
+//  or svcfw_main left open when it returned: commits it, with a WARNING
+//  naming `who`. The thread that ran it.
+void api_group_end (svcfw_ctx *ctx, const char *who);
 
 //  service.c. Asks for a stop: sets `stopping` and wakes stop_fd. Any thread.
 void runtime_request_stop (service_t *self);

@@ -184,6 +184,7 @@ s_main_thread (void *arg)
     crash_call_begin (NULL, "svcfw_main", NULL);
     int rc = plugin_hooks (self->plugin)->main (&self->main_ctx);
     crash_call_end ();
+    api_group_end (&self->main_ctx, "svcfw_main");
     log_set_workflow_id (NULL);
     uint64_t one = 1;
     if (write (self->main_done_fd, &one, sizeof one) < 0)

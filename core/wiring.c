@@ -109,7 +109,7 @@ static int
 s_build_config (service_t *self, char *err)
 {
     self->config = config_load (self->opts->config_path, err);
-    if (!self->config || observe_config (self, err))
+    if (!self->config || observe_config (self, err) || dispatch_config (self, err))
         return -1;
     //  svcfw's own keys (SPEC §10) are not the plugin's: take them out,
     //  after the overrides, so --svcfw_curve_cert works.

@@ -1,7 +1,11 @@
 /*  fuzz_envelope.c - libFuzzer harness for the envelope decoders (wire/envelope.c).
 
     The request decoder (both its copying and its arena form, which must
-    agree on the fault and the fields) and the reply decoder, on any bytes.
+    agree on the fault and the fields), the batch reader (a batch is taken
+    whole or refused with a reason; each member is read as a replyer reads
+    it, a nested batch refused; the batch reply of its members' error
+    replies parses back as a batch of as many), and the reply decoder, on
+    any bytes.
 */
 #include "fuzz.h"
 #include "envelope.h"
@@ -43,6 +47,41 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         FUZZ_CHECK (strlen (err) > 0 && strlen (wire_err) > 0);
     envelope_clear (&env);
     envelope_clear (&wire_env);
+
+    //  Batches, read from the arena as the replyer does.
+    wire_arena_reset (arena);
+    const cJSON *root = wire_parse (arena, data, size, err);
+    const cJSON *members = NULL;
+    int batch = root? envelope_batch (root, &members, err): 0;
+    FUZZ_CHECK (batch >= -1 && batch <= 1);
+    if (batch < 0)
+        FUZZ_CHECK (strlen (err) > 0 && !members);
+    if (batch == 1) {
+        int count = cJSON_GetArraySize (members);
+        FUZZ_CHECK (count >= 1 && count <= ENVELOPE_BATCH_MAX);
+        char **replies = calloc ((size_t) count, sizeof *replies);
+        FUZZ_CHECK (replies);
+        int index = 0;
+        for (const cJSON *member = members->child; member; member = member->next, index++) {
+            envelope_t one;
+            fault_t member_fault = envelope_read_member (member, &one, err);
+            FUZZ_CHECK (member_fault == FAULT_NONE || member_fault == FAULT_INVALID_ENVELOPE);
+            if (member_fault == FAULT_NONE)
+                FUZZ_CHECK (cJSON_IsObject (one.args) && !cJSON_GetObjectItem (member, "batch"));
+            replies [index] = envelope_error (member_fault? member_fault: FAULT_HANDLER_FAILED, "x", one.workflow_id);
+            FUZZ_CHECK (replies [index]);
+        }
+        char *text = envelope_batch_reply (replies, count);
+        FUZZ_CHECK (text);
+        cJSON *back = cJSON_Parse (text);
+        FUZZ_CHECK (cJSON_GetArraySize (cJSON_GetObjectItem (back, "batch")) == count);
+        cJSON_Delete (back);
+        free (text);
+        for (int i = 0; i < count; i++)
+            cJSON_free (replies [i]);
+        free (replies);
+    }
+    wire_arena_reset (arena);
 
     envelope_t reply;
     if (envelope_decode_reply (data, size, &reply, err) == 0) {

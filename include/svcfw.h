@@ -163,6 +163,27 @@ const char *svcfw_message_id (svcfw_ctx *ctx);
    or the outbox cannot be read). */
 long svcfw_outbox_pending (svcfw_ctx *ctx, const char *connection);
 
+/* Group commit of durable sends (docs/resilience.md). After
+   svcfw_outbox_begin, this thread's svcfw_to_send calls to durable
+   requesters store their messages in one open transaction per outbox
+   file, and return before anything reaches the disk; svcfw_outbox_commit
+   commits them all (one commit, one fsync with "synchronous": "full",
+   instead of one per message) and wakes their senders. Nothing of a
+   group is sent before its commit, and a crash before it loses the whole
+   group (a restarted producer sends its ids again). When
+   svcfw_outbox_commit returns 0, every durable send of the group is
+   stored as that requester's "synchronous" setting promises. Keep groups
+   short (a few hundred to a few thousand sends): the sender cannot mark
+   deliveries in that file while a group is open. Inside a dedupe
+   replyer's handler with a --store file, durable sends are already part
+   of the message's transaction; a group there adds nothing. A group left
+   open when a handler or svcfw_main returns is committed then, with a
+   WARNING. Returns 0, or -1 with the reason in svcfw_error(ctx) (begin: a
+   group is already open; commit: none is open, or the commit failed, and
+   then the group's messages are not stored). */
+int svcfw_outbox_begin (svcfw_ctx *ctx);
+int svcfw_outbox_commit (svcfw_ctx *ctx);
+
 /* ---- What a plugin exports ---------------------------------------------- */
 
 /* Required:

@@ -23,6 +23,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     if (strcmp (name, "--admin") == 0) return &opts->admin_address;
+    if (strcmp (name, "--store") == 0) return &opts->store_path;
     if (strcmp (name, "--curve-cert") == 0) return &opts->curve_cert_path;
     if (strcmp (name, "--curve-allow") == 0) return &opts->curve_allow_path;
     return NULL;
@@ -276,8 +277,8 @@ cli_usage (void)
 "  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
 "  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
 "  --stop-timeout MS  how long a stop waits for running handlers (default 5000)\n"
-"  -h, --help         show this help and exit\n"
-"  --version          show the version and exit\n"
+"  --store PATH       one SQLite file for all inboxes and outboxes: exactly-once\n"
+"  -h, --help | --version    show this help, or the version, and exit\n"
 "  --check-models MODELS.json  check a models file and exit: 0, or 1 naming\n"
 "                     FILE:LINE:COL or the entry at fault (svcfw_add_plugin runs it)\n"
 "  --curve-cert FILE  CurveZMQ on every socket, this key pair (NAME_secret of keygen)\n"

@@ -32,6 +32,7 @@ typedef struct {
     bool version;                  //  --version
     const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
     const char *admin_address;     //  --admin HOST:PORT, or NULL (borrowed from argv)
+    const char *store_path;        //  --store PATH: the service's store file, or NULL (borrowed from argv)
     bool log_json;                 //  --log-format json (default text)
     int color;                     //  --color: CLI_COLOR_AUTO (default), _ALWAYS or _NEVER
     const char *curve_cert_path;   //  --curve-cert FILE (a _secret cert), or NULL

@@ -36,7 +36,8 @@ static const s_kind_spec_t s_kinds [] = {
       "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int64\","
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","
       " \"cache\": \"any\","
-      " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\"}", true },
+      " \"durable\": \"bool\", \"outbox\": \"str\", \"outbox_batch\": \"int\", \"in_flight\": \"int\","
+      " \"synchronous\": \"str\"}", true },
     { "publisher", MODEL_PUBLISHER, false, false,
       "{}", "{\"topic\": \"str\", \"is_x_pub\": \"bool\", \"on_full\": \"str\", \"send_timeout_ms\": \"int\","
       " \"queue_bytes\": \"int\", \"min_subscribers\": \"int\", \"join_timeout_ms\": \"int\"}", false },
@@ -57,7 +58,7 @@ const char *const models_handler_keys [] = { "on_new_request", "on_new_message",
 
 //  Options whose value must be at least 1.
 static const char *const s_positive_keys [] = { "max_message_bytes", "timeout_ms", "heartbeat_ms",
-                                                "send_timeout_ms", "backoff_max_ms", "outbox_batch",
+                                                "send_timeout_ms", "backoff_max_ms", "outbox_batch", "in_flight",
                                                 "zmtp_heartbeat_ms", "reconnect_max_ms", "connect_timeout_ms",
                                                 "min_subscribers", "join_timeout_ms", "max_queue_bytes", "queue_bytes",
                                                 "workers", NULL };
@@ -158,9 +159,23 @@ s_check_resilience (const cJSON *creation, const char *where, char *err)
     if (cJSON_GetObjectItemCaseSensitive (creation, "join_timeout_ms")
     &&  !cJSON_GetObjectItemCaseSensitive (creation, "min_subscribers"))
         return err_set (err, "%s: 'join_timeout_ms' needs 'min_subscribers'", where);
-    if (cJSON_GetObjectItemCaseSensitive (creation, "outbox_batch")
-    &&  !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
-        return err_set (err, "%s: 'outbox_batch' needs \"durable\": true", where);
+    const char *const durable_keys [] = { "outbox_batch", "in_flight", "synchronous" };
+    for (int i = 0; i < 3; i++)
+        if (cJSON_GetObjectItemCaseSensitive (creation, durable_keys [i])
+        &&  !cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (creation, "durable")))
+            return err_set (err, "%s: '%s' needs \"durable\": true", where, durable_keys [i]);
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive (creation, "outbox_batch");
+    if (cJSON_IsNumber (limit) && limit->valuedouble > MODELS_OUTBOX_BATCH_MAX)
+        return err_set (err, "%s: 'outbox_batch' must be at most %d (messages in one request), got %g",
+                        where, MODELS_OUTBOX_BATCH_MAX, limit->valuedouble);
+    limit = cJSON_GetObjectItemCaseSensitive (creation, "in_flight");
+    if (cJSON_IsNumber (limit) && limit->valuedouble > MODELS_IN_FLIGHT_MAX)
+        return err_set (err, "%s: 'in_flight' must be at most %d, got %g", where, MODELS_IN_FLIGHT_MAX,
+                        limit->valuedouble);
+    const cJSON *sync = cJSON_GetObjectItemCaseSensitive (creation, "synchronous");
+    if (cJSON_IsString (sync) && strcmp (sync->valuestring, "full") && strcmp (sync->valuestring, "normal"))
+        return err_set (err, "%s: 'synchronous' must be \"full\" or \"normal\", got \"%s\"", where,
+                        sync->valuestring);
     cache_config_t cache;
     bool cached = false;
     if (cache_config_parse (cJSON_GetObjectItemCaseSensitive (creation, "cache"), &cache, &cached, why))

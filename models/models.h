@@ -19,6 +19,8 @@
 #include "types.h"
 
 #define MODELS_WORKERS_MAX 1024     //  the most handler threads one connection may ask for ("workers")
+#define MODELS_OUTBOX_BATCH_MAX 1024 //  the most messages in one durable request ("outbox_batch"; a replyer takes as many)
+#define MODELS_IN_FLIGHT_MAX 1000   //  the most durable requests outstanding ("in_flight"; under ZeroMQ's queue of 1000)
 
 typedef enum {
     MODEL_REPLYER,

@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include "err.h"
+#include "store.h"
 
 #define INBOX_KEEP 100000       //  ids remembered, by default
+#define INBOX_WAL_PAGES 1000    //  pages in the inbox's WAL before a checkpoint (SQLite's default)
 
 typedef struct _inbox_t inbox_t;
 
@@ -20,6 +22,17 @@ typedef struct _inbox_t inbox_t;
    inbox the caller owns (inbox_destroy), or NULL with
    err = "PATH: cannot open the inbox: REASON". */
 inbox_t *inbox_open (const char *path, bool full_sync, char *err);
+
+/* As inbox_open, for one of several stores in one file (the service's
+   --store file): its ids are kept in the table named `table` (any text;
+   quoted). NULL: the table "inbox" of a file of its own. */
+inbox_t *inbox_open_table (const char *path, const char *table, bool full_sync, char *err);
+
+/* Begins the calling thread's transaction (store.h, store_tx_begin) on the
+   inbox's connection: lookups and records until store_tx_commit or
+   store_tx_rollback are inside it, and so are the durable sends the
+   thread makes into outboxes of the same file. The thread that owns self. */
+int inbox_begin (inbox_t *self, char *err);
 
 /* Closes; accepts NULL and nulls the caller's pointer. */
 void inbox_destroy (inbox_t **self_p);

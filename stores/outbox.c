@@ -1,5 +1,6 @@
 /*  outbox.c - a durable queue of outbound messages in an SQLite file (store and forward). */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,9 @@
 
 #define S_VERSION 1             //  PRAGMA user_version of an outbox file
 
+//  %1$s is the table, %2$s its index (outbox, outbox_state in a file of its own).
 static const char s_schema [] =
-    "CREATE TABLE IF NOT EXISTS outbox ("
+    "CREATE TABLE IF NOT EXISTS %1$s ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  message_id TEXT NOT NULL UNIQUE,"
     "  workflow_id TEXT NOT NULL,"
@@ -21,24 +23,51 @@ static const char s_schema [] =
     "  created_ms INTEGER NOT NULL,"
     "  done_ms INTEGER,"
     "  error TEXT);"
-    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);";
+    "CREATE INDEX IF NOT EXISTS %2$s ON %1$s (state, seq);";
+
+static const char s_insert_sql [] =
+    "INSERT INTO %1$s (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (message_id) DO NOTHING";
 
 struct _outbox_t {
     sqlite3 *db;
     char *path;
+    char *table;                //  the quoted table name
+    sqlite3 *tx_db;             //  the thread transaction's connection tx_insert was prepared on
+    sqlite3_stmt *tx_insert;    //  the insert on tx_db (a staged enqueue)
+    store_commit_fn *on_commit; //  called after a transaction that staged rows commits
+    void *on_commit_arg;
+    pthread_mutex_t lock;       //  guards db's transaction between its writer and a group's owner
+    bool group_open;            //  a group's transaction is open on db
+    pthread_t group_owner;      //  the thread whose group it is
     sqlite3_stmt *insert;
     sqlite3_stmt *next;
     sqlite3_stmt *deliver;
+    sqlite3_stmt *deliver_run;  //  a run of consecutive seqs at once
     sqlite3_stmt *fail;
     sqlite3_stmt *count;
     sqlite3_stmt *prune;
     sqlite3_stmt *known;        //  is a message id in the file?
     sqlite3_stmt *remove;       //  deletes a delivered row (low on disk)
+    sqlite3_stmt *remove_delivered; //  deletes every delivered row (going low on disk)
     sqlite3_stmt *free_pages;   //  PRAGMA freelist_count
     long long page_size;
     bool low;                   //  the last check found the disk low
+    bool checkpoint_set;        //  wal_autocheckpoint was set for the last check's finding
+    bool roomy;                 //  the last check found OUTBOX_ROOMY_BYTES free
     char warning [ERR_LEN];     //  from opening, or ""
 };
+
+//  The calling thread's group commit (outbox_group_begin): the outboxes
+//  with a transaction open for it.
+typedef struct {
+    bool on;
+    int count;
+    int size;
+    outbox_t **open;
+} s_group_t;
+
+static __thread s_group_t s_group;
 
 static int
 s_db_error (outbox_t *self, char *err)
@@ -60,7 +89,19 @@ static bool
 s_low (outbox_t *self)
 {
     long long free_bytes = store_free_bytes (self->path);
-    self->low = free_bytes >= 0 && free_bytes < OUTBOX_RESERVE_BYTES;
+    bool low = free_bytes >= 0 && free_bytes < OUTBOX_RESERVE_BYTES;
+    //  With plenty of room, a longer log between checkpoints (each syncs
+    //  the file); else the stores' short one, which keeps rows in the file
+    //  and the log from eating the last free bytes.
+    bool roomy = free_bytes < 0 || free_bytes >= OUTBOX_ROOMY_BYTES;
+    if (roomy != self->roomy || !self->checkpoint_set) {
+        char pragma [64];
+        snprintf (pragma, sizeof pragma, "PRAGMA wal_autocheckpoint=%d", roomy? OUTBOX_WAL_PAGES: STORE_WAL_PAGES);
+        sqlite3_exec (self->db, pragma, NULL, NULL, NULL);
+        self->checkpoint_set = true;
+        self->roomy = roomy;
+    }
+    self->low = low;
     return self->low;
 }
 
@@ -77,33 +118,77 @@ s_free_pages_bytes (outbox_t *self)
 outbox_t *
 outbox_open (const char *path, bool full_sync, char *err)
 {
+    return outbox_open_table (path, NULL, full_sync, err);
+}
+
+//  `format` with %1$s the table (and %2$s index): a fresh string, or NULL.
+static char *
+s_sql (const char *format, const char *table, const char *index)
+{
+    size_t size = strlen (format) + 4 * strlen (table) + (index? strlen (index): 0) + 1;
+    char *sql = malloc (size);
+    if (sql)
+        snprintf (sql, size, format, table, index? index: "");
+    return sql;
+}
+
+//  Prepares `format` with the table name; NULL with err on failure.
+static sqlite3_stmt *
+s_prepare (outbox_t *self, sqlite3 *db, const char *format, char *err)
+{
+    char *sql = s_sql (format, self->table, NULL);
+    if (!sql) {
+        err_set (err, "%s: out of memory", self->path);
+        return NULL;
+    }
+    sqlite3_stmt *stmt = store_prepare (db, sql, err);
+    free (sql);
+    return stmt;
+}
+
+outbox_t *
+outbox_open_table (const char *path, const char *table, bool full_sync, char *err)
+{
     outbox_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->path = strdup (path))) {
+    char *index_name = NULL, *index = NULL, *schema = NULL;
+    if (table && (index_name = malloc (strlen (table) + 8)))
+        sprintf (index_name, "%s:state", table);
+    if (!self || !(self->path = strdup (path))
+    ||  !(self->table = table? store_quote (table): strdup ("outbox"))
+    ||  !(index = table? (index_name? store_quote (index_name): NULL): strdup ("outbox_state"))
+    ||  !(schema = s_sql (s_schema, self->table, index))) {
+        if (self)
+            free (self->path), free (self->table);
         free (self);
+        free (index_name), free (index), free (schema);
         err_set (err, "%s: cannot open the outbox: out of memory", path);
         return NULL;
     }
-    self->db = store_open (path, "outbox", full_sync, s_schema, S_VERSION, self->warning, err);
+    pthread_mutex_init (&self->lock, NULL);
+    self->db = store_open_table (path, "outbox", full_sync, schema, S_VERSION, table, self->warning, err);
+    free (index_name), free (index), free (schema);
     if (!self->db
-    ||  !(self->insert = store_prepare (self->db,
-            "INSERT INTO outbox (message_id, workflow_id, args, created_ms) VALUES (?1, ?2, ?3, ?4) "
-            "ON CONFLICT (message_id) DO NOTHING", err))
-    ||  !(self->next = store_prepare (self->db,
-            "SELECT seq, message_id, workflow_id, args FROM outbox "
+    ||  !(self->insert = s_prepare (self, self->db, s_insert_sql, err))
+    ||  !(self->next = s_prepare (self, self->db,
+            "SELECT seq, message_id, workflow_id, args FROM %1$s "
             "WHERE state = 0 AND seq > ?1 ORDER BY seq LIMIT ?2", err))
-    ||  !(self->deliver = store_prepare (self->db,
-            "UPDATE outbox SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
-    ||  !(self->fail = store_prepare (self->db,
-            "UPDATE outbox SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
-    ||  !(self->count = store_prepare (self->db,
-            "SELECT count(*) FROM outbox WHERE state = ?1", err))
-    ||  !(self->prune = store_prepare (self->db,
-            "DELETE FROM outbox WHERE state = 1 AND seq <= (SELECT seq FROM outbox WHERE state = 1 "
+    ||  !(self->deliver = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 1, done_ms = ?2 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->deliver_run = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 1, done_ms = ?3 WHERE seq BETWEEN ?1 AND ?2 AND state = 0", err))
+    ||  !(self->fail = s_prepare (self, self->db,
+            "UPDATE %1$s SET state = 2, done_ms = ?2, error = ?3 WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->count = s_prepare (self, self->db,
+            "SELECT count(*) FROM %1$s WHERE state = ?1", err))
+    ||  !(self->prune = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE state = 1 AND seq <= (SELECT seq FROM %1$s WHERE state = 1 "
             "ORDER BY seq DESC LIMIT 1 OFFSET ?1)", err))
-    ||  !(self->known = store_prepare (self->db,
-            "SELECT 1 FROM outbox WHERE message_id = ?1", err))
-    ||  !(self->remove = store_prepare (self->db,
-            "DELETE FROM outbox WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->known = s_prepare (self, self->db,
+            "SELECT 1 FROM %1$s WHERE message_id = ?1", err))
+    ||  !(self->remove = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE seq = ?1 AND state = 0", err))
+    ||  !(self->remove_delivered = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE state = 1", err))
     ||  !(self->free_pages = store_prepare (self->db, "PRAGMA freelist_count", err)))
         outbox_destroy (&self);
     if (self) {
@@ -115,22 +200,43 @@ outbox_open (const char *path, bool full_sync, char *err)
 }
 
 void
+outbox_on_commit (outbox_t *self, store_commit_fn *fn, void *arg)
+{
+    self->on_commit = fn;
+    self->on_commit_arg = arg;
+}
+
+void
 outbox_destroy (outbox_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     outbox_t *self = *self_p;
+    //  A group left open (svcfw_main returned without committing): what it
+    //  stored is kept, as if committed at the end.
+    if (self->group_open)
+        sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    for (int i = 0; i < s_group.count; i++)
+        if (s_group.open [i] == self)
+            s_group.open [i] = NULL;
+    pthread_mutex_destroy (&self->lock);
     sqlite3_finalize (self->insert);
     sqlite3_finalize (self->next);
     sqlite3_finalize (self->deliver);
+    sqlite3_finalize (self->deliver_run);
     sqlite3_finalize (self->fail);
     sqlite3_finalize (self->count);
     sqlite3_finalize (self->prune);
     sqlite3_finalize (self->known);
     sqlite3_finalize (self->remove);
     sqlite3_finalize (self->free_pages);
-    sqlite3_close (self->db);
+    sqlite3_finalize (self->remove_delivered);
+    sqlite3_finalize (self->tx_insert);
+    //  _v2: an outbox may still hold a statement prepared on this
+    //  connection (a staged enqueue's); the connection then goes with it.
+    sqlite3_close_v2 (self->db);
     free (self->path);
+    free (self->table);
     free (self);
     *self_p = NULL;
 }
@@ -182,6 +288,125 @@ s_admit (outbox_t *self, const char *message_id, const char *args, char *err)
                     self->path, OUTBOX_RESERVE_BYTES / 1024);
 }
 
+//  Commits the group's transaction on self (self->lock held).
+static int
+s_group_commit_one (outbox_t *self, char *err)
+{
+    if (!self->group_open)
+        return 0;
+    self->group_open = false;
+    int rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        s_write_error (self, rc, "cannot commit the group of messages (not stored)", err);
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+//  An enqueue on the outbox's own connection: one transaction, or a part
+//  of the calling thread's group.
+static int
+s_enqueue_own (outbox_t *self, const char *message_id, const char *workflow_id, const char *args, char *err)
+{
+    pthread_mutex_lock (&self->lock);
+    //  Another thread's group is open here: committed now (its rows become
+    //  durable early), so this row is not left to that thread's commit.
+    if (self->group_open && !pthread_equal (self->group_owner, pthread_self ())
+    &&  s_group_commit_one (self, err)) {
+        pthread_mutex_unlock (&self->lock);
+        return -1;
+    }
+    bool grouped = s_group.on;
+    //  An id the outbox holds opens no group transaction: a producer
+    //  restarted from its first id does not keep the write lock (and the
+    //  sender's marks) waiting while it skips what is stored.
+    if (grouped && !self->group_open) {
+        sqlite3_bind_text (self->known, 1, message_id, -1, SQLITE_STATIC);
+        int known = sqlite3_step (self->known);
+        sqlite3_reset (self->known);
+        sqlite3_clear_bindings (self->known);
+        if (known == SQLITE_ROW) {
+            pthread_mutex_unlock (&self->lock);
+            return 0;
+        }
+    }
+    if (grouped && !self->group_open) {
+        if (s_group.count == s_group.size) {
+            int size = s_group.size? 2 * s_group.size: 8;
+            outbox_t **open = realloc (s_group.open, (size_t) size * sizeof *open);
+            if (!open) {
+                pthread_mutex_unlock (&self->lock);
+                return err_set (err, "%s: out of memory", self->path);
+            }
+            s_group.open = open;
+            s_group.size = size;
+        }
+        int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            pthread_mutex_unlock (&self->lock);
+            return s_write_error (self, rc, "message not stored (cannot begin the group)", err);
+        }
+        self->group_open = true;
+        self->group_owner = pthread_self ();
+        s_group.open [s_group.count++] = self;
+    }
+    //  One statement is one transaction (unless grouped); the conflict
+    //  clause makes a known id a no-op inside it.
+    sqlite3_stmt *stmt = self->insert;
+    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    int stored = -1;
+    if (rc != SQLITE_DONE)
+        s_write_error (self, rc, "message not stored", err);
+    else
+        stored = sqlite3_changes (self->db) > 0? (grouped? 2: 1): 0;
+    pthread_mutex_unlock (&self->lock);
+    if (stored >= 0 && !grouped)
+        s_truncate_wal (self);
+    return stored;
+}
+
+void
+outbox_group_begin (void)
+{
+    s_group.on = true;
+}
+
+bool
+outbox_group_on (void)
+{
+    return s_group.on;
+}
+
+int
+outbox_group_commit (char *err)
+{
+    int rc = 0;
+    for (int i = 0; i < s_group.count; i++) {
+        outbox_t *self = s_group.open [i];
+        if (!self)
+            continue;
+        char why [ERR_LEN];
+        pthread_mutex_lock (&self->lock);
+        bool mine = self->group_open && pthread_equal (self->group_owner, pthread_self ());
+        int failed = mine? s_group_commit_one (self, why): 0;
+        pthread_mutex_unlock (&self->lock);
+        if (failed && rc == 0)
+            rc = err_set (err, "%s", why);
+        if (!failed && self->on_commit)
+            self->on_commit (self->on_commit_arg);
+    }
+    free (s_group.open);
+    memset (&s_group, 0, sizeof s_group);
+    return rc;
+}
+
 int
 outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
                 const char *args, char *err)
@@ -191,9 +416,21 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
         if (admitted <= 0)
             return admitted;
     }
-    //  One statement is one transaction; the conflict clause makes a known
-    //  id a no-op inside it, so there is no window between look and store.
-    sqlite3_stmt *stmt = self->insert;
+    //  Inside the handler thread's transaction on this file: staged there,
+    //  committed (or not) with the message's inbox mark.
+    sqlite3 *tx = store_tx_db (self->path);
+    if (tx && tx != self->tx_db) {
+        sqlite3_finalize (self->tx_insert);
+        self->tx_db = NULL;
+        if (!(self->tx_insert = s_prepare (self, tx, s_insert_sql, err)))
+            return -1;
+        self->tx_db = tx;
+    }
+    if (!tx)
+        return s_enqueue_own (self, message_id, workflow_id, args, err);
+    //  The conflict clause makes a known id a no-op, so there is no window
+    //  between look and store.
+    sqlite3_stmt *stmt = self->tx_insert;
     sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
@@ -202,10 +439,12 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
     if (rc != SQLITE_DONE)
-        return s_write_error (self, rc, "message not stored", err);
-    int stored = sqlite3_changes (self->db) > 0? 1: 0;
-    s_truncate_wal (self);
-    return stored;
+        return err_set (err, "%s: message not stored: %s", self->path, sqlite3_errmsg (tx));
+    if (sqlite3_changes (tx) == 0)
+        return 0;
+    if (self->on_commit)
+        store_tx_on_commit (self->on_commit, self->on_commit_arg);
+    return 2;
 }
 
 static char *
@@ -271,16 +510,30 @@ outbox_mark_delivered (outbox_t *self, const int64_t *seqs, int count, char *err
         return s_write_error (self, rc, "cannot mark messages delivered", err);
     long long now = store_now_ms ();
     for (int i = 0; i < count && rc == SQLITE_OK; i++) {
-        sqlite3_bind_int64 (stmt, 1, seqs [i]);
-        if (!low)
-            sqlite3_bind_int64 (stmt, 2, now);
-        rc = sqlite3_step (stmt);
-        sqlite3_reset (stmt);
+        //  A run of consecutive seqs (the usual case) is one statement.
+        int last = i;
+        while (!low && last + 1 < count && seqs [last + 1] == seqs [last] + 1)
+            last++;
+        sqlite3_stmt *one = last > i? self->deliver_run: stmt;
+        sqlite3_bind_int64 (one, 1, seqs [i]);
+        if (last > i) {
+            sqlite3_bind_int64 (one, 2, seqs [last]);
+            sqlite3_bind_int64 (one, 3, now);
+        }
+        else if (!low)
+            sqlite3_bind_int64 (one, 2, now);
+        rc = sqlite3_step (one);
+        sqlite3_reset (one);
         rc = rc == SQLITE_DONE? SQLITE_OK: rc;
+        i = last;
     }
     //  Going low, the delivered rows kept so far go too.
     if (rc == SQLITE_OK && low && !was_low)
-        rc = sqlite3_exec (self->db, "DELETE FROM outbox WHERE state = 1", NULL, NULL, NULL);
+    {
+        rc = sqlite3_step (self->remove_delivered);
+        sqlite3_reset (self->remove_delivered);
+        rc = rc == SQLITE_DONE? SQLITE_OK: rc;
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -341,10 +594,24 @@ outbox_prune (outbox_t *self, long keep, char *err)
 int
 outbox_lock (const char *path, char *err)
 {
+    return outbox_lock_table (path, NULL, err);
+}
+
+int
+outbox_lock_table (const char *path, const char *table, char *err)
+{
     //  A file of its own: SQLite holds POSIX locks on the database, which a
-    //  second descriptor to it, closed, would drop.
+    //  second descriptor to it, closed, would drop. One per table: the
+    //  table's name, its slashes made dashes.
     char lock_path [4200];
-    if (snprintf (lock_path, sizeof lock_path, "%s-lock", path) >= (int) sizeof lock_path)
+    char name [4200] = "";
+    if (table) {
+        snprintf (name, sizeof name, "-%s", table);
+        for (char *c = name; *c; c++)
+            if (*c == '/')
+                *c = '-';
+    }
+    if (snprintf (lock_path, sizeof lock_path, "%s%s-lock", path, name) >= (int) sizeof lock_path)
         return err_set (err, "%s: the path is too long", path);
     int fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)

@@ -1,5 +1,6 @@
 /*  store.c - an SQLite file for the outbox and the inbox: opened, set up, checked. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -62,6 +63,28 @@ sqlite3 *
 store_open (const char *path, const char *what, bool full_sync, const char *schema,
             int version, char *warning, char *err)
 {
+    return store_open_table (path, what, full_sync, schema, version, NULL, warning, err);
+}
+
+//  True if the file has a table of that (unquoted) name.
+static bool
+s_has_table (sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *stmt = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                            -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step (stmt) == SQLITE_ROW;
+    }
+    sqlite3_finalize (stmt);
+    return found;
+}
+
+sqlite3 *
+store_open_table (const char *path, const char *what, bool full_sync, const char *schema,
+                  int version, const char *table, char *warning, char *err)
+{
     if (warning)
         *warning = 0;
     s_check_empty (path, what, warning);
@@ -100,14 +123,18 @@ store_open (const char *path, const char *what, bool full_sync, const char *sche
         goto fail;
 
     long long found = s_query_int (db, "PRAGMA user_version");
-    if (found == version)
+    if (found == version && (!table || s_has_table (db, table)))
         return db;
-    if (found != 0)
+    if (found != 0 && found != version)
         goto refuse;
     //  A new file: the schema and the version, in one transaction.
     if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     found = s_query_int (db, "PRAGMA user_version");
+    if (found == version && table && s_has_table (db, table)) {
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        return db;              //  another connection added it meanwhile
+    }
     if (found != 0 && found != version) {
         sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
         goto refuse;
@@ -188,4 +215,130 @@ store_now_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+store_quote (const char *name)
+{
+    size_t len = strlen (name), quotes = 0;
+    for (const char *c = name; *c; c++)
+        quotes += *c == '"';
+    char *quoted = malloc (len + quotes + 3);
+    if (!quoted)
+        return NULL;
+    char *out = quoted;
+    *out++ = '"';
+    for (const char *c = name; *c; c++) {
+        *out++ = *c;
+        if (*c == '"')
+            *out++ = '"';
+    }
+    *out++ = '"';
+    *out = 0;
+    return quoted;
+}
+
+//  ---------------------------------------------------------------------------
+//  The calling thread's transaction
+
+typedef struct {
+    sqlite3 *db;                //  NULL: none open
+    const char *path;
+    int savepoints;             //  open savepoints
+    int hook_count;
+    store_commit_fn *hooks [STORE_TX_HOOKS];
+    void *hook_args [STORE_TX_HOOKS];
+} s_tx_t;
+
+static __thread s_tx_t s_tx;
+
+int
+store_tx_begin (sqlite3 *db, const char *path, char *err)
+{
+    if (s_tx.db)
+        return err_set (err, "%s: a transaction is already open on this thread", path);
+    if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return err_set (err, "%s: cannot begin a transaction: %s", path, sqlite3_errmsg (db));
+    s_tx = (s_tx_t) { .db = db, .path = path };
+    return 0;
+}
+
+sqlite3 *
+store_tx_db (const char *path)
+{
+    return s_tx.db && path && strcmp (s_tx.path, path) == 0? s_tx.db: NULL;
+}
+
+int
+store_tx_on_commit (store_commit_fn *fn, void *arg)
+{
+    for (int i = 0; i < s_tx.hook_count; i++)
+        if (s_tx.hooks [i] == fn && s_tx.hook_args [i] == arg)
+            return 0;
+    if (!s_tx.db || s_tx.hook_count == STORE_TX_HOOKS) {
+        fn (arg);
+        return s_tx.db? -1: 0;
+    }
+    s_tx.hooks [s_tx.hook_count] = fn;
+    s_tx.hook_args [s_tx.hook_count++] = arg;
+    return 0;
+}
+
+static int
+s_tx_exec (const char *sql, char *err)
+{
+    if (!s_tx.db)
+        return err_set (err, "no transaction is open on this thread");
+    if (sqlite3_exec (s_tx.db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set (err, "%s: %s", s_tx.path, sqlite3_errmsg (s_tx.db));
+    return 0;
+}
+
+int
+store_tx_savepoint (char *err)
+{
+    if (s_tx_exec ("SAVEPOINT svcfw_message", err))
+        return -1;
+    s_tx.savepoints++;
+    return 0;
+}
+
+int
+store_tx_release (char *err)
+{
+    if (s_tx.savepoints == 0)
+        return err_set (err, "no savepoint is open on this thread");
+    s_tx.savepoints--;
+    return s_tx_exec ("RELEASE svcfw_message", err);
+}
+
+int
+store_tx_undo (char *err)
+{
+    if (s_tx.savepoints == 0)
+        return err_set (err, "no savepoint is open on this thread");
+    s_tx.savepoints--;
+    return s_tx_exec ("ROLLBACK TO svcfw_message; RELEASE svcfw_message", err);
+}
+
+int
+store_tx_commit (char *err)
+{
+    if (s_tx_exec ("COMMIT", err)) {
+        store_tx_rollback ();
+        return -1;
+    }
+    s_tx_t done = s_tx;
+    memset (&s_tx, 0, sizeof s_tx);
+    for (int i = 0; i < done.hook_count; i++)
+        done.hooks [i] (done.hook_args [i]);
+    return 0;
+}
+
+void
+store_tx_rollback (void)
+{
+    if (s_tx.db)
+        sqlite3_exec (s_tx.db, "ROLLBACK", NULL, NULL, NULL);
+    memset (&s_tx, 0, sizeof s_tx);
 }

@@ -31,6 +31,62 @@
 sqlite3 *store_open (const char *path, const char *what, bool full_sync, const char *schema,
                      int version, char *warning, char *err);
 
+/* As store_open, for a file that holds several stores (the service's
+   --store file): `table` (an SQL identifier, quoted as needed) is the
+   table this store keeps; when the file is already at `version` but has no
+   such table, `schema` is run (one transaction) to add it. A NULL table is
+   store_open. */
+sqlite3 *store_open_table (const char *path, const char *what, bool full_sync, const char *schema,
+                           int version, const char *table, char *warning, char *err);
+
+/* `name` as a quoted SQL identifier (`"NAME"`, quotes doubled), for a
+   table in a shared store. Returns a fresh string the caller frees with
+   free, or NULL when out of memory. */
+char *store_quote (const char *name);
+
+/*  The handler thread's transaction (exactly-once processing).
+
+    A dedupe replyer with a --store file opens a transaction on its inbox's
+    connection before it calls a handler; until it commits or rolls back,
+    a durable send on that same thread into an outbox of the same file is
+    written through that connection, inside that transaction (outbox.h,
+    outbox_enqueue), so the message's inbox mark and its handler's durable
+    sends are committed together or not at all. The transaction belongs to
+    the thread that began it: each call below acts on the calling thread's.
+*/
+typedef void (store_commit_fn) (void *arg);
+
+/* Begins (BEGIN IMMEDIATE) a transaction on db, the calling thread's, for
+   the file at `path` (borrowed until it ends). One per thread at a time.
+   Returns 0, or -1 with err. */
+int store_tx_begin (sqlite3 *db, const char *path, char *err);
+
+/* The connection of the calling thread's open transaction if it is on the
+   file at `path`, else NULL. */
+sqlite3 *store_tx_db (const char *path);
+
+/* Calls fn (arg) once after the calling thread's transaction commits (a
+   second registration of the same fn and arg is ignored); e.g. wakes the
+   sender of an outbox written in it. Returns 0, or -1 when more than
+   STORE_TX_HOOKS are registered (then fn is called at once: waking early
+   is harmless, the sender reads what is committed). */
+#define STORE_TX_HOOKS 32
+int store_tx_on_commit (store_commit_fn *fn, void *arg);
+
+/* Savepoints inside the transaction, one message's work: begin, release
+   (keep), or roll back to it (undo, e.g. a handler that failed). Each
+   returns 0 or -1 with err. */
+int store_tx_savepoint (char *err);
+int store_tx_release (char *err);
+int store_tx_undo (char *err);
+
+/* Commits the calling thread's transaction, then calls its on-commit
+   hooks. On failure it is rolled back. Returns 0, or -1 with err. */
+int store_tx_commit (char *err);
+
+/* Rolls the calling thread's transaction back (hooks dropped). */
+void store_tx_rollback (void);
+
 /* True if the result code `rc` of a call on db means the disk is full
    (SQLITE_FULL, or ENOSPC / EDQUOT underneath). */
 bool store_disk_full (sqlite3 *db, int rc);

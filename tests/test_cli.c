@@ -96,6 +96,15 @@ test_every_option (void **state)
     assert_true (opts.main_mode);
     cli_opts_reset (&opts);
 
+    //  --store: the service's store file (not a config key).
+    assert_int_equal (s_parse (&opts, err, "-s", "svc.so", "--store", "svc.db", NULL), 0);
+    assert_string_equal (opts.store_path, "svc.db");
+    assert_null (opts.overrides->child);
+    cli_opts_reset (&opts);
+    S_FAILS ("option --store needs a value", "-s", "x.so", "--store");
+    S_FAILS ("option --store given twice (\"a.db\", then \"b.db\")", "-s", "x.so", "--store", "a.db",
+             "--store=b.db");
+
     //  A repeated option is a usage error, not a silent choice of one.
     S_FAILS ("option -s given twice (\"a.so\", then \"b.so\")", "-s", "a.so", "-s", "b.so");
     S_FAILS ("option -c given twice (\"x.json\", then \"y.json\")",

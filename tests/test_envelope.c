@@ -514,6 +514,68 @@ test_deadline_ms (void **state)
     wire_buffer_free (&out);
 }
 
+//  Batches: what is one, what is refused whole, and how each member is read.
+static void
+test_batch (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    const cJSON *members;
+    //  Not a batch: a plain envelope, or a non-object (envelope_read refuses it).
+    cJSON *plain = cJSON_Parse ("{\"args\": {}, \"workflow_id\": \"w\"}");
+    assert_int_equal (envelope_batch (plain, &members, err), 0);
+    assert_null (members);
+    cJSON *list = cJSON_Parse ("[1]");
+    assert_int_equal (envelope_batch (list, &members, err), 0);
+    cJSON_Delete (plain);
+    cJSON_Delete (list);
+    //  A batch of three members: one good, one nested batch, one without args.
+    cJSON *batch = cJSON_Parse ("{\"batch\": [{\"args\": {\"n\": 1}, \"message_id\": \"m1\"},"
+                                " {\"batch\": [{\"args\": {}}]}, {\"workflow_id\": \"w3\"}]}");
+    assert_int_equal (envelope_batch (batch, &members, err), 1);
+    assert_int_equal (cJSON_GetArraySize (members), 3);
+    envelope_t env;
+    const cJSON *member = members->child;
+    assert_int_equal (envelope_read_member (member, &env, err), FAULT_NONE);
+    assert_string_equal (env.message_id, "m1");
+    assert_int_equal (cJSON_GetObjectItem (env.args, "n")->valueint, 1);
+    assert_null (env.root);
+    member = member->next;
+    assert_int_equal (envelope_read_member (member, &env, err), FAULT_INVALID_ENVELOPE);
+    assert_string_equal (err, "a batch's message cannot be a batch");
+    member = member->next;
+    assert_int_equal (envelope_read_member (member, &env, err), FAULT_INVALID_ENVELOPE);
+    assert_non_null (strstr (err, "args"));
+    cJSON_Delete (batch);
+    //  Refused whole: not a list, empty, over the limit.
+    const char *bad [][2] = {
+        { "{\"batch\": {}}", "'batch' must be a list of envelopes, got object" },
+        { "{\"batch\": \"x\"}", "'batch' must be a list of envelopes, got string" },
+        { "{\"batch\": []}", "'batch' is empty" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        cJSON *root = cJSON_Parse (bad [i][0]);
+        assert_int_equal (envelope_batch (root, &members, err), -1);
+        assert_string_equal (err, bad [i][1]);
+        assert_null (members);
+        cJSON_Delete (root);
+    }
+    cJSON *big = cJSON_CreateObject ();
+    cJSON *array = cJSON_AddArrayToObject (big, "batch");
+    for (int i = 0; i < ENVELOPE_BATCH_MAX; i++)
+        cJSON_AddItemToArray (array, cJSON_CreateObject ());
+    assert_int_equal (envelope_batch (big, &members, err), 1);
+    cJSON_AddItemToArray (array, cJSON_CreateObject ());
+    assert_int_equal (envelope_batch (big, &members, err), -1);
+    assert_non_null (strstr (err, "over the limit of 1024"));
+    cJSON_Delete (big);
+    //  The reply: the members' texts, in order.
+    char *replies [] = { "{\"return_args\":{}}", "{\"error\":{\"kind\":\"x\",\"message\":\"y\"}}" };
+    char *text = envelope_batch_reply (replies, 2);
+    assert_string_equal (text, "{\"batch\":[{\"return_args\":{}},{\"error\":{\"kind\":\"x\",\"message\":\"y\"}}]}");
+    free (text);
+}
+
 int
 main (void)
 {
@@ -527,6 +589,7 @@ main (void)
         cmocka_unit_test (test_encode),
         cmocka_unit_test (test_utf8),
         cmocka_unit_test (test_fault_names),
+        cmocka_unit_test (test_batch),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -494,6 +494,7 @@ test_resilience_options (void **state)
         REQUESTER ("\"breaker\": false"),
         REQUESTER ("\"breaker\": {\"window_ms\": 1000, \"min_requests\": 3, \"error_percent\": 100, \"open_ms\": 50}"),
         REQUESTER ("\"durable\": true, \"outbox\": \"/var/lib/x.db\", \"outbox_batch\": 1, \"backoff_ms\": 5"),
+        REQUESTER ("\"durable\": true, \"outbox_batch\": 1024, \"in_flight\": 1000, \"synchronous\": \"normal\""),
         REQUESTER ("\"durable\": false, \"breaker\": {}"),
         IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"dedupe\": true, \"inbox\": \"in.db\"}")),
         IN_ORDERS (REPLYER (", \"optional_creation_arguments\": {\"dedupe\": false}")),
@@ -520,6 +521,15 @@ test_resilience_options (void **state)
     s_refuses (REQUESTER ("\"durable\": true, \"outbox\": \"\""), where, "'outbox' must be a file path");
     s_refuses (REQUESTER ("\"outbox_batch\": 8"), where, "'outbox_batch' needs \"durable\": true");
     s_refuses (REQUESTER ("\"durable\": true, \"outbox_batch\": 0"), where, "'outbox_batch' must be at least 1");
+    s_refuses (REQUESTER ("\"durable\": true, \"outbox_batch\": 1025"), where,
+               "'outbox_batch' must be at most 1024 (messages in one request), got 1025");
+    s_refuses (REQUESTER ("\"in_flight\": 4"), where, "'in_flight' needs \"durable\": true");
+    s_refuses (REQUESTER ("\"durable\": true, \"in_flight\": 0"), where, "'in_flight' must be at least 1");
+    s_refuses (REQUESTER ("\"durable\": true, \"in_flight\": 1001"), where, "'in_flight' must be at most 1000, got 1001");
+    s_refuses (REQUESTER ("\"synchronous\": \"normal\""), where, "'synchronous' needs \"durable\": true");
+    s_refuses (REQUESTER ("\"durable\": true, \"synchronous\": \"off\""), where,
+               "'synchronous' must be \"full\" or \"normal\", got \"off\"");
+    s_refuses (REQUESTER ("\"durable\": true, \"synchronous\": 1"), where, "synchronous");
     s_refuses (REQUESTER ("\"durable\": true, \"breaker\": true"), where, "'breaker' does not apply to a durable requester");
     s_refuses (REQUESTER ("\"durable\": true, \"fallback\": \"f\""), where, "'fallback' does not apply to a durable requester");
     s_refuses (REQUESTER ("\"dedupe\": true"), where, "dedupe");

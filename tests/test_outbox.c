@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include "outbox.h"
+#include "inbox.h"
 
 static char s_dir [64];
 static char s_path [128];
@@ -317,6 +319,164 @@ test_lock_is_exclusive (void **state)
     unlink (lock_path);
 }
 
+static int s_wakes;
+
+static void
+s_on_commit (void *arg)
+{
+    (void) arg;
+    s_wakes++;
+}
+
+static long
+s_pending_of (outbox_t *outbox)
+{
+    long pending = -1;
+    char err [ERR_LEN];
+    assert_int_equal (outbox_counts (outbox, &pending, NULL, NULL, err), 0);
+    return pending;
+}
+
+//  A group commit: the enqueues return 2 (staged), another connection sees
+//  nothing until the commit, which wakes once; a second begin is refused
+//  by the API (svcfw_outbox_begin), here the group simply goes on.
+static void
+test_group_commit (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    outbox_t *outbox = outbox_open (s_path, true, err);
+    outbox_t *reader = outbox_open (s_path, false, err);
+    assert_non_null (outbox);
+    assert_non_null (reader);
+    outbox_on_commit (outbox, s_on_commit, NULL);
+    s_wakes = 0;
+    assert_false (outbox_group_on ());
+    outbox_group_begin ();
+    assert_true (outbox_group_on ());
+    assert_int_equal (outbox_enqueue (outbox, "g1", "wf", "{}", err), 2);
+    assert_int_equal (outbox_enqueue (outbox, "g2", "wf", "{}", err), 2);
+    assert_int_equal (outbox_enqueue (outbox, "g1", "wf", "{}", err), 0);     //  known, in the group
+    assert_int_equal (s_pending_of (reader), 0);
+    assert_int_equal (outbox_group_commit (err), 0);
+    assert_false (outbox_group_on ());
+    assert_int_equal (s_wakes, 1);
+    assert_int_equal (s_pending_of (reader), 2);
+    //  Outside a group: one transaction each, as before.
+    assert_int_equal (outbox_enqueue (outbox, "g3", "wf", "{}", err), 1);
+    assert_int_equal (s_pending_of (reader), 3);
+    //  A group left open when the outbox closes is committed then.
+    outbox_group_begin ();
+    assert_int_equal (outbox_enqueue (outbox, "g4", "wf", "{}", err), 2);
+    outbox_destroy (&outbox);
+    assert_int_equal (outbox_group_commit (err), 0);
+    assert_int_equal (s_pending_of (reader), 4);
+    outbox_destroy (&reader);
+}
+
+static void *
+s_enqueue_alone (void *arg)
+{
+    char err [ERR_LEN];
+    intptr_t rc = outbox_enqueue (arg, "other-thread", "wf", "{}", err);
+    return (void *) rc;
+}
+
+//  Another thread's enqueue into an outbox whose group is open commits the
+//  group's rows first (they become durable early) and its own row alone;
+//  the group goes on, and its later rows wait for its commit.
+static void
+test_group_and_another_thread (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    outbox_t *outbox = outbox_open (s_path, true, err);
+    outbox_t *reader = outbox_open (s_path, false, err);
+    outbox_group_begin ();
+    assert_int_equal (outbox_enqueue (outbox, "g1", "wf", "{}", err), 2);
+    pthread_t thread;
+    void *result;
+    assert_int_equal (pthread_create (&thread, NULL, s_enqueue_alone, outbox), 0);
+    assert_int_equal (pthread_join (thread, &result), 0);
+    assert_int_equal ((intptr_t) result, 1);
+    assert_int_equal (s_pending_of (reader), 2);        //  g1, committed early, and other-thread
+    assert_int_equal (outbox_enqueue (outbox, "g2", "wf", "{}", err), 2);
+    assert_int_equal (s_pending_of (reader), 2);
+    assert_int_equal (outbox_group_commit (err), 0);
+    assert_int_equal (s_pending_of (reader), 3);
+    outbox_destroy (&outbox);
+    outbox_destroy (&reader);
+}
+
+//  One store file for an inbox and two outboxes (the service's --store):
+//  tables of their own, locks of their own; in the inbox's transaction an
+//  enqueue is staged (2), a savepoint undone takes its rows back, and the
+//  commit stores the mark and the sends at once, then wakes the sender.
+static void
+test_shared_store_transaction (void **state)
+{
+    (void) state;
+    char err [ERR_LEN] = "";
+    inbox_t *inbox = inbox_open_table (s_path, "inbox:events", true, err);
+    assert_non_null (inbox);
+    outbox_t *next = outbox_open_table (s_path, "outbox:next", true, err);
+    outbox_t *other = outbox_open_table (s_path, "outbox:other", true, err);
+    assert_non_null (next);
+    assert_non_null (other);
+    int lock_next = outbox_lock_table (s_path, "outbox:next", err);
+    int lock_other = outbox_lock_table (s_path, "outbox:other", err);
+    assert_true (lock_next >= 0 && lock_other >= 0);
+    assert_int_equal (outbox_lock_table (s_path, "outbox:next", err), -1);
+    outbox_on_commit (next, s_on_commit, NULL);
+    s_wakes = 0;
+
+    assert_int_equal (inbox_begin (inbox, err), 0);
+    assert_int_equal (store_tx_savepoint (err), 0);
+    assert_int_equal (outbox_enqueue (next, "a_1", "wf", "{\"n\":1}", err), 2);
+    assert_int_equal (inbox_record (inbox, "a", "{}", err), 0);
+    assert_int_equal (store_tx_release (err), 0);
+    assert_int_equal (store_tx_savepoint (err), 0);
+    assert_int_equal (outbox_enqueue (next, "b_1", "wf", "{\"n\":2}", err), 2);   //  its handler fails:
+    assert_int_equal (store_tx_undo (err), 0);                                     //  undone
+    assert_int_equal (s_wakes, 0);
+    assert_int_equal (store_tx_commit (err), 0);
+    assert_int_equal (s_wakes, 1);
+    assert_int_equal (s_pending_of (next), 1);
+    assert_int_equal (s_pending_of (other), 0);
+    assert_int_equal (inbox_count (inbox, err), 1);
+    char *reply = NULL;
+    assert_int_equal (inbox_lookup (inbox, "b", &reply, err), 0);
+
+    //  A rollback (a crash before the commit does the same) keeps nothing.
+    assert_int_equal (inbox_begin (inbox, err), 0);
+    assert_int_equal (outbox_enqueue (next, "c_1", "wf", "{}", err), 2);
+    assert_int_equal (inbox_record (inbox, "c", "{}", err), 0);
+    store_tx_rollback ();
+    assert_int_equal (s_pending_of (next), 1);
+    assert_int_equal (inbox_count (inbox, err), 1);
+    //  Without a transaction on the thread, enqueues are stored at once.
+    assert_int_equal (outbox_enqueue (next, "d_1", "wf", "{}", err), 1);
+    assert_int_equal (s_pending_of (next), 2);
+    close (lock_next);
+    close (lock_other);
+    outbox_destroy (&next);
+    outbox_destroy (&other);
+    inbox_destroy (&inbox);
+    //  Reopened: the tables are found, not made again.
+    inbox = inbox_open_table (s_path, "inbox:events", true, err);
+    next = outbox_open_table (s_path, "outbox:next", true, err);
+    assert_non_null (inbox);
+    assert_non_null (next);
+    assert_int_equal (s_pending_of (next), 2);
+    outbox_destroy (&next);
+    inbox_destroy (&inbox);
+    char lock [200];
+    snprintf (lock, sizeof lock, "%s-outbox:next-lock", s_path);
+    unlink (lock);
+    snprintf (lock, sizeof lock, "%s-outbox:other-lock", s_path);
+    unlink (lock);
+}
+
 int
 main (void)
 {
@@ -329,6 +489,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_open_errors, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_empty_file_warning, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lock_is_exclusive, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_group_and_another_thread, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_shared_store_transaction, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

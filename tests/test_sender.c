@@ -56,12 +56,27 @@ s_teardown (void **state)
 }
 
 static sender_t *
+s_sender_pipelined (int timeout_ms, int retries, int batch, int in_flight)
+{
+    sender_config_t config = {
+        .name = "events", .endpoint = s_endpoint, .outbox_path = s_path,
+        .timeout_ms = timeout_ms, .retries = retries, .backoff_ms = 1, .backoff_max_ms = 5,
+        .batch = batch, .in_flight = in_flight, .max_bytes = 1 << 20
+    };
+    char err [ERR_LEN] = "";
+    sender_t *sender = sender_new (&config, err);
+    if (!sender)
+        fail_msg ("sender_new: %s", err);
+    return sender;
+}
+
+static sender_t *
 s_sender (int timeout_ms, int retries, int batch)
 {
     sender_config_t config = {
         .name = "events", .endpoint = s_endpoint, .outbox_path = s_path,
         .timeout_ms = timeout_ms, .retries = retries, .backoff_ms = 1, .backoff_max_ms = 5,
-        .batch = batch, .max_bytes = 1 << 20
+        .batch = batch, .in_flight = 1, .max_bytes = 1 << 20
     };
     char err [ERR_LEN] = "";
     sender_t *sender = sender_new (&config, err);
@@ -154,7 +169,7 @@ test_delivers_in_order (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 40);
-    sender_t *sender = s_sender (2000, 3, 16);
+    sender_t *sender = s_sender (2000, 3, 1);
     for (int i = 1; i <= 100; i++) {
         if (i == 41) {
             s_enqueue (producer, 41, 100);
@@ -188,7 +203,7 @@ test_failed_mark_is_sent_again (void **state)
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 4);
     zsock_set_rcvtimeo (s_router, STORE_BUSY_MS * 3);
-    sender_t *sender = s_sender (STORE_BUSY_MS * 3, 3, 2);
+    sender_t *sender = s_sender (STORE_BUSY_MS * 3, 3, 1);
     //  The first batch, m001 and m002, is acknowledged while another
     //  connection holds the write lock (taken once the sender has opened
     //  the outbox); marking it waits for the lock, gives up, and only then
@@ -235,7 +250,7 @@ test_lost_reply_is_sent_again (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 2);
-    sender_t *sender = s_sender (100, 3, 16);
+    sender_t *sender = s_sender (100, 3, 1);
     s_request_t first = s_receive ();
     assert_string_equal (s_field (&first, "message_id"), "m001");
     cJSON_Delete (first.body);                      //  no reply: lost
@@ -263,7 +278,7 @@ test_error_replies_then_failed (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 2);
-    sender_t *sender = s_sender (2000, 2, 16);
+    sender_t *sender = s_sender (2000, 2, 1);
     for (int attempt = 1; attempt <= 3; attempt++) {
         s_request_t request = s_receive ();
         assert_string_equal (s_field (&request, "message_id"), "m001");
@@ -289,7 +304,7 @@ test_stop_is_bounded (void **state)
     char err [ERR_LEN];
     outbox_t *producer = outbox_open (s_path, true, err);
     s_enqueue (producer, 1, 1);
-    sender_t *sender = s_sender (100, 3, 16);
+    sender_t *sender = s_sender (100, 3, 1);
     s_request_t first = s_receive ();               //  never answered
     cJSON_Delete (first.body);
     zframe_destroy (&first.identity);
@@ -302,6 +317,156 @@ test_stop_is_bounded (void **state)
     if (took > 300)
         fail_msg ("stopping a sender whose downstream is down took %" PRId64 " ms", took);
     assert_int_equal (s_count (producer, 0), 1);
+    outbox_destroy (&producer);
+}
+
+//  A pipelined request at the ROUTER: [identity][tag][empty][body].
+typedef struct {
+    zframe_t *identity;
+    zframe_t *tag;
+    cJSON *body;
+} s_tagged_t;
+
+static s_tagged_t
+s_receive_tagged (void)
+{
+    zmsg_t *msg = zmsg_recv (s_router);
+    if (!msg)
+        fail_msg ("no request within 3 s");
+    assert_int_equal (zmsg_size (msg), 4);
+    s_tagged_t request;
+    request.identity = zmsg_pop (msg);
+    request.tag = zmsg_pop (msg);
+    zframe_t *empty = zmsg_pop (msg);
+    assert_int_equal (zframe_size (empty), 0);
+    zframe_destroy (&empty);
+    char *text = zmsg_popstr (msg);
+    request.body = cJSON_Parse (text);
+    assert_non_null (request.body);
+    free (text);
+    zmsg_destroy (&msg);
+    return request;
+}
+
+//  The n of a batch request's member `index`.
+static int
+s_batch_n (const s_tagged_t *request, int index)
+{
+    const cJSON *member = cJSON_GetArrayItem (cJSON_GetObjectItem (request->body, "batch"), index);
+    return cJSON_GetObjectItem (cJSON_GetObjectItem (member, "args"), "n")->valueint;
+}
+
+//  Answers a batch request: one reply per member, `errors` (a string of
+//  '0'/'1', NULL: none) saying which are error replies.
+static void
+s_reply_batch (s_tagged_t *request, const char *errors)
+{
+    int count = cJSON_GetArraySize (cJSON_GetObjectItem (request->body, "batch"));
+    char text [4096] = "{\"batch\": [";
+    for (int i = 0; i < count; i++)
+        strcat (text, errors && errors [i] == '1'? "{\"error\": {\"kind\": \"handler_failed\", \"message\": \"no\"}},"
+                                                 : "{\"return_args\": {}},");
+    text [strlen (text) - 1] = 0;
+    strcat (text, "]}");
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &request->identity);
+    zmsg_append (msg, &request->tag);
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, text);
+    zmsg_send (&msg, s_router);
+    cJSON_Delete (request->body);
+}
+
+static void
+s_drop (s_tagged_t *request)
+{
+    zframe_destroy (&request->identity);
+    zframe_destroy (&request->tag);
+    cJSON_Delete (request->body);
+}
+
+//  in_flight 4, 3 rows per request: four requests go out before any reply,
+//  rows in order. The first two are answered; the replies of the other two
+//  are lost: after timeout_ms everything unacknowledged is sent again, from
+//  the first unacknowledged row (7), on a fresh socket; nothing is skipped.
+//  A member refused with an error reply is sent again, the others not.
+static void
+test_pipelined_batches (void **state)
+{
+    (void) state;
+    char err [ERR_LEN];
+    outbox_t *producer = outbox_open (s_path, true, err);
+    s_enqueue (producer, 1, 24);
+    sender_t *sender = s_sender_pipelined (300, 3, 3, 4);
+    s_tagged_t requests [4];
+    for (int i = 0; i < 4; i++) {
+        requests [i] = s_receive_tagged ();
+        assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (requests [i].body, "batch")), 3);
+        for (int k = 0; k < 3; k++)
+            assert_int_equal (s_batch_n (&requests [i], k), 3 * i + k + 1);
+    }
+    //  Replies out of order are matched by their tags.
+    s_reply_batch (&requests [1], NULL);
+    s_reply_batch (&requests [0], NULL);
+    s_drop (&requests [2]);
+    s_drop (&requests [3]);
+    //  The next requests (sent once the first replies came) and the resends:
+    //  serve until the resend of row 7 comes, from a new peer.
+    bool resent = false;
+    int64_t deadline = zclock_mono () + 3000;
+    while (!resent && zclock_mono () < deadline) {
+        s_tagged_t request = s_receive_tagged ();
+        if (s_batch_n (&request, 0) == 7) {
+            resent = true;
+            //  The member for row 8 is refused once; the others acknowledged.
+            s_reply_batch (&request, "010");
+        }
+        else
+            s_drop (&request);          //  lost with the old socket
+    }
+    assert_true (resent);
+    //  Serve the rest; every n must come, the refused 8 again.
+    bool seen [25] = { false };
+    for (int n = 1; n <= 7; n++)
+        seen [n] = true;
+    seen [9] = true;
+    zsock_set_rcvtimeo (s_router, 200);
+    deadline = zclock_mono () + 5000;
+    while (s_count (producer, 0) > 0 && zclock_mono () < deadline) {
+        zmsg_t *msg = zmsg_recv (s_router);
+        if (!msg)
+            continue;
+        zframe_t *identity = zmsg_pop (msg), *tag = zmsg_pop (msg), *empty = zmsg_pop (msg);
+        char *text = zmsg_popstr (msg);
+        s_tagged_t request = { identity, tag, cJSON_Parse (text) };
+        free (text);
+        zframe_destroy (&empty);
+        zmsg_destroy (&msg);
+        const cJSON *batch = cJSON_GetObjectItem (request.body, "batch");
+        int count = batch? cJSON_GetArraySize (batch): 1;
+        for (int k = 0; k < count; k++) {
+            int n = batch? s_batch_n (&request, k)
+                         : cJSON_GetObjectItem (cJSON_GetObjectItem (request.body, "args"), "n")->valueint;
+            seen [n] = true;
+        }
+        if (batch)
+            s_reply_batch (&request, NULL);
+        else {
+            zmsg_t *reply = zmsg_new ();
+            zmsg_append (reply, &request.identity);
+            zmsg_append (reply, &request.tag);
+            zmsg_addstr (reply, "");
+            zmsg_addstr (reply, "{\"return_args\": {}}");
+            zmsg_send (&reply, s_router);
+            cJSON_Delete (request.body);
+        }
+    }
+    for (int n = 1; n <= 24; n++)
+        if (!seen [n])
+            fail_msg ("row %d was never sent again", n);
+    assert_int_equal (s_count (producer, 0), 0);
+    assert_int_equal (s_count (producer, 1), 24);
+    sender_destroy (&sender);
     outbox_destroy (&producer);
 }
 
@@ -324,6 +489,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_failed_mark_is_sent_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_error_replies_then_failed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_stop_is_bounded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pipelined_batches, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -111,6 +111,59 @@ envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelop
     return fault;
 }
 
+fault_t
+envelope_read (const cJSON *root, envelope_t *env, char *err)
+{
+    memset (env, 0, sizeof *env);
+    fault_t fault = s_read_envelope (root, "args", env, err);
+    if (fault)
+        memset (env, 0, sizeof *env);
+    return fault;
+}
+
+int
+envelope_batch (const cJSON *root, const cJSON **members, char *err)
+{
+    *members = NULL;
+    const cJSON *batch = cJSON_IsObject (root)? cJSON_GetObjectItemCaseSensitive (root, "batch"): NULL;
+    if (!batch)
+        return 0;
+    if (!cJSON_IsArray (batch))
+        return err_set (err, "'batch' must be a list of envelopes, got %s", json_type_name (batch));
+    int count = cJSON_GetArraySize (batch);
+    if (count == 0)
+        return err_set (err, "'batch' is empty");
+    if (count > ENVELOPE_BATCH_MAX)
+        return err_set (err, "'batch' has %d messages, over the limit of %d", count, ENVELOPE_BATCH_MAX);
+    *members = batch;
+    return 1;
+}
+
+fault_t
+envelope_read_member (const cJSON *member, envelope_t *env, char *err)
+{
+    memset (env, 0, sizeof *env);
+    if (cJSON_IsObject (member) && cJSON_GetObjectItemCaseSensitive (member, "batch")) {
+        err_set (err, "a batch's message cannot be a batch");
+        return FAULT_INVALID_ENVELOPE;
+    }
+    return envelope_read (member, env, err);
+}
+
+char *
+envelope_batch_reply (char *const *replies, int count)
+{
+    wire_buffer_t out = { 0 };
+    int rc = wire_append (&out, "{\"batch\":[", 10);
+    for (int i = 0; i < count && rc == 0; i++)
+        rc = (i && wire_append (&out, ",", 1)) || wire_append (&out, replies [i], strlen (replies [i]));
+    if (rc || wire_append (&out, "]}", 2)) {
+        wire_buffer_free (&out);
+        return NULL;
+    }
+    return out.data;            //  malloc'd, NUL-terminated (wire_append)
+}
+
 int
 envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
 {

@@ -61,6 +61,32 @@ fault_t envelope_decode (const void *data, size_t len, envelope_t *env, char *er
    resets it (envelope_clear is then a no-op, and still safe to call). */
 fault_t envelope_decode_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err);
 
+/* Reads the request envelope `root`, already parsed (a batch's member),
+   with the same checks and faults as envelope_decode. env->root stays
+   NULL; env's pointers are borrowed from root. */
+fault_t envelope_read (const cJSON *root, envelope_t *env, char *err);
+
+/*  Batches: {"batch": [ENVELOPE, ...]} is answered {"batch": [REPLY, ...]},
+    one reply per envelope, in the same order; each envelope is read and
+    handled as if it came alone. */
+#define ENVELOPE_BATCH_MAX 1024     //  envelopes in one batch
+
+/* Is `root` (a parsed request) a batch? Returns 0 when it has no "batch"
+   key (a single envelope), 1 with *members the array (borrowed from root),
+   or -1 with err when "batch" is not a list, is empty, or holds more than
+   ENVELOPE_BATCH_MAX envelopes (the whole message is then refused,
+   invalid_envelope). */
+int envelope_batch (const cJSON *root, const cJSON **members, char *err);
+
+/* envelope_read for a batch's member: a member that is itself a batch is
+   FAULT_INVALID_ENVELOPE ("a batch's message cannot be a batch"). */
+fault_t envelope_read_member (const cJSON *member, envelope_t *env, char *err);
+
+/* {"batch": [replies[0], ...]}: the replies are envelope texts. Returns a
+   fresh string the caller frees with cJSON_free (or free), or NULL when
+   out of memory. */
+char *envelope_batch_reply (char *const *replies, int count);
+
 /* Decodes a reply: an object with "return_args" (an object, or null, read
    as {}) or "error". Returns 0 with env->args = the return args, or -1 with
    err = "error reply (handler_failed): TEXT", or "invalid_reply: ..." saying

@@ -8,9 +8,11 @@
     the sending spreads over the delivery. Then it waits until the outbox is
     empty and returns 0.
 
-    Config: count, first (the first id sent, default 1), window, batch (the outbox_batch, default 64),
+    Config: count, first (the first id sent, default 1), window, batch (the outbox_batch, default 1),
     timeout_ms (400), backoff_ms (20), backoff_max_ms (200), outbox (the
-    outbox file; default beside the config).
+    outbox file; default beside the config), in_flight (the requester's,
+    default 1), group (every G sends one group commit, svcfw_outbox_begin
+    and svcfw_outbox_commit; default 1: none).
     Logs "init: N pending" (svcfw_init sees the outbox), "enqueued N in MS
     ms", and "all delivered in MS ms".
 */
@@ -22,7 +24,8 @@ SVCFW_PLUGIN ({
     "config_model": {
         "required": {},
         "optional": {"count": "int", "first": "int", "window": "int", "batch": "int", "timeout_ms": "int",
-                     "backoff_ms": "int", "backoff_max_ms": "int", "outbox": "str"}
+                     "backoff_ms": "int", "backoff_max_ms": "int", "outbox": "str", "in_flight": "int",
+                     "group": "int"}
     },
     "connection_models": {
         "in": {},
@@ -62,8 +65,9 @@ svcfw_setup_connections (const cJSON *config)
     cJSON *all = cJSON_CreateObject ();
     cJSON *events = cJSON_AddObjectToObject (all, "events");
     cJSON *optional = cJSON_AddObjectToObject (events, "optional_creation_arguments");
-    cJSON_AddNumberToObject (optional, "outbox_batch", s_config_int (config, "batch", 64));
+    cJSON_AddNumberToObject (optional, "outbox_batch", s_config_int (config, "batch", 1));
     cJSON_AddNumberToObject (optional, "timeout_ms", s_config_int (config, "timeout_ms", 400));
+    cJSON_AddNumberToObject (optional, "in_flight", s_config_int (config, "in_flight", 1));
     cJSON_AddNumberToObject (optional, "backoff_ms", s_config_int (config, "backoff_ms", 20));
     cJSON_AddNumberToObject (optional, "backoff_max_ms", s_config_int (config, "backoff_max_ms", 200));
     const cJSON *outbox = cJSON_GetObjectItem (config, "outbox");
@@ -79,6 +83,15 @@ svcfw_init (svcfw_ctx *ctx)
     if (pending < 0)
         return svcfw_fail (ctx, "%s", svcfw_error (ctx));
     svcfw_log (ctx, SVCFW_LOG_INFO, "init: %ld pending", pending);
+    //  The group calls' misuse is refused with a reason (an empty group commits).
+    if (svcfw_outbox_commit (ctx) == 0)
+        return svcfw_fail (ctx, "svcfw_outbox_commit without a group succeeded");
+    svcfw_log (ctx, SVCFW_LOG_INFO, "init: commit alone: %s", svcfw_error (ctx));
+    if (svcfw_outbox_begin (ctx) || svcfw_outbox_begin (ctx) == 0)
+        return svcfw_fail (ctx, "svcfw_outbox_begin twice: %s", svcfw_error (ctx));
+    svcfw_log (ctx, SVCFW_LOG_INFO, "init: begin twice: %s", svcfw_error (ctx));
+    if (svcfw_outbox_commit (ctx))
+        return svcfw_fail (ctx, "an empty group: %s", svcfw_error (ctx));
     return 0;
 }
 
@@ -88,6 +101,9 @@ svcfw_main (svcfw_ctx *ctx)
     const cJSON *config = svcfw_config (ctx);
     int count = s_config_int (config, "count", 10000);
     int window = s_config_int (config, "window", 0);
+    int group = s_config_int (config, "group", 1);
+    int in_group = 0;           //  sends in the open group
+    //  The back-pressure wait needs the group committed (its rows are sent only then).
     long long start = s_now_ms ();
     cJSON *args = cJSON_CreateObject ();
     cJSON *n = cJSON_AddNumberToObject (args, "n", 0);
@@ -95,12 +111,16 @@ svcfw_main (svcfw_ctx *ctx)
         char id [32];
         snprintf (id, sizeof id, "m%05d", i);
         cJSON_SetNumberValue (n, i);
-        if (svcfw_set_message_id (ctx, id) || svcfw_to_send (ctx, "connection", "events", args, NULL)) {
+        bool group_ends = group > 1 && (in_group + 1 == group || i == count);
+        if ((group > 1 && in_group == 0 && svcfw_outbox_begin (ctx))
+        ||  svcfw_set_message_id (ctx, id) || svcfw_to_send (ctx, "connection", "events", args, NULL)
+        ||  (group_ends && svcfw_outbox_commit (ctx))) {
             svcfw_log (ctx, SVCFW_LOG_ERROR, "send %s failed: %s", id, svcfw_error (ctx));
             cJSON_Delete (args);
             return 1;
         }
-        while (window > 0 && svcfw_outbox_pending (ctx, "events") > window)
+        in_group = group_ends? 0: in_group + (group > 1);
+        while (window > 0 && in_group == 0 && svcfw_outbox_pending (ctx, "events") > window)
             if (!svcfw_sleep (ctx, 2)) {
                 cJSON_Delete (args);
                 return 0;
