@@ -1,4 +1,7 @@
-/*  price_checker.c - a main-mode client asking order_book for the best prices `count` times. */
+/*  price_checker.c - a main-mode client asking order_book for the best prices `count` times.
+    Until the first answer it asks again (up to 20 times, `interval_ms` apart): order_book
+    answers an error while its replica of market_price's book is still empty, as it is for a
+    moment when the whole graph starts at once. */
 #include "svcfw.h"
 
 int
@@ -10,9 +13,16 @@ svcfw_main (svcfw_ctx *ctx)
     int interval = interval_item? interval_item->valueint: 200;
     int answered = 0;
     cJSON *args = cJSON_CreateObject ();
+    int warmup = 20;
     for (int i = 0; i < count; i++) {
         cJSON *reply = NULL;
-        if (svcfw_to_send (ctx, "connection", "best_price", args, &reply) == 0) {
+        int rc = svcfw_to_send (ctx, "connection", "best_price", args, &reply);
+        if (rc != 0 && answered == 0 && warmup-- > 0) {
+            svcfw_log (ctx, SVCFW_LOG_INFO, "no prices yet, asking again: %s", svcfw_error (ctx));
+            i--;
+        }
+        else
+        if (rc == 0) {
             svcfw_log (ctx, SVCFW_LOG_INFO, "best bid %.2f / ask %.2f (spread %.2f)",
                        cJSON_GetObjectItem (reply, "best_bid")->valuedouble,
                        cJSON_GetObjectItem (reply, "best_ask")->valuedouble,
