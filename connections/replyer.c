@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sock.h"
+#include "trace.h"
 #include "types.h"
 
 struct _replyer_t {
@@ -173,6 +174,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
     }
     else
         fault = envelope_decode_wire (arena, data, size, &env, why);
+    trace_in_begin (name, TRACE_SERVER, env.traceparent, received_at);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     //  The deadline is checked when the handler would start (SPEC §8), so
@@ -195,6 +197,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
         log_set_workflow_id (workflow_id);
         s_fault (self, fault, why);
         char *reply = envelope_error (fault, why, workflow_id);
+        trace_in_end (workflow_id, fault_name (fault));
         envelope_clear (&env);
         wire_arena_reset (arena);
         log_set_workflow_id (NULL);
@@ -210,6 +213,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
         pthread_mutex_unlock (&self->lock);
         if (reply) {
             metrics_message (self->metrics, true, METRICS_OK);
+            trace_in_end (env.workflow_id, NULL);
             envelope_clear (&env);
             wire_arena_reset (arena);
             log_set_workflow_id (NULL);
@@ -220,6 +224,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
     int failed = host_call (self->host, self->handler, env.args, env.workflow_id, env.message_id, deadline,
                             &returned, why);
     metrics_handler_end (self->metrics, started);
+    fault_t outcome = failed? FAULT_HANDLER_FAILED: FAULT_NONE;
     if (failed) {
         pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
@@ -238,6 +243,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
             pthread_mutex_unlock (&self->lock);
             metrics_message (self->metrics, true, METRICS_INVALID_RETURN);
             snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
+            outcome = FAULT_INVALID_RETURN;
             log_error ("%s: %s", name, why);
             reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
         }
@@ -252,6 +258,7 @@ s_answer (replyer_t *self, wire_arena_t *arena, const void *data, size_t size, b
             log_debug ("%s: replied", name);
         }
     }
+    trace_in_end (host_workflow_id (self->host), outcome? fault_name (outcome): NULL);
     cJSON_Delete (returned);
     envelope_clear (&env);
     wire_arena_reset (arena);

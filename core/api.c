@@ -16,6 +16,7 @@
 
 #include "runtime.h"
 #include "log.h"
+#include "trace.h"
 #include "types.h"
 #include "uuid.h"
 
@@ -168,8 +169,10 @@ s_request (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send_id
     int rc;
     //  No attempt once the handled message's time is gone (SPEC §8); a
     //  durable send is stored all the same (it carries no deadline).
-    if (ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable)
+    if (ctx->deadline && zclock_mono () >= ctx->deadline && !conn->durable) {
         rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
+        trace_out_error ("deadline_exceeded");
+    }
     else
         rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, &returned, why);
     if (rc == 0) {
@@ -230,10 +233,16 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     //  One send at a time per entry: concurrent handlers and svcfw_main
     //  share the entry's socket (a requester's call waits for the one before).
     pthread_mutex_lock (&conn->lock);
+    //  A request is a CLIENT span; a published message or a durable send
+    //  (answered by no one now) a PRODUCER span. State updates are none.
+    if (!is_state)
+        trace_out_begin (output_name, conn->is_requester && !conn->durable? TRACE_CLIENT: TRACE_PRODUCER, send_id);
     if (conn->is_requester)
         rc = s_request (ctx, conn, args, send_id, message_id, reply, why);
     else
         rc = conn->ops->send (conn->obj, args, send_id, NULL, 0, NULL, why);
+    if (!is_state)
+        trace_out_end (rc != 0);
     pthread_mutex_unlock (&conn->lock);
     if (rc)
         s_ctx_error (ctx, "%s", why);

@@ -18,9 +18,12 @@
 #include "admin.h"
 #include "log.h"
 #include "metrics.h"
+#include "otlp.h"
+#include "trace.h"
 
 struct _observe_t {
     char *admin_address;        //  svcfw_admin from the config, or NULL; --admin wins
+    char *otlp_endpoint;        //  svcfw_otlp from the config, or NULL; --otlp wins
     admin_t *admin;
     bool wired;                 //  observe_ready was called
     int watchdog_id;            //  the WATCHDOG=1 timer, -1 when none
@@ -34,22 +37,63 @@ s_observe (service_t *self)
     return self->observe;
 }
 
+//  Takes the framework's string key `key` out of the config into *out.
+static int
+s_config_string (service_t *self, const char *key, const char *what, char **out, char *err)
+{
+    cJSON *item = cJSON_DetachItemFromObjectCaseSensitive (self->config, key);
+    if (!item)
+        return 0;
+    int rc = 0;
+    if (!cJSON_IsString (item))
+        rc = err_set (err, "%s: config: %s must be a string %s",
+                      self->opts->config_path? self->opts->config_path: "config", key, what);
+    else if (!(*out = strdup (item->valuestring)))
+        rc = err_set (err, "out of memory");
+    cJSON_Delete (item);
+    return rc;
+}
+
 int
 observe_config (service_t *self, char *err)
 {
     if (!cJSON_IsObject (self->config))
         return 0;               //  config_validate says what is wrong
-    cJSON *admin = cJSON_DetachItemFromObjectCaseSensitive (self->config, "svcfw_admin");
-    if (!admin)
-        return 0;
-    int rc = 0;
     observe_t *observe = s_observe (self);
-    if (!cJSON_IsString (admin))
-        rc = err_set (err, "%s: config: svcfw_admin must be a string HOST:PORT",
-                      self->opts->config_path? self->opts->config_path: "config");
-    else if (!observe || !(observe->admin_address = strdup (admin->valuestring)))
-        rc = err_set (err, "out of memory");
-    cJSON_Delete (admin);
+    if (!observe)
+        return err_set (err, "out of memory");
+    if (s_config_string (self, "svcfw_admin", "HOST:PORT", &observe->admin_address, err)
+    ||  s_config_string (self, "svcfw_otlp", "URL", &observe->otlp_endpoint, err))
+        return -1;
+    return 0;
+}
+
+//  Spans go to --otlp, else svcfw_otlp, else the standard environment:
+//  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the whole URL), then
+//  OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces). None: no span is made.
+static int
+s_trace_start (service_t *self, char *err)
+{
+    const char *endpoint = self->opts->otlp_endpoint? self->opts->otlp_endpoint: self->observe->otlp_endpoint;
+    bool full = false;
+    const char *source = endpoint == self->opts->otlp_endpoint? "--otlp": "svcfw_otlp";
+    if (!endpoint && (endpoint = getenv ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *endpoint) {
+        full = true;
+        source = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+    }
+    else
+    if (!endpoint || !*endpoint) {
+        endpoint = getenv ("OTEL_EXPORTER_OTLP_ENDPOINT");
+        source = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    }
+    if (!endpoint || !*endpoint)
+        return 0;
+    char why [ERR_LEN];
+    char *url = otlp_url (endpoint, full, why);
+    if (!url)
+        return err_set (err, "%s: %s", source, why);
+    int rc = trace_export_start (url, log_service (), err);
+    free (url);
     return rc;
 }
 
@@ -106,6 +150,8 @@ observe_start (service_t *self, char *err)
         if (admin_attach (observe->admin, self->loop))
             return err_set (err, "--admin %s: cannot register with the event loop", address);
     }
+    if (s_trace_start (self, err))
+        return -1;
     uint64_t usec = 0;
     if (sd_watchdog_enabled (0, &usec) > 0 && usec > 0) {
         size_t period_ms = (size_t) (usec / 2000);
@@ -160,7 +206,9 @@ observe_stop (service_t *self)
     if (observe->watchdog_id >= 0 && self->loop)
         zloop_timer_end (self->loop, observe->watchdog_id);
     admin_destroy (&observe->admin);
+    trace_export_stop ();       //  the handler threads have ended: the last spans go now (bounded)
     free (observe->admin_address);
+    free (observe->otlp_endpoint);
     free (observe);
     self->observe = NULL;
 }

@@ -23,6 +23,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "-l") == 0) return &opts->log_path;
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     if (strcmp (name, "--admin") == 0) return &opts->admin_address;
+    if (strcmp (name, "--otlp") == 0) return &opts->otlp_endpoint;
     if (strcmp (name, "--curve-cert") == 0) return &opts->curve_cert_path;
     if (strcmp (name, "--curve-allow") == 0) return &opts->curve_allow_path;
     return NULL;
@@ -225,6 +226,7 @@ static const struct {
     { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
     { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
     { "admin", "--admin" }, { "log-format", "--log-format" }, { "log_format", "--log-format" },
+    { "otlp", "--otlp" },
 };
 
 const char *
@@ -269,6 +271,8 @@ cli_usage (void)
 "  --log-format text|json    log lines as text (default) or JSON objects\n"
 "  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
 "  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
+"  --otlp URL         export spans as OTLP/HTTP JSON to URL/v1/traces (or config\n"
+"                     svcfw_otlp, or OTEL_EXPORTER_OTLP_ENDPOINT)\n"
 "  --stop-timeout MS  how long a stop waits for running handlers (default 5000)\n"
 "  -h, --help         show this help and exit\n"
 "  --version          show the version and exit\n"
