@@ -187,7 +187,8 @@ s_run (void *arg)
         while (!s_otlp.stop && s_otlp.count < OTLP_BATCH)
             if (pthread_cond_timedwait (&s_otlp.wake, &s_otlp.lock, &until) == ETIMEDOUT)
                 break;
-        //  Everything queued goes now, a batch per POST; at a stop once more, then out.
+        //  Everything queued goes now, a batch per POST; a stop ends it after
+        //  the POST under way (or one last POST, if it came while waiting).
         bool stop = s_otlp.stop;
         while (s_otlp.count > 0 && batch) {
             int take = s_otlp.count < OTLP_BATCH? s_otlp.count: OTLP_BATCH;
@@ -198,8 +199,10 @@ s_run (void *arg)
             pthread_mutex_unlock (&s_otlp.lock);
             s_post (curl, headers, batch, take);
             pthread_mutex_lock (&s_otlp.lock);
-            if (stop)
+            if (stop || s_otlp.stop) {      //  a stop waits for one POST at most
+                stop = true;
                 break;
+            }
         }
         if (stop)
             break;
