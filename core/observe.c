@@ -3,16 +3,20 @@
     the per-connection summary at stop.
 
     @discuss
-    The admin endpoint (admin/admin.h) runs on the loop; so does the
-    watchdog timer, so a stuck loop stops the WATCHDOG=1 pings and systemd
-    restarts the service. READY=1 goes once the service is wired (and
-    svcfw_init returned), STOPPING=1 when a stop is asked for (any thread:
-    sd_notify is one datagram). Without NOTIFY_SOCKET, sd_notify does
-    nothing.
+    The admin endpoint (admin/admin.h) answers on a thread of its own; the
+    loop ticks it (liveness, and the readiness computed here, s_ready, on
+    the loop, which owns the states), so a stuck loop gets /livez 503. The
+    watchdog timer runs on the loop, so a stuck loop stops the WATCHDOG=1
+    pings and systemd restarts the service. READY=1 goes once the service
+    is wired (and svcfw_init returned), STOPPING=1 when a stop is asked for
+    (any thread: sd_notify is one datagram). Without NOTIFY_SOCKET, sd_notify
+    does nothing. Traces: the exporter (trace/) starts here with --otlp,
+    svcfw_otlp or the OTEL_EXPORTER_OTLP_* variables, and stops last.
     @end
 */
 #include <czmq.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "runtime.h"
 #include "admin.h"
@@ -136,6 +140,28 @@ s_on_watchdog (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  The test hook SVCFW_TEST_STALL_FILE (docs/observability.md): while the
+//  file it names exists, the loop is stuck here, as in a callback that
+//  never returns (at most S_STALL_MAX_MS at a time). Never set in production.
+#define S_STALL_MAX_MS 60000
+
+static int
+s_on_stall_check (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    (void) arg;
+    const char *path = getenv ("SVCFW_TEST_STALL_FILE");
+    if (!path || access (path, F_OK) != 0)
+        return 0;
+    log_warning ("test hook: the event loop stalls while %s exists", path);
+    int64_t end = zclock_mono () + S_STALL_MAX_MS;
+    while (access (path, F_OK) == 0 && zclock_mono () < end)
+        zclock_sleep (20);      //  the stall itself: it stands for a stuck callback
+    log_warning ("test hook: the event loop turns again");
+    return 0;
+}
+
 int
 observe_start (service_t *self, char *err)
 {
@@ -152,6 +178,9 @@ observe_start (service_t *self, char *err)
     }
     if (s_trace_start (self, err))
         return -1;
+    const char *stall = getenv ("SVCFW_TEST_STALL_FILE");
+    if (stall && *stall && zloop_timer (self->loop, 100, 0, s_on_stall_check, self) < 0)
+        return err_set (err, "cannot register with the event loop");
     uint64_t usec = 0;
     if (sd_watchdog_enabled (0, &usec) > 0 && usec > 0) {
         size_t period_ms = (size_t) (usec / 2000);
@@ -166,21 +195,41 @@ observe_ready (service_t *self)
 {
     if (self->observe)
         self->observe->wired = true;
+    if (self->observe && self->observe->admin) {
+        char why [256] = "";
+        bool ready = s_ready (self, why, sizeof why);
+        admin_set_ready (self->observe->admin, ready, why);
+    }
     sd_notify (0, "READY=1");
 }
 
 void
 observe_stopping (service_t *self)
 {
-    (void) self;
+    if (self->observe && self->observe->admin)
+        admin_set_ready (self->observe->admin, false, "stopping");
     sd_notify (0, "STOPPING=1");
 }
 
 void
 observe_linger (service_t *self, int fd, int timeout_ms)
 {
-    if (self->observe && self->observe->admin)
-        admin_serve_until (self->observe->admin, fd, timeout_ms);
+    //  The process is alive and stopping: say so to /livez, which the loop
+    //  no longer stamps.
+    admin_t *admin = self->observe? self->observe->admin: NULL;
+    int64_t end = zclock_mono () + timeout_ms;
+    while (true) {
+        if (admin)
+            admin_tick (admin);
+        int64_t left = end - zclock_mono ();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t item = { NULL, fd, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, left < 250? left: 250) < 0 && zmq_errno () != EINTR)
+            break;
+        if (item.revents & ZMQ_POLLIN)
+            break;
+    }
 }
 
 static void

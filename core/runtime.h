@@ -188,9 +188,9 @@ void observe_ready (service_t *self);
 //  observe.c. A stop was asked for: STOPPING=1 to systemd. Any thread.
 void observe_stopping (service_t *self);
 
-//  observe.c. Serves the admin endpoint (it then says "stopping") until fd
-//  is readable or timeout_ms passed: for a stop the loop no longer turns
-//  in. Loop thread.
+//  observe.c. Waits until fd is readable or timeout_ms passed, for a stop
+//  phase the loop no longer turns in, stamping the admin endpoint's
+//  liveness meanwhile (its /readyz says "stopping"). Loop thread.
 void observe_linger (service_t *self, int fd, int timeout_ms);
 
 //  observe.c. Logs the summary of every connection at INFO: messages
