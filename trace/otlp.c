@@ -27,8 +27,17 @@ static struct {
     char *url, *service;
     bool failing;                   //  the last POST failed (the first failure of a run is a WARNING)
     uint64_t failures;              //  POSTs that failed
+    int64_t retry_at;               //  while failing: no POST before this (monotonic ms)
 } s_otlp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 0, NULL, 0, 0, NULL, NULL,
-             false, 0 };
+             false, 0, 0 };
+
+static int64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 char *
 otlp_url (const char *endpoint, bool full, char *err)
@@ -132,6 +141,13 @@ s_discard (char *data, size_t size, size_t count, void *arg)
 static void
 s_post (CURL *curl, struct curl_slist *headers, const trace_span_t *spans, int count)
 {
+    //  A collector that failed is left alone for OTLP_RETRY_MS: what comes
+    //  meanwhile is dropped without being encoded, so a dead collector
+    //  costs the process next to nothing.
+    if (s_otlp.failing && s_mono_ms () < s_otlp.retry_at) {
+        metrics_trace (METRICS_SPANS_EXPORT_FAILED, (uint64_t) count);
+        return;
+    }
     char *body = otlp_encode (spans, count, s_otlp.service);
     CURLcode code = CURLE_OUT_OF_MEMORY;
     long status = 0;
@@ -168,6 +184,7 @@ s_post (CURL *curl, struct curl_slist *headers, const trace_span_t *spans, int c
     else
         log_debug ("otlp: cannot export %d spans to %s: %s", count, s_otlp.url, why);
     s_otlp.failing = true;
+    s_otlp.retry_at = s_mono_ms () + OTLP_RETRY_MS;
 }
 
 static void *

@@ -13,7 +13,10 @@
     OTLP_POST_MS in all: a dead or slow collector costs this thread only.
     Spans the collector took (2xx) count in svcfw_spans_exported_total,
     others in svcfw_spans_dropped_total{reason="export_failed"}; the first
-    failure is logged at WARNING, the rest at DEBUG.
+    failure is logged at WARNING, the rest at DEBUG. After a failure the
+    collector is left alone for OTLP_RETRY_MS: spans taken meanwhile are
+    dropped (export_failed) without being encoded, so a dead collector costs
+    next to nothing.
     @end
 */
 #ifndef OTLP_H_INCLUDED
@@ -28,6 +31,7 @@
 #define OTLP_FLUSH_MS 500           //  a span waits at most this long for its POST
 #define OTLP_CONNECT_MS 500         //  curl's connect timeout
 #define OTLP_POST_MS 1000           //  curl's timeout for a whole POST
+#define OTLP_RETRY_MS 1000          //  after a failed POST, spans are dropped (not sent) this long
 
 /* The URL spans are POSTed to for `endpoint`: ENDPOINT/v1/traces (one '/'
    between them), or `endpoint` as is when `full` (the signal-specific

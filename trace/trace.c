@@ -137,6 +137,16 @@ s_random (uint8_t *out, int len)
     } while (s_zero (out, len));
 }
 
+//  Copies src (NULL: "") into dst of `size` bytes, cut to fit: snprintf's
+//  result without its format parsing, on the path of every span.
+static void
+s_copy (char *dst, size_t size, const char *src)
+{
+    size_t len = src? strnlen (src, size - 1): 0;
+    memcpy (dst, src? src: "", len);
+    dst [len] = 0;
+}
+
 static int64_t
 s_unix_ns (void)
 {
@@ -197,7 +207,7 @@ s_span_start (trace_span_t *span, const char *name, trace_kind_t kind, const uin
     span->kind = kind;
     span->start_ns = start_ns;
     span->end_ns = 0;
-    snprintf (span->name, sizeof span->name, "%s", name? name: "");
+    s_copy (span->name, sizeof span->name, name);
     span->workflow_id [0] = 0;
     span->error [0] = 0;
 }
@@ -264,8 +274,8 @@ trace_in_end (const char *workflow_id, const char *error)
     if (self->in_recording) {
         trace_span_t *span = &self->in_span;
         span->end_ns = s_unix_ns ();
-        snprintf (span->workflow_id, sizeof span->workflow_id, "%s", workflow_id? workflow_id: "");
-        snprintf (span->error, sizeof span->error, "%s", error? error: "");
+        s_copy (span->workflow_id, sizeof span->workflow_id, workflow_id);
+        s_copy (span->error, sizeof span->error, error);
         otlp_enqueue (span);
     }
     self->in_active = self->in_recording = false;
@@ -286,7 +296,7 @@ trace_out_begin (const char *connection, trace_kind_t kind, const char *workflow
     else
         s_random (trace_id, 16);    //  a leading edge: a new trace
     s_span_start (span, connection, kind, trace_id, self->in_active? self->in_ctx.span_id: NULL, s_unix_ns ());
-    snprintf (span->workflow_id, sizeof span->workflow_id, "%s", workflow_id? workflow_id: "");
+    s_copy (span->workflow_id, sizeof span->workflow_id, workflow_id);
     trace_context_t ctx = { .flags = 1 };
     memcpy (ctx.trace_id, trace_id, 16);
     memcpy (ctx.span_id, span->span_id, 8);
@@ -299,7 +309,7 @@ trace_out_error (const char *kind)
 {
     s_thread_t *self = &s_thread;
     if (self->out_active && kind)
-        snprintf (self->out_span.error, sizeof self->out_span.error, "%s", kind);
+        s_copy (self->out_span.error, sizeof self->out_span.error, kind);
 }
 
 void
@@ -311,7 +321,7 @@ trace_out_end (bool failed)
     trace_span_t *span = &self->out_span;
     span->end_ns = s_unix_ns ();
     if (failed && !span->error [0])
-        snprintf (span->error, sizeof span->error, "error");
+        s_copy (span->error, sizeof span->error, "error");
     otlp_enqueue (span);
     self->out_active = false;
 }
