@@ -323,6 +323,51 @@ test_no_export_passes_trace_on (void **state)
     assert_null (e2e_grep (e2e_proc_out (relay), "otlp"));
 }
 
+//  A publisher's sends are PRODUCER spans; each message a subscriber
+//  handles is a CONSUMER span, their child, in the same trace.
+static void
+test_pubsub_spans (void **state)
+{
+    const char *dir = *state;
+    const char *spans_path;
+    int collector = s_collector (dir, &spans_path);
+    const char *otlp = e2e_fmt ("http://127.0.0.1:%d", collector);
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}", e2e_addr (port), e2e_addr (port));
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses, "{\"count\": 3}", "--otlp", otlp, NULL);
+    E2E_ASSERT_READY (sub);
+    //  burst_pub sends once the subscriber has joined, then exits.
+    e2e_proc_t *producer = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses, "{\"count\": 3}", "-m",
+                                      "--otlp", otlp, NULL);
+    int status;
+    assert_true (e2e_wait_exit (producer, E2E_EXIT_MS * 2, &status));
+    assert_int_equal (e2e_exit_code (producer), 0);
+    E2E_ASSERT_LOG (sub, "counted ALL 3", 10000);
+    s_spans_wait_t wait = { spans_path, 6 };
+    assert_true (e2e_poll (s_has_spans, &wait, 10000));
+    const cJSON *spans = s_spans (spans_path), *span, *other;
+    int consumers = 0;
+    cJSON_ArrayForEach (span, spans) {
+        if (strcmp (s_str (span, "service"), "counting_sub") != 0)
+            continue;
+        assert_int_equal (cJSON_GetObjectItem (span, "kind")->valueint, 5);     //  CONSUMER
+        assert_string_equal (s_str (span, "name"), "ticks");
+        const cJSON *parent = NULL;
+        cJSON_ArrayForEach (other, spans)
+            if (s_str (span, "parentSpanId") && strcmp (s_str (other, "spanId"), s_str (span, "parentSpanId")) == 0)
+                parent = other;
+        assert_non_null (parent);
+        assert_string_equal (s_str (parent, "service"), "burst_pub");
+        assert_int_equal (cJSON_GetObjectItem (parent, "kind")->valueint, 4);   //  PRODUCER
+        assert_null (s_str (parent, "parentSpanId"));                           //  main mode: a root
+        assert_string_equal (s_str (parent, "traceId"), s_str (span, "traceId"));
+        assert_string_equal (s_attribute (parent, "svcfw.workflow_id"), s_attribute (span, "svcfw.workflow_id"));
+        consumers++;
+    }
+    assert_int_equal (consumers, 3);
+}
+
 typedef struct { int port; double dropped; } s_metric_wait_t;
 
 static bool
@@ -405,6 +450,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_chain_is_one_trace, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_peer_traceparent, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_no_export_passes_trace_on, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_pubsub_spans, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_dead_collector, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_bad_url, e2e_setup, e2e_teardown),
     };
