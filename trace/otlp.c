@@ -209,6 +209,13 @@ s_run (void *arg)
         bool stop = s_otlp.stop;
         while (s_otlp.count > 0 && batch) {
             int take = s_otlp.count < OTLP_BATCH? s_otlp.count: OTLP_BATCH;
+            if (s_otlp.failing && s_mono_ms () < s_otlp.retry_at) {
+                //  The collector is left alone (s_post): drop without copying.
+                s_otlp.head = (s_otlp.head + take) % OTLP_QUEUE;
+                s_otlp.count -= take;
+                metrics_trace (METRICS_SPANS_EXPORT_FAILED, (uint64_t) take);
+                continue;
+            }
             for (int i = 0; i < take; i++)
                 batch [i] = s_otlp.ring [(s_otlp.head + i) % OTLP_QUEUE];
             s_otlp.head = (s_otlp.head + take) % OTLP_QUEUE;

@@ -259,9 +259,15 @@ trace_in_begin (const char *connection, trace_kind_t kind, const char *tracepare
     else
         return;
     self->in_active = true;
-    trace_format (&self->in_ctx, self->in_text);
-    trace_hex (self->in_ctx.trace_id, 16, self->log_trace);
-    trace_hex (self->in_ctx.span_id, 8, self->log_span);
+    if (!self->in_recording && traceparent [0] == '0' && traceparent [1] == '0')
+        memcpy (self->in_text, traceparent, TRACE_PARENT_LEN + 1);     //  checked: already in this form
+    else
+        trace_format (&self->in_ctx, self->in_text);
+    //  The log's ids are the text's: "00-" TRACE "-" SPAN "-" FLAGS.
+    memcpy (self->log_trace, self->in_text + 3, 32);
+    self->log_trace [32] = 0;
+    memcpy (self->log_span, self->in_text + 36, 16);
+    self->log_span [16] = 0;
     log_set_trace (self->log_trace, self->log_span);
 }
 
@@ -297,10 +303,18 @@ trace_out_begin (const char *connection, trace_kind_t kind, const char *workflow
         s_random (trace_id, 16);    //  a leading edge: a new trace
     s_span_start (span, connection, kind, trace_id, self->in_active? self->in_ctx.span_id: NULL, s_unix_ns ());
     s_copy (span->workflow_id, sizeof span->workflow_id, workflow_id);
-    trace_context_t ctx = { .flags = 1 };
-    memcpy (ctx.trace_id, trace_id, 16);
-    memcpy (ctx.span_id, span->span_id, 8);
-    trace_format (&ctx, self->out_text);
+    if (self->in_active) {
+        //  The same trace as the inbound text: only the span id is new.
+        memcpy (self->out_text, self->in_text, TRACE_PARENT_LEN + 1);
+        trace_hex (span->span_id, 8, self->out_text + 36);
+        memcpy (self->out_text + 52, "-01", 4);
+    }
+    else {
+        trace_context_t ctx = { .flags = 1 };
+        memcpy (ctx.trace_id, trace_id, 16);
+        memcpy (ctx.span_id, span->span_id, 8);
+        trace_format (&ctx, self->out_text);
+    }
     self->out_active = true;
 }
 
