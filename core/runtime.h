@@ -12,7 +12,8 @@
       pool.c      a pool of handler threads (pool.h)
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
       observe.c   what the service shows of itself: the admin endpoint,
-                  readiness, systemd notifications, the stop summary
+                  readiness, the span exporter (--otlp), systemd
+                  notifications, the stop summary
 
     api.c reaches a wired connection or state only through its entry_ops_t,
     which wiring.c fills in, so no file but wiring.c includes a
@@ -172,13 +173,16 @@ int dispatch_pools_stop (service_t *self, int wait_ms);
 //  (NULL: a leading edge): no deadline, svcfw_state's copies freed.
 void api_ctx_reset (svcfw_ctx *ctx, const char *message_id);
 
-//  observe.c. Takes the config key svcfw_admin out of self->config (it is
-//  the framework's, not the plugin's). Returns 0, or -1 with err. Loop thread.
+//  observe.c. Takes the config keys svcfw_admin and svcfw_otlp out of
+//  self->config (they are the framework's, not the plugin's). Returns 0, or
+//  -1 with err. Loop thread.
 int observe_config (service_t *self, char *err);
 
 //  observe.c. After wiring: binds the admin endpoint (--admin, else
-//  svcfw_admin) on self->loop and starts the systemd watchdog timer if
-//  WATCHDOG_USEC asks. Returns 0, or -1 with err naming the address.
+//  svcfw_admin) and starts its thread, ticked by self->loop; starts the
+//  span exporter (--otlp, else svcfw_otlp, else OTEL_EXPORTER_OTLP_*);
+//  starts the systemd watchdog timer if WATCHDOG_USEC asks. Returns 0, or
+//  -1 with err naming the address or URL.
 int observe_start (service_t *self, char *err);
 
 //  observe.c. The service is wired and svcfw_init returned: /readyz may
@@ -197,7 +201,8 @@ void observe_linger (service_t *self, int fd, int timeout_ms);
 //  handled, and faults by kind.
 void observe_summary (service_t *self);
 
-//  observe.c. Closes the admin endpoint and frees observe's state.
+//  observe.c. Closes the admin endpoint, sends the last spans (bounded)
+//  and ends the exporter, and frees observe's state.
 void observe_stop (service_t *self);
 
 //  api.c. Frees what ctx owns (svcfw_state's copies).
