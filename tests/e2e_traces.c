@@ -441,6 +441,21 @@ test_bad_url (void **state)
     assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, NULL));
     assert_int_equal (e2e_exit_code (svc), 1);
     assert_non_null (e2e_grep (e2e_proc_out (svc), "--otlp: \"collector:4318\" is not an http:// or https:// URL"));
+    //  The config key must be a string too, and the environment a URL.
+    svc = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (e2e_tcp_port ())),
+        "{\"svcfw_otlp\": 4318}", NULL);
+    assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, NULL));
+    assert_int_equal (e2e_exit_code (svc), 1);
+    assert_non_null (e2e_grep (e2e_proc_out (svc), "config: svcfw_otlp must be a string URL"));
+    setenv ("OTEL_EXPORTER_OTLP_ENDPOINT", "udp://127.0.0.1:4318", 1);
+    svc = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (e2e_tcp_port ())),
+        NULL, NULL);
+    unsetenv ("OTEL_EXPORTER_OTLP_ENDPOINT");
+    assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, NULL));
+    assert_int_equal (e2e_exit_code (svc), 1);
+    assert_non_null (e2e_grep (e2e_proc_out (svc), "OTEL_EXPORTER_OTLP_ENDPOINT: \"udp://127.0.0.1:4318\" is not"));
 }
 
 int
