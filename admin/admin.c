@@ -1,25 +1,34 @@
-/*  admin.c - the admin endpoint: HTTP/1.1 over a ZMQ_STREAM socket on the loop.
+/*  admin.c - the admin endpoint: HTTP/1.1 over a ZMQ_STREAM socket, on a thread of its own.
 
     @discuss
-    A ZMQ_STREAM socket hands the loop [id][bytes] for each chunk a client
-    sends, [id][] when one connects or leaves, and closes a connection when
-    the loop sends [id][]. Each connection's bytes are kept until the end of
-    its request head (CRLF CRLF), then answered and closed. The checks that
-    keep a client from stalling the service are in admin.h; the loop only
-    ever does bounded work per wake-up (S_BATCH chunks), and the sweep that
-    closes slow connections runs on a timer.
+    A ZMQ_STREAM socket hands the admin thread [id][bytes] for each chunk a
+    client sends, [id][] when one connects or leaves, and closes a
+    connection when the thread sends [id][]. Each connection's bytes are
+    kept until the end of its request head (CRLF CRLF), then answered and
+    closed. The checks that keep a client from hogging the endpoint are in
+    admin.h; each wake-up does bounded work (S_BATCH chunks), and the sweep
+    that closes slow connections runs between them.
+
+    The service's loop only ticks: a timer on it stamps the time (/livez)
+    and asks the readiness callback (/readyz), whose answer the thread
+    keeps. So a stuck loop is seen and said (503) rather than leaving the
+    probe unanswered, and /metrics still answers meanwhile.
     @end
 */
 #include <czmq.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include "admin.h"
 #include "metrics.h"
 #include "log.h"
 
 #define S_BATCH 256             //  chunks read per loop wake-up, for fairness
 #define S_SWEEP_MS 500          //  how often slow connections are looked for
-#define S_TICK_MS 250           //  the loop's heartbeat, for /livez
+#define S_TICK_MS 250           //  the loop's heartbeat, for /livez and /readyz
 #define S_LIVE_MS 2000          //  /livez: the loop turned within this long
 
 typedef struct {
@@ -34,16 +43,22 @@ typedef struct {
 } s_conn_t;
 
 struct _admin_t {
-    zsock_t *sock;
+    zsock_t *sock;              //  the admin thread's once it runs
     void *handle;
     int port;
-    zloop_t *loop;
-    int sweep_id, tick_id;
-    zhashx_t *conns;            //  key -> s_conn_t *, owned
+    zloop_t *loop;              //  the service's, for the tick
+    int tick_id;
+    zhashx_t *conns;            //  key -> s_conn_t *, owned; the admin thread's
     admin_ready_fn *ready;
     void *ready_arg;
-    int64_t tick_at;            //  zclock_mono of the loop's last heartbeat
+    atomic_int_fast64_t tick_at;    //  zclock_mono of the loop's last tick
     uint64_t refused;           //  connections closed because the table was full
+    pthread_t thread;
+    bool running;               //  the thread was started
+    int stop_fd;                //  eventfd: readable once the thread must end
+    pthread_mutex_t lock;       //  guards the readiness below
+    bool is_ready;              //  the loop's last answer (admin_set_ready, the tick)
+    char why [256];             //  ... and why not
 };
 
 static void
@@ -72,11 +87,14 @@ admin_new (const char *address, admin_ready_fn *ready, void *arg, char *err)
     }
     self->ready = ready;
     self->ready_arg = arg;
-    self->sweep_id = self->tick_id = -1;
-    self->tick_at = zclock_mono ();
+    self->tick_id = -1;
+    atomic_store (&self->tick_at, zclock_mono ());
+    pthread_mutex_init (&self->lock, NULL);
+    snprintf (self->why, sizeof self->why, "starting: not wired yet");
+    self->stop_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     self->conns = zhashx_new ();
     self->sock = zsock_new (ZMQ_STREAM);
-    if (!self->conns || !self->sock) {
+    if (!self->conns || !self->sock || self->stop_fd < 0) {
         err_set (err, "--admin %s: cannot make the socket", address);
         admin_destroy (&self);
         return NULL;
@@ -181,7 +199,7 @@ s_answer (admin_t *self, s_conn_t *conn)
     }
     else
     if (strcmp (target, "/livez") == 0 && get) {
-        int64_t quiet = zclock_mono () - self->tick_at;
+        int64_t quiet = zclock_mono () - atomic_load (&self->tick_at);
         if (quiet <= S_LIVE_MS)
             s_respond (self, conn, 200, S_TEXT, "ok\n");
         else {
@@ -193,7 +211,16 @@ s_answer (admin_t *self, s_conn_t *conn)
     else
     if (strcmp (target, "/readyz") == 0 && get) {
         char why [256] = "";
-        if (self->ready (self->ready_arg, why, sizeof why))
+        pthread_mutex_lock (&self->lock);
+        bool ready = self->is_ready;
+        snprintf (why, sizeof why, "%s", self->why);
+        pthread_mutex_unlock (&self->lock);
+        int64_t quiet = zclock_mono () - atomic_load (&self->tick_at);
+        if (ready && quiet > S_LIVE_MS) {
+            ready = false;          //  what the loop said last is stale
+            snprintf (why, sizeof why, "the event loop has not turned for %" PRId64 " ms", quiet);
+        }
+        if (ready)
             s_respond (self, conn, 200, S_JSON, "{\"ready\":true}\n");
         else {
             char body [400];
@@ -305,17 +332,6 @@ s_read (admin_t *self)
     }
 }
 
-static int
-s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
-{
-    (void) loop;
-    (void) reader;
-    admin_t *self = arg;
-    self->tick_at = zclock_mono ();
-    s_read (self);
-    return 0;
-}
-
 //  Closes connections that have not sent a whole request in time.
 static void
 s_sweep (admin_t *self)
@@ -335,48 +351,44 @@ s_sweep (admin_t *self)
     zlistx_destroy (&late);
 }
 
-static int
-s_on_sweep (zloop_t *loop, int timer_id, void *arg)
+void
+admin_set_ready (admin_t *self, bool ready, const char *why)
 {
-    (void) loop;
-    (void) timer_id;
-    s_sweep (arg);
-    return 0;
+    pthread_mutex_lock (&self->lock);
+    self->is_ready = ready;
+    snprintf (self->why, sizeof self->why, "%s", ready || !why? "": why);
+    pthread_mutex_unlock (&self->lock);
 }
 
+void
+admin_tick (admin_t *self)
+{
+    atomic_store (&self->tick_at, zclock_mono ());
+}
+
+//  The loop turned: stamp it, and keep its readiness for /readyz.
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
     admin_t *self = arg;
-    self->tick_at = zclock_mono ();
+    admin_tick (self);
+    char why [256] = "";
+    bool ready = self->ready (self->ready_arg, why, sizeof why);
+    admin_set_ready (self, ready, why);
     return 0;
 }
 
-int
-admin_attach (admin_t *self, zloop_t *loop)
+//  The admin thread: serves until stop_fd is readable.
+static void *
+s_serve (void *arg)
 {
-    if (zloop_reader (loop, self->sock, s_on_readable, self))
-        return -1;
-    self->loop = loop;
-    self->sweep_id = zloop_timer (loop, S_SWEEP_MS, 0, s_on_sweep, self);
-    self->tick_id = zloop_timer (loop, S_TICK_MS, 0, s_on_tick, self);
-    return self->sweep_id < 0 || self->tick_id < 0? -1: 0;
-}
-
-void
-admin_serve_until (admin_t *self, int fd, int timeout_ms)
-{
-    int64_t end = zclock_mono () + timeout_ms, last_sweep = zclock_mono ();
+    admin_t *self = arg;
+    int64_t last_sweep = zclock_mono ();
     while (true) {
-        int64_t now = zclock_mono ();
-        if (now >= end)
-            break;
-        self->tick_at = now;
-        zmq_pollitem_t items [] = { { self->handle, 0, ZMQ_POLLIN, 0 }, { NULL, fd, ZMQ_POLLIN, 0 } };
-        int64_t wait = end - now < S_SWEEP_MS? end - now: S_SWEEP_MS;
-        if (zmq_poll (items, 2, (long) wait) < 0 && zmq_errno () != EINTR)
+        zmq_pollitem_t items [] = { { self->handle, 0, ZMQ_POLLIN, 0 }, { NULL, self->stop_fd, ZMQ_POLLIN, 0 } };
+        if (zmq_poll (items, 2, S_SWEEP_MS) < 0 && zmq_errno () != EINTR)
             break;
         if (items [1].revents & ZMQ_POLLIN)
             break;
@@ -387,6 +399,22 @@ admin_serve_until (admin_t *self, int fd, int timeout_ms)
             last_sweep = zclock_mono ();
         }
     }
+    return NULL;
+}
+
+int
+admin_attach (admin_t *self, zloop_t *loop)
+{
+    self->loop = loop;
+    self->tick_id = zloop_timer (loop, S_TICK_MS, 0, s_on_tick, self);
+    if (self->tick_id < 0)
+        return -1;
+    admin_tick (self);
+    //  The socket is the thread's from here (pthread_create is a full barrier).
+    if (pthread_create (&self->thread, NULL, s_serve, self))
+        return -1;
+    self->running = true;
+    return 0;
 }
 
 void
@@ -395,15 +423,19 @@ admin_destroy (admin_t **self_p)
     if (!self_p || !*self_p)
         return;
     admin_t *self = *self_p;
-    if (self->loop) {
-        if (self->sweep_id >= 0)
-            zloop_timer_end (self->loop, self->sweep_id);
-        if (self->tick_id >= 0)
-            zloop_timer_end (self->loop, self->tick_id);
-        zloop_reader_end (self->loop, self->sock);
+    if (self->running) {
+        uint64_t one = 1;
+        if (write (self->stop_fd, &one, sizeof one) != sizeof one)
+            log_error ("admin: cannot stop the admin thread: %s", strerror (errno));
+        pthread_join (self->thread, NULL);
     }
+    if (self->loop && self->tick_id >= 0)
+        zloop_timer_end (self->loop, self->tick_id);
     zsock_destroy (&self->sock);
     zhashx_destroy (&self->conns);
+    if (self->stop_fd >= 0)
+        close (self->stop_fd);
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }

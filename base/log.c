@@ -18,7 +18,8 @@
     Formats (log_set_format): text, as above, optionally coloured by level
     on the console; or JSON, one object a line, for console and file:
       {"time": "2026-12-01T11:18:41.329Z", "severity": "INFO",
-       "message": "...", "service": "...", "workflow_id": "..." or null}
+       "message": "...", "service": "...", "workflow_id": "..." or null,
+       "trace_id": "...", "span_id": "..." (only while a traced message is handled)}
     JSON strings are escaped as RFC 8259 asks ("\\", "\"", control
     characters as \n \r \t or \u00XX), and further: C1 controls and DEL
     as \u00XX, bytes that are not UTF-8 as \ufffd, so a line is valid JSON
@@ -70,6 +71,7 @@ static struct {
             SVCFW_LOG_INFO, S_BURST, S_WINDOW_MS, 0, { { 0 } }, { 0 }, false, false };
 
 static __thread const char *s_workflow_id;
+static __thread const char *s_trace_id, *s_span_id;     //  the handled message's trace, or NULL (log_set_trace)
 static volatile int s_file_fd = -1;     //  the log file's descriptor, for the crash report (crash.c)
 
 static const char *
@@ -248,7 +250,8 @@ log_json_escape (const char *text, size_t len, char *out, size_t size)
 //  Writes one line of `level` with its message (raw, `len` bytes) to the
 //  sinks `level` reaches, in the format set. Under the lock.
 static void
-s_emit (int level, const char *workflow_id, const char *message, size_t len)
+s_emit (int level, const char *workflow_id, const char *trace_id, const char *span_id,
+        const char *message, size_t len)
 {
     char line [8192 + 512];
     size_t n;
@@ -264,10 +267,15 @@ s_emit (int level, const char *workflow_id, const char *message, size_t len)
         if (workflow_id && *workflow_id) {
             n += (size_t) snprintf (line + n, sizeof line - n, "\",\"workflow_id\":\"");
             n += log_json_escape (workflow_id, strlen (workflow_id), line + n, 600);
-            n += (size_t) snprintf (line + n, sizeof line - n, "\"}\n");
+            n += (size_t) snprintf (line + n, sizeof line - n, "\"");
         }
         else
-            n += (size_t) snprintf (line + n, sizeof line - n, "\",\"workflow_id\":null}\n");
+            n += (size_t) snprintf (line + n, sizeof line - n, "\",\"workflow_id\":null");
+        //  The ids are hex made by trace/ (log_set_trace): nothing to escape.
+        if (trace_id && span_id)
+            n += (size_t) snprintf (line + n, sizeof line - n, ",\"trace_id\":\"%.32s\",\"span_id\":\"%.16s\"",
+                                    trace_id, span_id);
+        n += (size_t) snprintf (line + n, sizeof line - n, "}\n");
     }
     else {
         n = s_header (line, sizeof line, level, workflow_id);
@@ -311,7 +319,7 @@ s_summarize (s_cause_t *cause, int64_t now)
                           "written: %s", cause->suppressed, (double) (now - cause->window_start) / 1000.0,
                           cause->written, cause->sample);
         if (n > 0)
-            s_emit (cause->level, NULL, message, (size_t) n < sizeof message? (size_t) n: sizeof message - 1);
+            s_emit (cause->level, NULL, NULL, NULL, message, (size_t) n < sizeof message? (size_t) n: sizeof message - 1);
     }
     cause->window_start = now;
     cause->written = 0;
@@ -415,6 +423,13 @@ log_set_workflow_id (const char *workflow_id)
     s_workflow_id = workflow_id;
 }
 
+void
+log_set_trace (const char *trace_id, const char *span_id)
+{
+    s_trace_id = trace_id;
+    s_span_id = span_id;
+}
+
 const char *
 log_workflow_id (void)
 {
@@ -456,7 +471,7 @@ s_vwrite (int level, bool limited, const char *fmt, va_list args)
     if (cause)
         log_escape (message, message_len < S_SAMPLE_MAX? message_len: S_SAMPLE_MAX,
                     cause->sample, sizeof cause->sample);
-    s_emit (level, s_workflow_id, message, message_len);
+    s_emit (level, s_workflow_id, s_trace_id, s_span_id, message, message_len);
     pthread_mutex_unlock (&s_log.lock);
 }
 

@@ -73,6 +73,12 @@ const char *log_service (void);
    borrowed and must stay valid until reset. */
 void log_set_workflow_id (const char *workflow_id);
 
+/* Sets the calling thread's current trace: JSON lines then carry
+   "trace_id" (32 lowercase hex digits) and "span_id" (16), the span of the
+   message being handled (trace/trace.h sets them). Both borrowed, valid
+   until reset; NULL, NULL: none. */
+void log_set_trace (const char *trace_id, const char *span_id);
+
 /* The calling thread's current workflow id, or NULL. Borrowed. */
 const char *log_workflow_id (void);
 

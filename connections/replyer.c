@@ -38,6 +38,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sock.h"
+#include "trace.h"
 #include "types.h"
 
 struct _replyer_t {
@@ -204,6 +205,7 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
     const char *name = self->model->name;
     envelope_t env = { 0 };
     fault_t fault = is_member? envelope_read_member (member, &env, why): envelope_read (member, &env, why);
+    trace_in_begin (name, TRACE_SERVER, env.traceparent, received_at);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     //  The deadline is checked when the handler would start (SPEC §8), so
@@ -214,8 +216,11 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
         snprintf (why, sizeof why, "its deadline_ms %" PRId64 " ran out %" PRId64 " ms after it came in, "
                   "before the handler started; not handled", env.deadline_ms, zclock_mono () - received_at);
     }
-    if (fault)
-        return s_refuse (self, fault, why, env.workflow_id);
+    if (fault) {
+        char *reply = s_refuse (self, fault, why, env.workflow_id);
+        trace_in_end (env.workflow_id, fault_name (fault));
+        return reply;
+    }
 
     cJSON *returned = NULL;
     char *reply;
@@ -224,6 +229,7 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
         reply = s_inbox_reply (self, env.message_id, env.workflow_id);
         if (reply) {
             metrics_message (self->metrics, true, METRICS_OK);
+            trace_in_end (env.workflow_id, NULL);
             log_set_workflow_id (NULL);
             return reply;
         }
@@ -238,6 +244,7 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
                             &returned, why);
     metrics_handler_end (self->metrics, started);
     bool handled = false;
+    fault_t outcome = failed? FAULT_HANDLER_FAILED: FAULT_NONE;
     if (failed) {
         pthread_mutex_lock (&self->lock);
         self->faults [FAULT_HANDLER_FAILED]++;
@@ -256,6 +263,7 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
             pthread_mutex_unlock (&self->lock);
             metrics_message (self->metrics, true, METRICS_INVALID_RETURN);
             snprintf (why, sizeof why, "handler returned invalid return args: %s", detail);
+            outcome = FAULT_INVALID_RETURN;
             log_error ("%s: %s", name, why);
             reply = envelope_error (FAULT_INVALID_RETURN, why, host_workflow_id (self->host));
         }
@@ -273,6 +281,7 @@ s_answer_one (replyer_t *self, const cJSON *member, bool is_member, int64_t rece
     char tx_why [ERR_LEN];
     if (savepoint && (handled? store_tx_release (tx_why): store_tx_undo (tx_why)))
         log_error ("%s: %s", name, tx_why);
+    trace_in_end (host_workflow_id (self->host), outcome? fault_name (outcome): NULL);
     cJSON_Delete (returned);
     log_set_workflow_id (NULL);
     return reply;

@@ -30,6 +30,7 @@
 #include "sock.h"
 #include "outbox.h"
 #include "sender.h"
+#include "trace.h"
 #include "types.h"
 #include "wire.h"
 
@@ -445,6 +446,8 @@ requester_request (requester_t *self, const cJSON *args, const char *workflow_id
     int64_t started = metrics_now ();
     int rc = s_request (self, args, workflow_id, message_id, deadline, return_args, err);
     metrics_request (self->metrics, self->outcome, started);
+    if (self->outcome != METRICS_OK)
+        trace_out_error (metrics_outcome_name (self->outcome));     //  the caller's CLIENT span says how it failed
     if (self->breaker)
         metrics_circuit (self->metrics, (int) breaker_state (self->breaker));
     return rc;

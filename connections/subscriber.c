@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sock.h"
+#include "trace.h"
 #include "types.h"
 
 struct _subscriber_t {
@@ -90,7 +91,7 @@ s_fault (subscriber_t *self, fault_t fault, const char *why)
 
 //  Decodes, validates and handles one message. A handler thread.
 static void
-s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size)
+s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size, int64_t received_at)
 {
     char why [ERR_LEN];
     envelope_t env = { 0 };
@@ -101,11 +102,13 @@ s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size
     }
     else
         fault = envelope_decode_wire (arena, data, size, &env, why);
+    trace_in_begin (self->model->name, TRACE_CONSUMER, env.traceparent, received_at);
     if (fault == FAULT_NONE && type_validate (self->model->args, env.args, why))
         fault = FAULT_INVALID_ARGS;
     if (fault) {
         log_set_workflow_id (env.workflow_id);
         s_fault (self, fault, why);
+        trace_in_end (env.workflow_id, fault_name (fault));
         envelope_clear (&env);
         wire_arena_reset (arena);
         log_set_workflow_id (NULL);
@@ -123,6 +126,7 @@ s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size
         pthread_mutex_unlock (&self->lock);
         log_warning ("%s: handler failed: %s", self->model->name, why);
     }
+    trace_in_end (host_workflow_id (self->host), failed? fault_name (FAULT_HANDLER_FAILED): NULL);
     cJSON_Delete (returned);        //  a subscriber has no one to reply to
     envelope_clear (&env);
     wire_arena_reset (arena);
@@ -133,7 +137,7 @@ static void
 s_work (host_job_t *host_job, wire_arena_t *arena)
 {
     s_job_t *job = (s_job_t *) host_job;
-    s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body));
+    s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body), job->job.received_at);
 }
 
 //  host_done_fn, done_anywhere: on the handler thread right after the

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "trace.h"
 #include "types.h"
 #include "uuid.h"
 
@@ -180,8 +181,10 @@ s_round_trip (svcfw_ctx *ctx, entry_t *conn, const cJSON *args, const char *send
     const char *message_id = s_message_id_for (ctx, conn, given_id);
     *returned = NULL;
     int rc;
-    if (s_expired (ctx, conn))
+    if (s_expired (ctx, conn)) {
         rc = err_set (why, "%s: deadline_exceeded: the handled message's deadline has passed", conn->model->name);
+        trace_out_error ("deadline_exceeded");
+    }
     else
         rc = conn->ops->send (conn->obj, args, send_id, message_id, ctx->deadline, returned, why);
     if (rc == 0 && conn->fallback_streak) {
@@ -355,6 +358,11 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     int rc;
     //  One send at a time per entry: concurrent handlers and svcfw_main
     //  share the entry's socket (a requester's call waits for the one before).
+    //  A request is a CLIENT span; a published message or a durable send
+    //  (answered by no one now) a PRODUCER span. State updates are none. A
+    //  cached requester's call is a CLIENT span whether or not it went out.
+    if (!is_state)
+        trace_out_begin (output_name, conn->is_requester && !conn->durable? TRACE_CLIENT: TRACE_PRODUCER, send_id);
     if (conn->cache)
         rc = s_cached_request (ctx, conn, args, send_id, message_id, reply, why);
     else {
@@ -365,6 +373,8 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
             rc = conn->ops->send (conn->obj, args, send_id, NULL, 0, NULL, why);
         pthread_mutex_unlock (&conn->lock);
     }
+    if (!is_state)
+        trace_out_end (rc != 0);
     if (rc)
         s_ctx_error (ctx, "%s", why);
     else

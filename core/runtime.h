@@ -12,7 +12,8 @@
       pool.c      a pool of handler threads (pool.h)
       api.c       the plugin API behind svcfw.h (svcfw_to_send and friends)
       observe.c   what the service shows of itself: the admin endpoint,
-                  readiness, systemd notifications, the stop summary
+                  readiness, the span exporter (--otlp), systemd
+                  notifications, the stop summary
       reload.c    the config read again on SIGHUP or a change of the -c
                   file, svcfw_reconfigure, the swap (api.c holds configs)
 
@@ -193,13 +194,16 @@ int dispatch_pools_stop (service_t *self, int wait_ms);
 //  (NULL: a leading edge): no deadline, svcfw_state's copies freed.
 void api_ctx_reset (svcfw_ctx *ctx, const char *message_id);
 
-//  observe.c. Takes the config key svcfw_admin out of self->config (it is
-//  the framework's, not the plugin's). Returns 0, or -1 with err. Loop thread.
+//  observe.c. Takes the config keys svcfw_admin and svcfw_otlp out of
+//  self->config (they are the framework's, not the plugin's). Returns 0, or
+//  -1 with err. Loop thread.
 int observe_config (service_t *self, char *err);
 
 //  observe.c. After wiring: binds the admin endpoint (--admin, else
-//  svcfw_admin) on self->loop and starts the systemd watchdog timer if
-//  WATCHDOG_USEC asks. Returns 0, or -1 with err naming the address.
+//  svcfw_admin) and starts its thread, ticked by self->loop; starts the
+//  span exporter (--otlp, else svcfw_otlp, else OTEL_EXPORTER_OTLP_*);
+//  starts the systemd watchdog timer if WATCHDOG_USEC asks. Returns 0, or
+//  -1 with err naming the address or URL.
 int observe_start (service_t *self, char *err);
 
 //  observe.c. The service is wired and svcfw_init returned: /readyz may
@@ -209,16 +213,17 @@ void observe_ready (service_t *self);
 //  observe.c. A stop was asked for: STOPPING=1 to systemd. Any thread.
 void observe_stopping (service_t *self);
 
-//  observe.c. Serves the admin endpoint (it then says "stopping") until fd
-//  is readable or timeout_ms passed: for a stop the loop no longer turns
-//  in. Loop thread.
+//  observe.c. Waits until fd is readable or timeout_ms passed, for a stop
+//  phase the loop no longer turns in, stamping the admin endpoint's
+//  liveness meanwhile (its /readyz says "stopping"). Loop thread.
 void observe_linger (service_t *self, int fd, int timeout_ms);
 
 //  observe.c. Logs the summary of every connection at INFO: messages
 //  handled, and faults by kind.
 void observe_summary (service_t *self);
 
-//  observe.c. Closes the admin endpoint and frees observe's state.
+//  observe.c. Closes the admin endpoint, sends the last spans (bounded)
+//  and ends the exporter, and frees observe's state.
 void observe_stop (service_t *self);
 
 //  api.c. Gives a requester entry the reply cache its "cache" creation

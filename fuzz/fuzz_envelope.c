@@ -5,10 +5,12 @@
     whole or refused with a reason; each member is read as a replyer reads
     it, a nested batch refused; the batch reply of its members' error
     replies parses back as a batch of as many), and the reply decoder, on
-    any bytes.
+    any bytes; a traceparent found is read by the strict parser
+    (trace/trace.h), which must take it only in the form it writes back.
 */
 #include "fuzz.h"
 #include "envelope.h"
+#include "trace.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -34,6 +36,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         FUZZ_CHECK (fuzz_same (env.args, wire_env.args, false));
         FUZZ_CHECK (s_same_str (env.workflow_id, wire_env.workflow_id));
         FUZZ_CHECK (s_same_str (env.message_id, wire_env.message_id));
+        FUZZ_CHECK (s_same_str (env.traceparent, wire_env.traceparent));
+        trace_context_t ctx;
+        if (env.traceparent && trace_parse (env.traceparent, &ctx, err) == 0) {
+            char again [TRACE_PARENT_LEN + 1];
+            trace_format (&ctx, again);
+            FUZZ_CHECK (strncmp (again + 3, env.traceparent + 3, TRACE_PARENT_LEN - 3) == 0);
+        }
         //  What we would send for these args decodes to the same args.
         char *text = envelope_request (env.args, env.workflow_id);
         FUZZ_CHECK (text);

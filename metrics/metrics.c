@@ -58,6 +58,8 @@ static const double s_bounds [METRICS_BUCKET_COUNT] = {
 };
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;      //  the lists' shape, not the counts
+static atomic_uint_fast64_t s_trace [METRICS_TRACE_COUNTERS];  //  process-wide: one exporter per process
+static atomic_bool s_exporting;                                 //  the span families are rendered
 static metrics_conn_t *s_conns, **s_conns_tail = &s_conns;
 static metrics_state_t *s_states, **s_states_tail = &s_states;
 
@@ -152,6 +154,9 @@ void
 metrics_reset (void)
 {
     pthread_mutex_lock (&s_lock);
+    for (int i = 0; i < METRICS_TRACE_COUNTERS; i++)
+        atomic_store (&s_trace [i], 0);
+    atomic_store (&s_exporting, false);
     while (s_conns) {
         metrics_conn_t *next = s_conns->next;
         free (s_conns->name);
@@ -268,6 +273,19 @@ metrics_cache (metrics_conn_t *self, metrics_cache_t outcome)
 {
     if (self && outcome >= 0 && outcome < METRICS_CACHE_OUTCOMES)
         S_ADD (self->cache [outcome], 1);
+}
+
+void
+metrics_trace (metrics_trace_t counter, uint64_t n)
+{
+    if (counter >= 0 && counter < METRICS_TRACE_COUNTERS)
+        S_ADD (s_trace [counter], n);
+}
+
+void
+metrics_trace_exporting (void)
+{
+    atomic_store (&s_exporting, true);
 }
 
 void
@@ -532,6 +550,22 @@ metrics_render (void)
             }
         }
     pthread_mutex_unlock (&s_lock);
+
+    s_family (&buf, "svcfw_traceparent_invalid_total", "counter",
+              "Inbound messages whose traceparent was malformed (ignored: the message was handled).");
+    s_put (&buf, "svcfw_traceparent_invalid_total %" PRIu64 "\n",
+           (uint64_t) atomic_load_explicit (&s_trace [METRICS_TRACEPARENT_INVALID], memory_order_relaxed));
+    if (atomic_load (&s_exporting)) {
+        s_family (&buf, "svcfw_spans_exported_total", "counter", "Spans the OTLP collector accepted.");
+        s_put (&buf, "svcfw_spans_exported_total %" PRIu64 "\n",
+               (uint64_t) atomic_load_explicit (&s_trace [METRICS_SPANS_EXPORTED], memory_order_relaxed));
+        s_family (&buf, "svcfw_spans_dropped_total", "counter",
+                  "Spans not exported: the exporter's queue was full, or the collector did not take them.");
+        s_put (&buf, "svcfw_spans_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",
+               (uint64_t) atomic_load_explicit (&s_trace [METRICS_SPANS_QUEUE_FULL], memory_order_relaxed));
+        s_put (&buf, "svcfw_spans_dropped_total{reason=\"export_failed\"} %" PRIu64 "\n",
+               (uint64_t) atomic_load_explicit (&s_trace [METRICS_SPANS_EXPORT_FAILED], memory_order_relaxed));
+    }
 
     s_put_process (&buf);
     if (buf.failed) {

@@ -120,6 +120,24 @@ void metrics_state_seq (metrics_state_t *self, bool out, uint64_t seq);
    never an id). Any thread. */
 void metrics_state_resync (metrics_state_t *self, const char *reason);
 
+/* The trace counters (docs/observability.md): spans handed to the
+   collector, spans dropped (the exporter's queue was full, or the
+   collector did not take them), traceparent values refused. */
+typedef enum {
+    METRICS_SPANS_EXPORTED = 0,         //  svcfw_spans_exported_total
+    METRICS_SPANS_QUEUE_FULL,           //  svcfw_spans_dropped_total{reason="queue_full"}
+    METRICS_SPANS_EXPORT_FAILED,        //  svcfw_spans_dropped_total{reason="export_failed"}
+    METRICS_TRACEPARENT_INVALID,        //  svcfw_traceparent_invalid_total
+    METRICS_TRACE_COUNTERS
+} metrics_trace_t;
+
+/* Adds n to a trace counter. Any thread; lock-free. */
+void metrics_trace (metrics_trace_t counter, uint64_t n);
+
+/* Spans are exported (--otlp): the span families are rendered from now on.
+   Any thread. */
+void metrics_trace_exporting (void);
+
 /* Monotonic nanoseconds, for metrics_request's start. */
 int64_t metrics_now (void);
 

@@ -24,6 +24,7 @@ s_path_slot (cli_opts_t *opts, const char *name)
     if (strcmp (name, "--check-models") == 0) return &opts->check_models_path;
     if (strcmp (name, "--admin") == 0) return &opts->admin_address;
     if (strcmp (name, "--store") == 0) return &opts->store_path;
+    if (strcmp (name, "--otlp") == 0) return &opts->otlp_endpoint;
     if (strcmp (name, "--curve-cert") == 0) return &opts->curve_cert_path;
     if (strcmp (name, "--curve-allow") == 0) return &opts->curve_allow_path;
     return NULL;
@@ -226,6 +227,7 @@ static const struct {
     { "log_level", "-cl" }, { "log-level", "-cl" }, { "loglevel", "-cl" }, { "level", "-cl" },
     { "file_level", "-f" }, { "file-level", "-f" }, { "fl", "-f" },
     { "admin", "--admin" }, { "log-format", "--log-format" }, { "log_format", "--log-format" },
+    { "otlp", "--otlp" },
 };
 
 const char *
@@ -276,6 +278,7 @@ cli_usage (void)
 "  --log-format text|json    log lines as text (default) or JSON objects\n"
 "  --color auto|always|never colour text lines by level (auto: on a terminal)\n"
 "  --admin HOST:PORT  HTTP /metrics, /livez, /readyz (or config svcfw_admin)\n"
+"  --otlp URL         export spans to URL/v1/traces (or OTEL_EXPORTER_OTLP_ENDPOINT)\n"
 "  --stop-timeout MS  how long a stop waits for running handlers (default 5000)\n"
 "  --store PATH       one SQLite file for all inboxes and outboxes: exactly-once\n"
 "  -h, --help | --version    show this help, or the version, and exit\n"

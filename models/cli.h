@@ -3,7 +3,7 @@
       svcfw -s SERVICE.so [-a ADDRESSES.json] [-c CONFIG.json] [-m] [-cl LEVEL]
             [-l LOGFILE] [-f FILE_LEVEL] [--stop-timeout MS] [--admin HOST:PORT]
             [--log-format text|json] [--color auto|always|never] [--any_key VALUE ...]
-            [--curve-cert SECRET_CERT] [--curve-allow DIR]
+            [--curve-cert SECRET_CERT] [--curve-allow DIR] [--otlp URL]
       svcfw --check-models MODELS.json
       svcfw keygen|check|graph|describe ... (subcommands, dispatched by cmd/main.c)
       svcfw -h | --help        svcfw --version
@@ -33,6 +33,7 @@ typedef struct {
     const char *check_models_path; //  --check-models MODELS.json (no -s then), or NULL
     const char *admin_address;     //  --admin HOST:PORT, or NULL (borrowed from argv)
     const char *store_path;        //  --store PATH: the service's store file, or NULL (borrowed from argv)
+    const char *otlp_endpoint;     //  --otlp URL (spans go to URL/v1/traces), or NULL (borrowed from argv)
     bool log_json;                 //  --log-format json (default text)
     int color;                     //  --color: CLI_COLOR_AUTO (default), _ALWAYS or _NEVER
     const char *curve_cert_path;   //  --curve-cert FILE (a _secret cert), or NULL

@@ -1,5 +1,6 @@
 /*  e2e_admin - the admin endpoint (--admin): /metrics after a known traffic
-    mix, /readyz through a service's life, and hostile HTTP clients.
+    mix, /readyz through a service's life, /livez while the loop is stuck
+    (the test hook SVCFW_TEST_STALL_FILE), and hostile HTTP clients.
 
     metrics_replyer answers "quotes" (FAIL: handler_failed, SLOW: 500 ms);
     metrics_requester (main mode) sends a fixed mix to it and to a dead
@@ -52,6 +53,17 @@ s_parse_with_prometheus (const char *dir, const char *text)
     assert_non_null (script);
     int status = system (e2e_fmt ("/usr/bin/python3 %s %s", script, path));
     return WIFEXITED (status)? WEXITSTATUS (status): -1;
+}
+
+typedef struct { int port; const char *path; int status; } s_status_wait_t;
+
+//  e2e_poll: GET path answers status.
+static bool
+s_status_is (void *arg)
+{
+    s_status_wait_t *wait = arg;
+    const char *body;
+    return e2e_http_get (wait->port, wait->path, &body) == wait->status;
 }
 
 static char *
@@ -229,7 +241,9 @@ test_readyz_follows_the_state_and_the_stop (void **state)
     E2E_ASSERT_LOG (sub, "synced from snapshot", 10000);
     s_wait_t wait = { admin, "svcfw_state_seq{state=\"book\",side=\"in\"}", 3 };
     assert_true (e2e_poll (s_series_is, &wait, 5000));
-    assert_int_equal (e2e_http_get (admin, "/readyz", &body), 200);
+    //  The loop hands its readiness to the endpoint at each tick (250 ms).
+    s_status_wait_t ready = { admin, "/readyz", 200 };
+    assert_true (e2e_poll (s_status_is, &ready, 2000));
     assert_int_equal (e2e_http_get (admin, "/metrics", &body), 200);
     assert_true (e2e_metric_value (body, "svcfw_state_resyncs_total{state=\"book\",reason=\"late_join\"}") >= 1);
 
@@ -335,6 +349,46 @@ test_hostile_clients_never_stall_the_service (void **state)
     assert_true (e2e_alive (rep));
 }
 
+//  /livez is 200 while the loop turns, 503 while it is stuck (the test
+//  hook stalls it while a file exists), 200 once it turns again; the
+//  endpoint answers throughout, /metrics included.
+static void
+test_livez_sees_a_stuck_loop (void **state)
+{
+    const char *dir = *state;
+    int port = e2e_tcp_port (), admin = e2e_tcp_port ();
+    const char *stall = e2e_fmt ("%s/stall", dir);
+    setenv ("SVCFW_TEST_STALL_FILE", stall, 1);
+    e2e_proc_t *rep = e2e_svcfw (dir, e2e_plugin ("metrics_replyer"), s_replyer_addresses (port), NULL,
+                                 "--admin", e2e_addr (admin), NULL);
+    unsetenv ("SVCFW_TEST_STALL_FILE");
+    E2E_ASSERT_READY (rep);
+    const char *body;
+    assert_int_equal (e2e_http_get (admin, "/livez", &body), 200);
+    s_status_wait_t ready = { admin, "/readyz", 200 };
+    assert_true (e2e_poll (s_status_is, &ready, 2000));
+    s_assert_replyer_answers (port, 1, 1000);
+
+    assert_non_null (e2e_write_file (dir, "stall", ""));
+    E2E_ASSERT_LOG (rep, "the event loop stalls", 5000);
+    //  2 s without a tick: 503 (within 10 s on a loaded machine).
+    s_status_wait_t dead = { admin, "/livez", 503 };
+    assert_true (e2e_poll (s_status_is, &dead, 10000));
+    assert_int_equal (e2e_http_get (admin, "/livez", &body), 503);
+    assert_non_null (strstr (body, "the event loop has not turned for"));
+    assert_int_equal (e2e_http_get (admin, "/readyz", &body), 503);
+    assert_non_null (strstr (body, "the event loop has not turned for"));
+    assert_int_equal (e2e_http_get (admin, "/metrics", &body), 200);
+    assert_non_null (strstr (body, "svcfw_messages_total{connection=\"quotes\""));
+
+    assert_int_equal (unlink (stall), 0);
+    E2E_ASSERT_LOG (rep, "the event loop turns again", 5000);
+    s_status_wait_t alive = { admin, "/livez", 200 };
+    assert_true (e2e_poll (s_status_is, &alive, 5000));
+    assert_true (e2e_poll (s_status_is, &ready, 2000));
+    s_assert_replyer_answers (port, 1, 1000);
+}
+
 int
 main (void)
 {
@@ -343,6 +397,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_metrics_after_a_known_mix, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_http_answers, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_readyz_follows_the_state_and_the_stop, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_livez_sees_a_stuck_loop, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_hostile_clients_never_stall_the_service, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -5,7 +5,7 @@
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
-layers=(base metrics resilience models security wire stores connections states admin core graph cmd)
+layers=(base metrics trace resilience models security wire stores connections states admin core graph cmd)
 declare -A rank
 for i in "${!layers[@]}"; do rank[${layers[$i]}]=$i; done
 # where each project header lives

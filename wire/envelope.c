@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "log.h"
 #include "json.h"
+#include "trace.h"
 
 static const char *const s_fault_names [FAULT_COUNT] = {
     "none", "invalid_json", "invalid_envelope", "invalid_args", "too_large",
@@ -48,7 +49,7 @@ s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err
         err_set (err, "envelope must be an object, got %s", json_type_name (root));
         return FAULT_INVALID_ENVELOPE;
     }
-    const cJSON *wf = NULL, *mid = NULL, *deadline = NULL;
+    const cJSON *wf = NULL, *mid = NULL, *deadline = NULL, *traceparent = NULL;
     for (const cJSON *item = root->child; item; item = item->next) {
         if (body && !env->args && strcmp (item->string, body) == 0)
             env->args = item;
@@ -58,7 +59,12 @@ s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err
             mid = item;
         else if (body && !deadline && strcmp (item->string, "deadline_ms") == 0)
             deadline = item;
+        else if (body && !traceparent && strcmp (item->string, "traceparent") == 0)
+            traceparent = item;
     }
+    //  Never a fault: a peer's bad trace must not cost its message (trace.h).
+    if (traceparent)
+        env->traceparent = cJSON_IsString (traceparent)? traceparent->valuestring: "";
     if (s_id_field (wf, "workflow_id", &env->workflow_id, err)
     ||  s_id_field (mid, "message_id", &env->message_id, err))
         return FAULT_INVALID_ENVELOPE;
@@ -216,10 +222,21 @@ envelope_clear (envelope_t *env)
 }
 
 //  Writes {KEY: value, "workflow_id": id} into the thread's output buffer
-//  (wire/wire.h); value NULL is {}. Returns the text, borrowed until the
+//  (wire/wire.h), with the thread's traceparent if `traced`; value NULL is {}. Returns the text, borrowed until the
 //  thread's next write.
+//  Appends ,"traceparent":"…" when the calling thread sends under a trace.
+static int
+s_append_trace (wire_buffer_t *out)
+{
+    const char *traceparent = trace_parent_text ();
+    if (!traceparent)
+        return 0;
+    return wire_append (out, ",\"traceparent\":\"", sizeof ",\"traceparent\":\"" - 1)
+        || wire_append (out, traceparent, TRACE_PARENT_LEN) || wire_append (out, "\"", 1);
+}
+
 static const char *
-s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *len)
+s_write (const char *key, const cJSON *value, const char *workflow_id, bool traced, size_t *len)
 {
     static const cJSON empty = { .type = cJSON_Object };
     wire_buffer_t *out = wire_thread_buffer ();
@@ -234,6 +251,8 @@ s_write (const char *key, const cJSON *value, const char *workflow_id, size_t *l
     &&  (wire_append (out, ",\"workflow_id\":", sizeof ",\"workflow_id\":" - 1)
     ||   wire_write_string (out, workflow_id)))
         return NULL;
+    if (traced && s_append_trace (out))
+        return NULL;
     if (wire_append (out, "}", 1))
         return NULL;
     *len = out->len;
@@ -245,7 +264,7 @@ static char *
 s_encode (const char *key, const cJSON *value, const char *workflow_id)
 {
     size_t len;
-    const char *text = s_write (key, value, workflow_id, &len);
+    const char *text = s_write (key, value, workflow_id, false, &len);
     char *copy = text? malloc (len + 1): NULL;       //  cJSON_free frees it (default hooks)
     if (copy)
         memcpy (copy, text, len + 1);
@@ -255,7 +274,7 @@ s_encode (const char *key, const cJSON *value, const char *workflow_id)
 const char *
 envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len)
 {
-    return s_write ("args", args, workflow_id, len);
+    return s_write ("args", args, workflow_id, true, len);
 }
 
 char *
@@ -275,8 +294,9 @@ envelope_add_deadline (wire_buffer_t *out, const char *text, size_t len, int64_t
     //  {} has no field to follow: then no comma.
     bool empty = len == 2;
     if (wire_append (out, text, len - 1)
-    ||  wire_append (out, field + (empty? 1: 0), (size_t) field_len - (empty? 1: 0))
-    ||  wire_append (out, "", 1))
+    ||  wire_append (out, field + (empty? 1: 0), (size_t) field_len - 1 - (empty? 1: 0))
+    ||  s_append_trace (out)
+    ||  wire_append (out, "}", 2))
         return -1;
     out->len--;                 //  the NUL is there, not counted
     return 0;

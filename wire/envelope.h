@@ -3,6 +3,8 @@
     Request / published message: {"args": {…}, "workflow_id": "…"}
       a request may carry "deadline_ms": the time left for it when it was
       sent, a positive integer of milliseconds (SPEC §8)
+      a request or published message may carry "traceparent" (W3C Trace
+      Context, trace/trace.h): read as is, checked by trace_in_begin
     Reply: {"return_args": {…}, "workflow_id": "…"}
        or  {"error": {"kind": "…", "message": "…"}, "workflow_id": "…"}
     Unknown envelope keys are ignored, so later versions may add some.
@@ -46,6 +48,8 @@ typedef struct {
     const char *workflow_id;    //  borrowed from root; NULL when absent
     const char *message_id;     //  "message_id" (durable delivery, dedupe); borrowed like workflow_id; NULL when absent
     int64_t deadline_ms;        //  "deadline_ms" of a request; 0 when absent
+    const char *traceparent;    //  "traceparent", borrowed like workflow_id; "" when it is not a
+                                //  string (trace_in_begin counts it malformed); NULL when absent
 } envelope_t;
 
 #define ENVELOPE_DEADLINE_MAX 2147483647    //  the largest deadline_ms taken (about 24 days)
@@ -105,13 +109,15 @@ char *envelope_reply (const cJSON *return_args, const char *workflow_id);
 char *envelope_error (fault_t kind, const char *message, const char *workflow_id);
 
 /* The request envelope as text in a per-thread buffer, for the hot path:
-   no allocation once the buffer has grown to fit. Returns the text (borrowed;
+   no allocation once the buffer has grown to fit. It carries the calling
+   thread's "traceparent" (trace_parent_text), if any. Returns the text (borrowed;
    valid until the next call on this thread) with its length in *len, or
    NULL on allocation failure. */
 const char *envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len);
 
 /* Writes into `out` (cleared first) the envelope `text` (len bytes, an
-   object as the encoders above make it) with "deadline_ms": ms added.
+   object as the encoders above make it) with "deadline_ms": ms added, and
+   the calling thread's "traceparent" (trace_parent_text), if any.
    Returns 0, or -1 when out of memory. */
 int envelope_add_deadline (wire_buffer_t *out, const char *text, size_t len, int64_t ms);
 
