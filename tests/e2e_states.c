@@ -206,6 +206,37 @@ test_on_update_once_per_update (void **state)
     assert_true (calls >= 2 && calls <= count);
 }
 
+//  An on_update slower than the updates: once 1024 updates wait for their
+//  calls, they are folded into one call with the newest value, and a
+//  WARNING says so. The plugin sees fewer calls than updates, never an
+//  update out of order, and the last value; the in side keeps up meanwhile.
+static void
+test_on_update_behind_folds (void **state)
+{
+    const char *dir = *state;
+    int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
+    const int count = 5000;
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("state_sub_each"), s_in_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d, \"slow_ms\": 5}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("state_pub"), s_out_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d, \"period_ms\": 0, \"tag\": \"k\"}", count), "-m", NULL);
+    E2E_ASSERT_READY (pub);
+    if (!e2e_wait_log (sub, "each calls=", E2E_LOG_MS * 4)) {
+        e2e_dump (pub);
+        e2e_dump (sub);
+        fail_msg ("the in side's on_update never saw update %d", count);
+    }
+    char *line = e2e_grep_last (e2e_proc_out (sub), "each calls=");
+    int calls = 0, gaps = -1;
+    assert_int_equal (sscanf (strstr (line, "each calls="), "each calls=%d gaps=%d", &calls, &gaps), 2);
+    if (!e2e_grep_last (e2e_proc_out (sub), "updates folded into one call with the newest value")) {
+        e2e_dump (sub);
+        fail_msg ("no fold warning, though on_update fell behind (%d calls for %d updates)", calls, count);
+    }
+    assert_true (calls < count && gaps >= 1);
+}
+
 static void
 test_out_side_restart (void **state)
 {
@@ -364,6 +395,7 @@ main (void)
         T (test_late_join),
         T (test_early_join),
         T (test_on_update_once_per_update),
+        T (test_on_update_behind_folds),
         T (test_out_side_restart),
         T (test_gap_fetches_snapshot),
         T (test_full_update_late_join_and_live),

@@ -4,14 +4,15 @@
     "seen last=L"; the calls after the first that sees an update (L > 0,
     the snapshot's) must see every later update once, in order: a call
     whose L is not the previous one's + 1 counts as a gap. Its first two
-    such calls sleep 50 ms, so updates come while it waits. Logs
+    such calls sleep 50 ms, so updates come while it waits; with config
+    `slow_ms`, every call sleeps that long instead. Logs
     "each calls=N gaps=G" once it has seen L = config `count`.
 */
 #include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"required": {"count": "int"}, "optional": {}},
+    "config_model": {"required": {"count": "int"}, "optional": {"slow_ms": "int"}},
     "connection_models": {"in": {}, "out": {}},
     "state_models": {
         "in": {
@@ -39,8 +40,9 @@ on_book (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (s_calls > 0 && seen != s_last + 1)
         s_gaps++;
     s_last = seen;
-    if (++s_calls <= 2) {
-        struct timespec pause = { 0, 50 * 1000000L };
+    const cJSON *slow = cJSON_GetObjectItem (svcfw_config (ctx), "slow_ms");
+    if (++s_calls <= 2 || slow) {
+        struct timespec pause = { 0, (slow? slow->valueint: 50) * 1000000L };
         nanosleep (&pause, NULL);
     }
     if (seen == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
