@@ -328,7 +328,9 @@ s_done (host_job_t *host_job)
 }
 
 //  zloop_fn: sock's ZMQ_FD or the kick is readable; reads up to S_BATCH
-//  requests and hands each to a handler thread.
+//  requests and hands each to a handler thread. The socket's lock is held
+//  only while a request is read, not while it is handed over, so a handler
+//  thread that sends a reply meanwhile does not wait for it.
 static int
 s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -339,15 +341,17 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         ssize_t rc = read (self->kick, &count, sizeof count);
         (void) rc;
     }
-    pthread_mutex_lock (&self->sock_lock);
     void *handle = zsock_resolve (self->sock);
     int served = 0;
+    bool more = false;
     for (; served < S_BATCH; served++) {
         //  Every request with a route is answered once, whatever its frames.
+        pthread_mutex_lock (&self->sock_lock);
         s_job_t *job = self->spare;
         if (job)
             self->spare = job->next;
         else if (!(job = calloc (1, sizeof *job))) {
+            pthread_mutex_unlock (&self->sock_lock);
             log_error ("%s: out of memory for a request; it waits in the socket", self->model->name);
             break;
         }
@@ -358,8 +362,16 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             zmq_msg_close (&job->msg);
             job->next = self->spare;
             self->spare = job;
-            if (frames == 0)
-                break;
+        }
+        //  Stopped at the bound with requests left: the edge-triggered fd
+        //  will not say so again, so come back through the kick after
+        //  other sockets.
+        if (frames != 0 && served == S_BATCH - 1)
+            more = zsock_events (self->sock) & ZMQ_POLLIN;
+        pthread_mutex_unlock (&self->sock_lock);
+        if (frames == 0)
+            break;
+        if (frames < 0) {
             s_fault (self, FAULT_BAD_FRAMES, why);
             continue;
         }
@@ -373,10 +385,6 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         if (host_stopping (self->host))
             break;
     }
-    //  Stopped at the bound with requests left: the edge-triggered fd will
-    //  not say so again, so come back through the kick after other sockets.
-    bool more = served == S_BATCH && (zsock_events (self->sock) & ZMQ_POLLIN);
-    pthread_mutex_unlock (&self->sock_lock);
     if (more)
         s_kick (self);
     return 0;

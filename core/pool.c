@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +38,11 @@ struct _pool_t {
     pool_run_fn *run;
     pool_worker_destroy_fn *worker_destroy;
     pthread_mutex_t lock;       //  guards everything below
-    pthread_cond_t wake;        //  a job was queued, or the pool closed
+    //  Idle threads sleep on a futex, not a condition variable: a hand-off
+    //  then costs one wake and one wait, where glibc's condvar adds a wake
+    //  of its own and marks the mutex contended (one more wake per unlock).
+    atomic_uint wake_seq;       //  bumped when a job is queued or the pool ends
+    atomic_int sleepers;        //  threads in (or about to be in) the futex wait
     host_job_t *head, *tail;    //  queued jobs, oldest first
     host_job_t *done_head, *done_tail;  //  finished or cancelled, for pool_complete
     int running;                //  jobs in work now
@@ -131,8 +138,17 @@ s_thread (void *arg)
                 atomic_store (&self->spinning, false);
                 pthread_mutex_lock (&self->lock);
             }
-            while (!self->head && !self->ending)
-                pthread_cond_wait (&self->wake, &self->lock);
+            while (!self->head && !self->ending) {
+                //  Counted and the seq read under the lock, after the queue
+                //  was seen empty: a job queued after that bumps the seq
+                //  (the wait then returns at once) and sees the sleeper.
+                atomic_fetch_add (&self->sleepers, 1);
+                unsigned seq = atomic_load (&self->wake_seq);
+                pthread_mutex_unlock (&self->lock);
+                syscall (SYS_futex, &self->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+                atomic_fetch_sub (&self->sleepers, 1);
+                pthread_mutex_lock (&self->lock);
+            }
             steady = s_now_ns () - idle_since < self->spin_ns;
         }
         if (!self->head)
@@ -183,7 +199,6 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
     long us = spin_us? strtol (spin_us, NULL, 10): S_SPIN_US;
     self->spin_ns = (us < 0? 0: us > S_SPIN_MAX_US? S_SPIN_MAX_US: us) * 1000L;
     pthread_mutex_init (&self->lock, NULL);
-    pthread_cond_init (&self->wake, NULL);
     self->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (self->fd < 0) {
         err_set (err, "%s: cannot create an eventfd: %s", name, strerror (errno));
@@ -233,13 +248,17 @@ pool_submit (pool_t *self, host_job_t *job)
         self->tail = job;
         self->queued++;
         atomic_fetch_add_explicit (&self->pending, 1, memory_order_release);
-        wake_thread = true;     //  cheap without a waiter: glibc then makes no syscall
+        wake_thread = true;
     }
     pthread_mutex_unlock (&self->lock);
-    //  Signalled after the unlock, so the woken thread does not block on
-    //  the lock still held here.
-    if (wake_thread)
-        pthread_cond_signal (&self->wake);
+    //  Woken after the unlock, so the woken thread does not block on the
+    //  lock still held here; no syscall when no thread sleeps (one spins,
+    //  or all are busy).
+    if (wake_thread) {
+        atomic_fetch_add (&self->wake_seq, 1);
+        if (atomic_load (&self->sleepers))
+            syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
     if (wake_loop)
         s_wake_loop (self);
 }
@@ -318,8 +337,9 @@ pool_destroy (pool_t **self_p, int wait_ms)
     pthread_mutex_lock (&self->lock);
     self->ending = true;
     atomic_fetch_add_explicit (&self->pending, 1, memory_order_release);   //  spinners: look now
-    pthread_cond_broadcast (&self->wake);
     pthread_mutex_unlock (&self->lock);
+    atomic_fetch_add (&self->wake_seq, 1);
+    syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     struct timespec until;
     clock_gettime (CLOCK_REALTIME, &until);
     until.tv_sec += wait_ms / 1000;
@@ -346,7 +366,6 @@ pool_destroy (pool_t **self_p, int wait_ms)
             self->worker_destroy (self->thread [i].data);
     if (self->fd >= 0)
         close (self->fd);
-    pthread_cond_destroy (&self->wake);
     pthread_mutex_destroy (&self->lock);
     free (self->thread);
     free (self);
