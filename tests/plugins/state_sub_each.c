@@ -5,14 +5,14 @@
     the snapshot's) must see every later update once, in order: a call
     whose L is not the previous one's + 1 counts as a gap. Its first two
     such calls sleep 50 ms, so updates come while it waits; with config
-    `slow_ms`, every call sleeps that long instead. Logs
+    `block_ms`, the first sleeps that long instead and the rest do not. Logs
     "each calls=N gaps=G" once it has seen L = config `count`.
 */
 #include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"required": {"count": "int"}, "optional": {"slow_ms": "int"}},
+    "config_model": {"required": {"count": "int"}, "optional": {"block_ms": "int"}},
     "connection_models": {"in": {}, "out": {}},
     "state_models": {
         "in": {
@@ -40,11 +40,11 @@ on_book (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (s_calls > 0 && seen != s_last + 1)
         s_gaps++;
     s_last = seen;
-    const cJSON *slow = cJSON_GetObjectItem (svcfw_config (ctx), "slow_ms");
-    if (++s_calls <= 2 || slow) {
-        struct timespec pause = { 0, (slow? slow->valueint: 50) * 1000000L };
+    const cJSON *block = cJSON_GetObjectItem (svcfw_config (ctx), "block_ms");
+    int pause_ms = ++s_calls == 1 && block? block->valueint: s_calls <= 2 && !block? 50: 0;
+    struct timespec pause = { pause_ms / 1000, (pause_ms % 1000) * 1000000L };
+    if (pause_ms)
         nanosleep (&pause, NULL);
-    }
     if (seen == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
         svcfw_log (ctx, SVCFW_LOG_INFO, "each calls=%d gaps=%d", s_calls, s_gaps);
     return 0;
