@@ -5,14 +5,16 @@
     the snapshot's) must see every later update once, in order: a call
     whose L is not the previous one's + 1 counts as a gap. Its first two
     such calls sleep 50 ms, so updates come while it waits; with config
-    `block_ms`, the first sleeps that long instead and the rest do not. Logs
+    `hold`: true, the first instead waits (polling svcfw_state, at most
+    60 s) until the replica itself holds update `count`, and the rest do
+    not wait. Logs
     "each calls=N gaps=G" once it has seen L = config `count`.
 */
 #include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"required": {"count": "int"}, "optional": {"block_ms": "int"}},
+    "config_model": {"required": {"count": "int"}, "optional": {"hold": "bool"}},
     "connection_models": {"in": {}, "out": {}},
     "state_models": {
         "in": {
@@ -40,12 +42,19 @@ on_book (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (s_calls > 0 && seen != s_last + 1)
         s_gaps++;
     s_last = seen;
-    const cJSON *block = cJSON_GetObjectItem (svcfw_config (ctx), "block_ms");
-    int pause_ms = ++s_calls == 1 && block? block->valueint: s_calls <= 2 && !block? 50: 0;
-    struct timespec pause = { pause_ms / 1000, (pause_ms % 1000) * 1000000L };
-    if (pause_ms)
+    int count = cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint;
+    bool hold = cJSON_IsTrue (cJSON_GetObjectItem (svcfw_config (ctx), "hold"));
+    struct timespec pause = { 0, (hold? 10: 50) * 1000000L };
+    if (++s_calls == 1 && hold)
+        for (int i = 0; i < 6000; i++) {        //  the replica goes on while this call waits
+            const cJSON *now = cJSON_GetObjectItem (svcfw_state (ctx, "book"), "last");
+            if (cJSON_IsNumber (now) && now->valueint == count)
+                break;
+            nanosleep (&pause, NULL);
+        }
+    else if (s_calls <= 2 && !hold)
         nanosleep (&pause, NULL);
-    if (seen == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
+    if (seen == count)
         svcfw_log (ctx, SVCFW_LOG_INFO, "each calls=%d gaps=%d", s_calls, s_gaps);
     return 0;
 }
