@@ -211,14 +211,13 @@ crash_install (void)
     return rc;
 }
 
+//  Called on every handler call (never in the signal handler): the
+//  library's word-at-a-time strnlen and memcpy, not a byte loop.
 static void
 s_copy (char *to, size_t size, const char *from)
 {
-    size_t n = 0;
-    while (from && from [n] && n < size - 1) {
-        to [n] = from [n];
-        n++;
-    }
+    size_t n = from? strnlen (from, size - 1): 0;
+    memcpy (to, from? from: "", n);
     to [n] = 0;
 }
 

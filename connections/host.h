@@ -9,7 +9,8 @@
     Threads: a connection takes in a message on the loop thread and hands
     it to a handler thread as a host_job_t (host_submit): the job's work
     runs there (decode, host_call, render the reply), then its done runs on
-    the loop thread (send the reply, free the job). host_call and
+    the loop thread (free the job), or, with done_anywhere, on the handler
+    thread right after the work (a replyer sends its reply there). host_call and
     host_workflow_id are called from the job's work, on its handler thread;
     the other calls on the loop thread. stop_fd and signal_fd may be polled
     from any thread.

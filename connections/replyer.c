@@ -30,6 +30,8 @@
     @end
 */
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "replyer.h"
 #include "envelope.h"
 #include "uuid.h"
@@ -47,6 +49,16 @@ struct _replyer_t {
     svcfw_handler_fn *handler;
     zsock_t *sock;
     zloop_t *loop;              //  set while attached
+    //  The loop reads requests; the handler thread that answered one sends
+    //  its reply at once, so a reply wakes no other thread. A ZeroMQ socket
+    //  may pass between threads behind a full memory barrier: this lock is
+    //  one, taken around every use of sock once attached. The loop polls
+    //  sock's ZMQ_FD (never the socket itself, which would use it
+    //  unlocked): that fd is edge-triggered, so whoever leaves a request
+    //  unread (a handler thread whose send took in the news of it, the loop
+    //  at its batch bound) writes `kick` to bring the loop back.
+    pthread_mutex_t sock_lock;  //  guards sock and spare once attached
+    int kick;                   //  eventfd the loop polls beside sock's ZMQ_FD; -1 until attached
     size_t max_bytes;           //  larger requests get too_large
     pthread_mutex_t lock;       //  guards faults: several handler threads answer
     pthread_mutex_t tx_lock;    //  the inbox and its transaction: one request at a time
@@ -56,11 +68,11 @@ struct _replyer_t {
     uint64_t repeats;           //  requests the inbox answered
     long since_prune;           //  ids recorded since the inbox was last pruned
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
-    struct s_job *spare;        //  jobs whose reply went, for the next requests (loop thread)
+    struct s_job *spare;        //  jobs whose reply went, for the next requests (under sock_lock)
 };
 
 //  One request on its way: taken in on the loop, answered on a handler
-//  thread, its reply sent on the loop along its route.
+//  thread, which sends the reply along its route.
 typedef struct s_job {
     host_job_t job;             //  first: the host hands this pointer back
     replyer_t *replyer;
@@ -151,8 +163,10 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->kick = -1;
     pthread_mutex_init (&self->lock, NULL);
     pthread_mutex_init (&self->tx_lock, NULL);
+    pthread_mutex_init (&self->sock_lock, NULL);
     self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
     if (!self->sock) {
         replyer_destroy (&self);
@@ -391,38 +405,73 @@ s_work (host_job_t *host_job, wire_arena_t *arena)
         job->reply = envelope_error (FAULT_HANDLER_FAILED, "out of memory", NULL);
 }
 
-//  host_done_fn: sends the reply along its route (loop thread); keeps the
-//  job for a later request. A cancelled job (the service stopped before
-//  its handler started) goes unanswered, as a request to a stopped service.
+static void
+s_kick (replyer_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->kick, &one, sizeof one);
+    (void) rc;                  //  only fails when the counter is full: readable anyway
+}
+
+//  host_done_fn, done_anywhere: sends the reply along its route, on the
+//  handler thread that made it, right after its work; keeps the job for a
+//  later request. A cancelled job (the service stopped before its handler
+//  started; its done then runs on the loop) goes unanswered, as a request
+//  to a stopped service.
 static void
 s_done (host_job_t *host_job)
 {
     s_job_t *job = (s_job_t *) host_job;
     replyer_t *self = job->replyer;
-    if (!job->job.cancelled && self->sock
-    &&  (!job->reply || route_send (zsock_resolve (self->sock), &job->route, job->reply, strlen (job->reply)) < 0))
-        log_error ("%s: cannot send the reply: %s", self->model->name,
-                   job->reply? zmq_strerror (zmq_errno ()): "out of memory");
-    route_destroy (&job->route);
-    cJSON_free (job->reply);
+    bool answer = !job->job.cancelled;
+    char *reply = job->reply;
     job->reply = NULL;
     zmq_msg_close (&job->msg);
-    job->next = self->spare;
+    int rc = 0, events = 0;
+    pthread_mutex_lock (&self->sock_lock);
+    if (answer && reply && self->sock) {
+        rc = route_send (zsock_resolve (self->sock), &job->route, reply, strlen (reply));
+        //  The send may have taken in the news of a request (ZMQ_FD then
+        //  says nothing more): look, and wake the loop to read it.
+        events = zsock_events (self->sock);
+    }
+    route_destroy (&job->route);
+    job->next = self->spare;        //  the loop may take it again once the lock is let go
     self->spare = job;
+    pthread_mutex_unlock (&self->sock_lock);
+    if (answer && (rc < 0 || !reply))
+        log_error ("%s: cannot send the reply: %s", self->model->name,
+                   reply? zmq_strerror (zmq_errno ()): "out of memory");
+    cJSON_free (reply);
+    if (events & ZMQ_POLLIN)
+        s_kick (self);
 }
 
+//  zloop_fn: sock's ZMQ_FD or the kick is readable; reads up to S_BATCH
+//  requests and hands each to a handler thread. The socket's lock is held
+//  only while a request is read, not while it is handed over, so a handler
+//  thread that sends a reply meanwhile does not wait for it.
 static int
-s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
+s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     replyer_t *self = arg;
-    void *handle = zsock_resolve (reader);
-    for (int served = 0; served < S_BATCH; served++) {
+    if (item->fd == self->kick) {
+        uint64_t count;
+        ssize_t rc = read (self->kick, &count, sizeof count);
+        (void) rc;
+    }
+    void *handle = zsock_resolve (self->sock);
+    int served = 0;
+    bool more = false;
+    for (; served < S_BATCH; served++) {
         //  Every request with a route is answered once, whatever its frames.
+        pthread_mutex_lock (&self->sock_lock);
         s_job_t *job = self->spare;
         if (job)
             self->spare = job->next;
         else if (!(job = calloc (1, sizeof *job))) {
+            pthread_mutex_unlock (&self->sock_lock);
             log_error ("%s: out of memory for a request; it waits in the socket", self->model->name);
             break;
         }
@@ -433,8 +482,16 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             zmq_msg_close (&job->msg);
             job->next = self->spare;
             self->spare = job;
-            if (frames == 0)
-                break;
+        }
+        //  Stopped at the bound with requests left: the edge-triggered fd
+        //  will not say so again, so come back through the kick after
+        //  other sockets.
+        if (frames != 0 && served == S_BATCH - 1)
+            more = zsock_events (self->sock) & ZMQ_POLLIN;
+        pthread_mutex_unlock (&self->sock_lock);
+        if (frames == 0)
+            break;
+        if (frames < 0) {
             s_fault (self, FAULT_BAD_FRAMES, why);
             continue;
         }
@@ -442,20 +499,33 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         job->multi_frame = frames > 1;
         job->job.work = s_work;
         job->job.done = s_done;
+        job->job.done_anywhere = true;
         job->job.received_at = zclock_mono ();
         host_submit (self->host, &job->job);
         if (host_stopping (self->host))
             break;
     }
+    if (more)
+        s_kick (self);
     return 0;
 }
 
 int
 replyer_attach (replyer_t *self, zloop_t *loop)
 {
-    if (zloop_reader (loop, self->sock, s_on_readable, self))
+    self->kick = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->kick < 0)
+        return -1;
+    zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
+    zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
+    if (zloop_poller (loop, &sock_item, s_on_readable, self))
         return -1;
     self->loop = loop;
+    if (zloop_poller (loop, &kick_item, s_on_readable, self))
+        return -1;
+    //  Requests that came before the loop polls the fd may have used up
+    //  its edge: read them on the loop's first turn.
+    s_kick (self);
     return 0;
 }
 
@@ -466,8 +536,14 @@ replyer_destroy (replyer_t **self_p)
         return;
     replyer_t *self = *self_p;
     //  The host has run every job's done before (its threads ended first).
-    if (self->loop)
-        zloop_reader_end (self->loop, self->sock);
+    if (self->loop) {
+        zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
+        zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
+        zloop_poller_end (self->loop, &sock_item);
+        zloop_poller_end (self->loop, &kick_item);
+    }
+    if (self->kick >= 0)
+        close (self->kick);
     zsock_destroy (&self->sock);
     while (self->spare) {
         s_job_t *next = self->spare->next;
@@ -476,6 +552,7 @@ replyer_destroy (replyer_t **self_p)
     }
     pthread_mutex_destroy (&self->lock);
     pthread_mutex_destroy (&self->tx_lock);
+    pthread_mutex_destroy (&self->sock_lock);
     if (self->inbox && self->repeats)
         log_info ("%s: the inbox answered %" PRIu64 " repeats in this run", self->model->name, self->repeats);
     inbox_destroy (&self->inbox);

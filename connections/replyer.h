@@ -5,8 +5,9 @@
     model's arguments, checked against its deadline_ms, handed to the
     handler, and its return args validated against the return model; any
     fault becomes an error reply (SPEC §6), so no requester waits on a
-    failure, and the fault is counted and logged. The reply is sent on the
-    loop along the request's route, in whatever order replies are ready. REQ clients and DEALER
+    failure, and the fault is counted and logged. The reply is sent along
+    the request's route by the handler thread that made it (the socket is
+    behind a lock; the loop only reads), in whatever order replies are ready. REQ clients and DEALER
     clients that send REQ's empty delimiter frame are served alike; a
     message without that routing envelope cannot be answered and is dropped
     as bad_frames (route.h).

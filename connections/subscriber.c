@@ -2,7 +2,11 @@
 
     Each message is taken in on the loop and handed to a handler thread
     (host_submit) with its raw bytes; decoding, validation and the handler
-    call run there.
+    call run there. The messages ready at once go in one job, up to
+    S_JOB_MSGS (one per job with "workers" above 1, so they are handled at
+    once): one hand-off, one wake-up and one recycling for the lot, which
+    the handler thread handles in arrival order. Nothing waits to fill a
+    job: the loop hands over what it read as soon as the socket has no more.
 */
 #include <pthread.h>
 #include "subscriber.h"
@@ -31,17 +35,20 @@ struct _subscriber_t {
     uint64_t faults [FAULT_COUNT];
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
     struct s_job *spare;        //  handled jobs, for the next messages
+    int job_msgs;               //  messages per job: S_JOB_MSGS, or 1 with "workers" above 1
 };
 
-//  One message on its way to the handler.
+#define S_BATCH 256             //  messages handled per loop wake-up, for fairness
+#define S_JOB_MSGS 32           //  messages per job at most
+
+//  Messages on their way to the handler, in arrival order.
 typedef struct s_job {
     host_job_t job;             //  first: the host hands this pointer back
     subscriber_t *subscriber;
-    zmq_msg_t body;             //  the envelope frame
+    int count;                  //  bodies held
+    zmq_msg_t body [S_JOB_MSGS];    //  the envelope frames
     struct s_job *next;         //  in subscriber->spare
 } s_job_t;
-
-#define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 
 subscriber_t *
 subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
@@ -55,6 +62,7 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->job_msgs = model_int (model, "workers", 0) > 1? 1: S_JOB_MSGS;
     pthread_mutex_init (&self->lock, NULL);
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
@@ -133,25 +141,60 @@ s_handle (subscriber_t *self, wire_arena_t *arena, const void *data, size_t size
     log_set_workflow_id (NULL);
 }
 
+//  host_work_fn: handles the job's messages in order. Once a stop began,
+//  the messages not started are dropped, as queued ones are.
 static void
 s_work (host_job_t *host_job, wire_arena_t *arena)
 {
     s_job_t *job = (s_job_t *) host_job;
-    s_handle (job->subscriber, arena, zmq_msg_data (&job->body), zmq_msg_size (&job->body), job->job.received_at);
+    subscriber_t *self = job->subscriber;
+    for (int i = 0; i < job->count; i++) {
+        if (i > 0 && host_stopping (self->host))
+            break;
+        s_handle (self, arena, zmq_msg_data (&job->body [i]), zmq_msg_size (&job->body [i]),
+                  job->job.received_at);
+    }
 }
 
 //  host_done_fn, done_anywhere: on the handler thread right after the
-//  work (or on the loop for a cancelled job), so no loop wake-up per message.
+//  work (or on the loop for a cancelled job), so no loop wake-up per job.
 static void
 s_done (host_job_t *host_job)
 {
     s_job_t *job = (s_job_t *) host_job;
     subscriber_t *self = job->subscriber;
-    zmq_msg_close (&job->body);
+    for (int i = 0; i < job->count; i++)
+        zmq_msg_close (&job->body [i]);
+    job->count = 0;
     pthread_mutex_lock (&self->lock);
     job->next = self->spare;
     self->spare = job;
     pthread_mutex_unlock (&self->lock);
+}
+
+//  A job to fill: a spare one, else a fresh one; NULL when out of memory.
+static s_job_t *
+s_job_take (subscriber_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    s_job_t *job = self->spare;
+    if (job)
+        self->spare = job->next;
+    pthread_mutex_unlock (&self->lock);
+    if (!job && (job = calloc (1, sizeof *job))) {
+        job->subscriber = self;
+        job->job.work = s_work;
+        job->job.done = s_done;
+        job->job.done_anywhere = true;
+    }
+    return job;
+}
+
+static void
+s_job_submit (subscriber_t *self, s_job_t *job)
+{
+    job->job.received_at = zclock_mono ();
+    host_submit (self->host, &job->job);
 }
 
 static int
@@ -160,46 +203,42 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
     (void) loop;
     subscriber_t *self = arg;
     void *handle = zsock_resolve (reader);
+    s_job_t *job = NULL;            //  the job being filled
     for (int handled = 0; handled < S_BATCH; handled++) {
+        if (!job && !(job = s_job_take (self))) {
+            log_error ("%s: out of memory: messages wait in the socket", self->model->name);
+            break;
+        }
         //  Exactly [topic][envelope]; read every frame whatever the count.
         zmq_msg_t frames [2];
         zmq_msg_init (&frames [0]);
         zmq_msg_init (&frames [1]);
         int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
-        if (count == 0) {
-            zmq_msg_close (&frames [0]);
-            zmq_msg_close (&frames [1]);
-            break;
-        }
-        s_job_t *job = NULL;
         if (count == 2) {
-            pthread_mutex_lock (&self->lock);
-            if ((job = self->spare))
-                self->spare = job->next;
-            pthread_mutex_unlock (&self->lock);
+            zmq_msg_t *body = &job->body [job->count++];
+            zmq_msg_init (body);
+            zmq_msg_move (body, &frames [1]);
         }
-        if (count == 2 && !job && !(job = calloc (1, sizeof *job)))
-            log_error ("%s: out of memory: a message is lost", self->model->name);
-        else if (count == 2) {
-            job->subscriber = self;
-            job->job.work = s_work;
-            job->job.done = s_done;
-            job->job.done_anywhere = true;
-            job->job.received_at = zclock_mono ();
-            zmq_msg_init (&job->body);
-            zmq_msg_move (&job->body, &frames [1]);
-            host_submit (self->host, &job->job);
-        }
-        else {
+        else if (count > 0) {
             char why [64];
             snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
             s_fault (self, FAULT_BAD_FRAMES, why);
         }
         zmq_msg_close (&frames [0]);
         zmq_msg_close (&frames [1]);
+        if (count == 0)
+            break;
+        if (job->count == self->job_msgs) {
+            s_job_submit (self, job);
+            job = NULL;
+        }
         if (host_stopping (self->host))
             break;
     }
+    if (job && job->count)
+        s_job_submit (self, job);
+    else if (job)
+        s_done (&job->job);         //  nothing in it: back to the spares
     return 0;
 }
 

@@ -55,7 +55,9 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     if (worker) {
         pthread_mutex_lock (&worker->lock);
         worker->handler_name = handler_name? handler_name: "?";
-        snprintf (worker->workflow_id, sizeof worker->workflow_id, "%s", workflow_id);
+        size_t len = strnlen (workflow_id, sizeof worker->workflow_id - 1);    //  not snprintf: per call
+        memcpy (worker->workflow_id, workflow_id, len);
+        worker->workflow_id [len] = 0;
         pthread_mutex_unlock (&worker->lock);
     }
     crash_call_begin (entry->model->name, handler_name, workflow_id);

@@ -2,15 +2,28 @@
 #define _GNU_SOURCE                 //  pthread_timedjoin_np, pthread_setname_np
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
+
+//  An idle thread looks for the next job for a while (S_SPIN_US by
+//  default, SVCFW_SPIN_US in the environment: 0 to S_SPIN_MAX_US) before
+//  it sleeps, when the job it last waited for came within that time: a job
+//  that comes meanwhile costs no futex wake-up, on either side. One thread
+//  of a pool spins at a time; a thread whose jobs come further apart (an
+//  idle service, a slow trickle) sleeps at once.
+#define S_SPIN_US 50
+#define S_SPIN_MAX_US 1000
 
 typedef struct {
     pool_t *pool;
@@ -25,7 +38,11 @@ struct _pool_t {
     pool_run_fn *run;
     pool_worker_destroy_fn *worker_destroy;
     pthread_mutex_t lock;       //  guards everything below
-    pthread_cond_t wake;        //  a job was queued, or the pool closed
+    //  Idle threads sleep on a futex, not a condition variable: a hand-off
+    //  then costs one wake and one wait, where glibc's condvar adds a wake
+    //  of its own and marks the mutex contended (one more wake per unlock).
+    atomic_uint wake_seq;       //  bumped when a job is queued or the pool ends
+    atomic_int sleepers;        //  threads in (or about to be in) the futex wait
     host_job_t *head, *tail;    //  queued jobs, oldest first
     host_job_t *done_head, *done_tail;  //  finished or cancelled, for pool_complete
     int running;                //  jobs in work now
@@ -34,6 +51,9 @@ struct _pool_t {
     bool closed;
     bool ending;                //  the threads are to end once the queue is empty
     int fd;                     //  eventfd: completions wait
+    atomic_int pending;         //  jobs queued (or the pool ending): what a spinning thread watches
+    atomic_bool spinning;       //  a thread spins now
+    int64_t spin_ns;            //  how long an idle thread spins; 0: never
     int threads;
     s_thread_t *thread;
 };
@@ -63,6 +83,39 @@ s_wake_loop (pool_t *self)
     (void) rc;                  //  only fails when the counter is full: readable anyway
 }
 
+static int64_t
+s_now_ns (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void
+s_pause (void)
+{
+#if defined (__x86_64__) || defined (__i386__)
+    __builtin_ia32_pause ();
+#elif defined (__aarch64__)
+    __asm__ __volatile__ ("yield");
+#endif
+}
+
+//  Watches for a job for up to spin_ns, without the lock. True if one
+//  came (or the pool is ending).
+static bool
+s_spin (pool_t *self)
+{
+    int64_t until = s_now_ns () + self->spin_ns;
+    for (int i = 1; ; i++) {
+        if (atomic_load_explicit (&self->pending, memory_order_acquire))
+            return true;
+        s_pause ();
+        if ((i & 63) == 0 && s_now_ns () >= until)
+            return false;
+    }
+}
+
 static void *
 s_thread (void *arg)
 {
@@ -71,10 +124,33 @@ s_thread (void *arg)
     char name [16];
     snprintf (name, sizeof name, "%s", self->name);
     pthread_setname_np (pthread_self (), name);
+    //  Whether jobs came close together lately: the gap before the last
+    //  job this thread took after finding the queue empty was under spin_ns.
+    bool steady = false;
     pthread_mutex_lock (&self->lock);
     while (true) {
-        while (!self->head && !self->ending)
-            pthread_cond_wait (&self->wake, &self->lock);
+        if (!self->head && !self->ending) {
+            int64_t idle_since = s_now_ns ();
+            bool spin = steady && self->spin_ns && !atomic_exchange (&self->spinning, true);
+            if (spin) {
+                pthread_mutex_unlock (&self->lock);
+                s_spin (self);
+                atomic_store (&self->spinning, false);
+                pthread_mutex_lock (&self->lock);
+            }
+            while (!self->head && !self->ending) {
+                //  Counted and the seq read under the lock, after the queue
+                //  was seen empty: a job queued after that bumps the seq
+                //  (the wait then returns at once) and sees the sleeper.
+                atomic_fetch_add (&self->sleepers, 1);
+                unsigned seq = atomic_load (&self->wake_seq);
+                pthread_mutex_unlock (&self->lock);
+                syscall (SYS_futex, &self->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+                atomic_fetch_sub (&self->sleepers, 1);
+                pthread_mutex_lock (&self->lock);
+            }
+            steady = s_now_ns () - idle_since < self->spin_ns;
+        }
         if (!self->head)
             break;
         host_job_t *job = self->head;
@@ -82,6 +158,7 @@ s_thread (void *arg)
         if (!self->head)
             self->tail = NULL;
         self->queued--;
+        atomic_fetch_sub_explicit (&self->pending, 1, memory_order_relaxed);
         self->running++;
         me->job = job;
         pthread_mutex_unlock (&self->lock);
@@ -118,8 +195,10 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
     self->run = run;
     self->worker_destroy = worker_destroy;
     self->threads = threads;
+    const char *spin_us = getenv ("SVCFW_SPIN_US");
+    long us = spin_us? strtol (spin_us, NULL, 10): S_SPIN_US;
+    self->spin_ns = (us < 0? 0: us > S_SPIN_MAX_US? S_SPIN_MAX_US: us) * 1000L;
     pthread_mutex_init (&self->lock, NULL);
-    pthread_cond_init (&self->wake, NULL);
     self->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (self->fd < 0) {
         err_set (err, "%s: cannot create an eventfd: %s", name, strerror (errno));
@@ -168,13 +247,18 @@ pool_submit (pool_t *self, host_job_t *job)
             self->head = job;
         self->tail = job;
         self->queued++;
-        wake_thread = true;     //  cheap without a waiter: glibc then makes no syscall
+        atomic_fetch_add_explicit (&self->pending, 1, memory_order_release);
+        wake_thread = true;
     }
     pthread_mutex_unlock (&self->lock);
-    //  Signalled after the unlock, so the woken thread does not block on
-    //  the lock still held here.
-    if (wake_thread)
-        pthread_cond_signal (&self->wake);
+    //  Woken after the unlock, so the woken thread does not block on the
+    //  lock still held here; no syscall when no thread sleeps (one spins,
+    //  or all are busy).
+    if (wake_thread) {
+        atomic_fetch_add (&self->wake_seq, 1);
+        if (atomic_load (&self->sleepers))
+            syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
     if (wake_loop)
         s_wake_loop (self);
 }
@@ -212,6 +296,7 @@ pool_close (pool_t *self)
         wake_loop |= s_finish_locked (self, job);
     }
     self->tail = NULL;
+    atomic_fetch_sub_explicit (&self->pending, self->queued, memory_order_relaxed);
     self->queued = 0;
     pthread_mutex_unlock (&self->lock);
     if (wake_loop)
@@ -251,8 +336,10 @@ pool_destroy (pool_t **self_p, int wait_ms)
     pool_close (self);
     pthread_mutex_lock (&self->lock);
     self->ending = true;
-    pthread_cond_broadcast (&self->wake);
+    atomic_fetch_add_explicit (&self->pending, 1, memory_order_release);   //  spinners: look now
     pthread_mutex_unlock (&self->lock);
+    atomic_fetch_add (&self->wake_seq, 1);
+    syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     struct timespec until;
     clock_gettime (CLOCK_REALTIME, &until);
     until.tv_sec += wait_ms / 1000;
@@ -279,7 +366,6 @@ pool_destroy (pool_t **self_p, int wait_ms)
             self->worker_destroy (self->thread [i].data);
     if (self->fd >= 0)
         close (self->fd);
-    pthread_cond_destroy (&self->wake);
     pthread_mutex_destroy (&self->lock);
     free (self->thread);
     free (self);

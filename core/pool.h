@@ -10,6 +10,11 @@
     arrival order; N threads run up to N jobs at once. The queue and the
     completion list are intrusive (host_job_t.next): the pool allocates
     nothing per job, and one eventfd write wakes the loop for a whole batch.
+    A thread that finds the queue empty, when the job it last waited for
+    came within the spin time (50 µs; SVCFW_SPIN_US in the environment, 0
+    to 1000, read by pool_new), watches the queue that long before it
+    sleeps, so a steady stream of jobs costs no futex wake-ups; one thread
+    of a pool spins at a time.
 
     Threads: pool_submit, pool_busy and pool_running from any thread;
     pool_complete, pool_close and pool_destroy from the loop thread.

@@ -67,9 +67,8 @@ typedef struct {
 typedef enum { S_WAITING, S_REQUESTING, S_SYNCED } s_phase_t;
 
 struct _state_in_t {
-    pthread_mutex_t lock;       //  guards value and notify_wf (read on handler threads too)
-    char notify_wf [256];       //  the workflow id of the last update on_update is told of
-    void *notify;               //  the on_update job (s_notify_t), made at the first update; owned
+    pthread_mutex_t lock;       //  guards value and the on_update notes (read on handler threads too)
+    void *notify;               //  the on_update job and its notes (s_notify_t), made at the first update; owned
     const host_t *host;
     const model_t *model;       //  borrowed
     const state_policy_t *policy;
@@ -255,86 +254,196 @@ s_queue_push (state_in_t *self, state_update_t *update, size_t size)
     memset (update, 0, sizeof *update);
 }
 
-//  The on_update call of this state: one job, reused. The handler gets a
-//  copy of the value taken when its call starts, so updates applied while
-//  a call waits in the queue are folded into it: the loop copies nothing
-//  per update and a flood of updates cannot flood the handler thread.
+//  The on_update calls of this state: one call per applied update, in
+//  order, each with the value right after that update, and one per
+//  snapshot. The loop copies nothing per update: it moves the update's
+//  frame into a note, and the handler thread keeps a value of its own
+//  (the value as on_update last saw it), applying each note's update to it
+//  before the call. Notes are bounded (S_NOTES_MAX, S_NOTES_BYTES): an
+//  on_update that falls that far behind gets the waiting updates folded
+//  into one call with the newest value (one copy on the loop), as a
+//  resync's snapshot folds what it covers, with a warning saying how many.
+#define S_NOTES_MAX 1024        //  updates waiting for their on_update call, at most
+#define S_NOTES_BYTES (8 << 20) //  bytes of their frames, at most
+#define S_NOTES_TURN 256        //  on_update calls per turn on the handler thread: others get theirs between
+
+typedef struct {
+    sync_action_t action;       //  SYNC_APPLY (patch in msg), SYNC_REPLACE (whole value in msg),
+                                //  SYNC_QUEUE: `whole` holds the value (a snapshot, or a fold)
+    zmq_msg_t msg;              //  the update's frame, for APPLY and REPLACE
+    cJSON *whole;               //  owned, for SYNC_QUEUE
+} s_note_t;
+
 typedef struct {
     host_job_t job;             //  first: the host hands this pointer back
     state_in_t *state;
-    atomic_bool started;        //  the work has taken its copy (set on the handler thread)
     bool queued;                //  with the host (loop thread)
-    bool again;                 //  an update came after the copy was taken (loop thread)
+    cJSON *value;               //  the value on_update last saw (handler thread: the job runs on one at a time)
+    s_note_t notes [S_NOTES_MAX];   //  a ring, under state->lock
+    size_t head, count, bytes;
+    uint64_t folded;            //  updates folded since the last warning (loop thread)
+    s_limit_t fold_log;
 } s_notify_t;
+
+static void
+s_note_clear (s_note_t *note)
+{
+    if (note->action == SYNC_QUEUE)
+        cJSON_Delete (note->whole);
+    else
+        zmq_msg_close (&note->msg);
+    note->whole = NULL;
+}
+
+//  Brings the job's value to what it was right after the note's update;
+//  returns the workflow id the update carried (in arena), or NULL.
+static const char *
+s_note_apply (s_notify_t *job, s_note_t *note, wire_arena_t *arena)
+{
+    state_in_t *self = job->state;
+    if (note->action == SYNC_QUEUE) {
+        cJSON_Delete (job->value);
+        job->value = note->whole;
+        note->whole = NULL;
+        return NULL;
+    }
+    state_update_t update;
+    char why [ERR_LEN];
+    if (state_update_decode_wire (arena, zmq_msg_data (&note->msg), zmq_msg_size (&note->msg), &update, why)) {
+        log_error ("%s: an applied update no longer decodes: %s", self->model->name, why);
+        return NULL;
+    }
+    if (note->action == SYNC_APPLY)
+        merge_patch_apply (&job->value, update.state);
+    else {
+        cJSON *copy = cJSON_Duplicate (update.state, true);
+        if (copy) {
+            cJSON_Delete (job->value);
+            job->value = copy;
+        }
+    }
+    return update.workflow_id;
+}
 
 static void
 s_notify_work (host_job_t *host_job, wire_arena_t *arena)
 {
-    (void) arena;
     s_notify_t *job = (s_notify_t *) host_job;
     state_in_t *self = job->state;
-    char workflow_id [sizeof self->notify_wf];
-    atomic_store (&job->started, true);
-    pthread_mutex_lock (&self->lock);
-    cJSON *value = cJSON_Duplicate (self->value, true);
-    memcpy (workflow_id, self->notify_wf, sizeof workflow_id);
-    pthread_mutex_unlock (&self->lock);
-    if (!value) {
-        log_error ("%s: out of memory: on_update not called", self->model->name);
-        return;
+    for (int turn = 0; turn < S_NOTES_TURN && !host_stopping (self->host); turn++) {
+        pthread_mutex_lock (&self->lock);
+        if (!job->count) {
+            pthread_mutex_unlock (&self->lock);
+            break;
+        }
+        s_note_t note = job->notes [job->head];
+        job->head = (job->head + 1) % S_NOTES_MAX;
+        job->count--;
+        if (note.action != SYNC_QUEUE)
+            job->bytes -= zmq_msg_size (&note.msg);
+        pthread_mutex_unlock (&self->lock);
+        const char *workflow_id = s_note_apply (job, &note, arena);
+        s_note_clear (&note);
+        if (!job->value)
+            log_error ("%s: out of memory: on_update not called", self->model->name);
+        else {
+            cJSON *returned = NULL;
+            char why [ERR_LEN];
+            if (host_call (self->host, self->on_update, job->value, workflow_id, NULL, 0, &returned, why))
+                log_warning ("%s: on_update failed: %s", self->model->name, why);
+            cJSON_Delete (returned);
+        }
+        wire_arena_reset (arena);
+        log_set_workflow_id (NULL);
     }
-    cJSON *returned = NULL;
-    char why [ERR_LEN];
-    if (host_call (self->host, self->on_update, value, *workflow_id? workflow_id: NULL, NULL, 0,
-                   &returned, why))
-        log_warning ("%s: on_update failed: %s", self->model->name, why);
-    cJSON_Delete (returned);
-    cJSON_Delete (value);
-    log_set_workflow_id (NULL);
 }
 
 static void
 s_notify_submit (s_notify_t *job)
 {
     job->queued = true;
-    job->again = false;
-    atomic_store (&job->started, false);
     host_submit (job->state->host, &job->job);
 }
 
+//  Loop thread: once a turn ends, the next if notes wait.
 static void
 s_notify_done (host_job_t *host_job)
 {
     s_notify_t *job = (s_notify_t *) host_job;
+    state_in_t *self = job->state;
     job->queued = false;
-    if (job->again && !job->job.cancelled)
+    pthread_mutex_lock (&self->lock);
+    bool more = job->count > 0;
+    pthread_mutex_unlock (&self->lock);
+    if (more && !job->job.cancelled)
         s_notify_submit (job);
 }
 
+//  Notes an applied update for its on_update call: `msg` (the update's
+//  frame, moved from) with `action`, or NULL for a snapshot (the value now,
+//  copied). Loop thread.
 static void
-s_notify (state_in_t *self, const char *workflow_id)
+s_notify (state_in_t *self, sync_action_t action, zmq_msg_t *msg)
 {
     if (!self->on_update)
         return;
-    pthread_mutex_lock (&self->lock);
-    snprintf (self->notify_wf, sizeof self->notify_wf, "%s", workflow_id? workflow_id: "");
-    pthread_mutex_unlock (&self->lock);
     s_notify_t *job = self->notify;
     if (!job) {
         job = self->notify = calloc (1, sizeof *job);
-        if (!job) {
+        if (!job || !(job->value = cJSON_CreateObject ())) {
             log_error ("%s: out of memory: on_update not called for an update", self->model->name);
+            free (job);
+            self->notify = NULL;
             return;
         }
         job->state = self;
         job->job.work = s_notify_work;
         job->job.done = s_notify_done;
     }
+    s_note_t note = { .action = msg? action: SYNC_QUEUE };
+    size_t size = msg? zmq_msg_size (msg): 0;
+    pthread_mutex_lock (&self->lock);
+    bool full = job->count == S_NOTES_MAX || job->bytes + size > S_NOTES_BYTES;
+    uint64_t dropped = full? job->count: 0;
+    if (full || !msg) {
+        //  A snapshot, or on_update fell behind: the notes waiting (if
+        //  any) and this update become one call with the value as it is now.
+        note.action = SYNC_QUEUE;
+        note.whole = cJSON_Duplicate (self->value, true);
+    }
+    if (full) {
+        while (job->count) {
+            s_note_clear (&job->notes [job->head]);
+            job->head = (job->head + 1) % S_NOTES_MAX;
+            job->count--;
+        }
+        job->bytes = 0;
+    }
+    bool noted = !(note.action == SYNC_QUEUE && !note.whole);
+    if (noted) {
+        if (note.action != SYNC_QUEUE) {
+            zmq_msg_init (&note.msg);
+            zmq_msg_move (&note.msg, msg);
+            job->bytes += size;
+        }
+        job->notes [(job->head + job->count) % S_NOTES_MAX] = note;
+        job->count++;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (!noted)
+        log_error ("%s: out of memory: on_update not called for an update", self->model->name);
+    if (full) {
+        job->folded += dropped + 1;
+        uint64_t held;
+        if (s_limit_pass (&job->fold_log, &held)) {
+            log_warning ("%s: on_update fell %d updates (or %d bytes) behind: %" PRIu64 " updates folded into "
+                         "one call with the newest value", self->model->name, S_NOTES_MAX, S_NOTES_BYTES,
+                         job->folded);
+            job->folded = 0;
+        }
+    }
     if (!job->queued)
         s_notify_submit (job);
-    else if (atomic_load (&job->started))
-        job->again = true;          //  the call under way has an older copy: one more after it
-    //  else: the queued call has not copied the value yet; it will see this update
 }
 
 //  Replaces the value with `state` (a whole value, borrowed) at epoch/seq.
@@ -356,7 +465,7 @@ s_take_whole (state_in_t *self, const cJSON *state, const char *epoch, uint64_t 
 //  Handles one update in the synced phase. Returns false if a resync began
 //  (the update is then queued for after the snapshot).
 static bool
-s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
+s_handle_synced (state_in_t *self, state_update_t *update, zmq_msg_t *msg)
 {
     sync_action_t action = self->policy->in_decide (&self->sync, update);
     switch (action) {
@@ -383,8 +492,8 @@ s_handle_synced (state_in_t *self, state_update_t *update, bool notify)
             return false;
         }
     }
-    if (notify)
-        s_notify (self, update->workflow_id);
+    if (action == SYNC_APPLY || action == SYNC_REPLACE)
+        s_notify (self, action, msg);
     return true;
 }
 
@@ -434,7 +543,7 @@ s_apply_snapshot (state_in_t *self, state_update_t *snapshot)
                   "%zu dropped, %" PRIu64 " over the queue cap%s", self->model->name, snapshot->seq,
                   snapshot->epoch, kept, kept == 1? "": "s", applied, dropped, over_cap, more);
     }
-    s_notify (self, NULL);
+    s_notify (self, SYNC_QUEUE, NULL);
     if ((dropped || over_cap) && !follow_up && self->phase == S_SYNCED) {
         char reason [160];
         snprintf (reason, sizeof reason, "%zu kept update%s the snapshot could not cover, %" PRIu64
@@ -582,9 +691,12 @@ s_keep (state_in_t *self, const void *data, size_t size)
     state_update_clear (&owned);
 }
 
+//  One update's frame (`msg`: it may be moved from, for on_update).
 static void
-s_on_update (state_in_t *self, const void *data, size_t size)
+s_on_update (state_in_t *self, zmq_msg_t *msg)
 {
+    const void *data = zmq_msg_data (msg);
+    size_t size = zmq_msg_size (msg);
     state_update_t update;
     char why [ERR_LEN];
     if (size > self->max_bytes) {
@@ -606,7 +718,7 @@ s_on_update (state_in_t *self, const void *data, size_t size)
                 s_keep (self, data, size);
             break;
         case S_SYNCED:
-            if (!s_handle_synced (self, &update, true) && !update.is_heartbeat)
+            if (!s_handle_synced (self, &update, msg) && !update.is_heartbeat)
                 s_keep (self, data, size);      //  it began a resync: keep it for after
             break;
     }
@@ -682,7 +794,7 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         bool ours = zmq_msg_size (topic) == self->topic_len
                  && memcmp (zmq_msg_data (topic), self->topic, self->topic_len) == 0;
         if (count == 2 && ours)
-            s_on_update (self, zmq_msg_data (body), zmq_msg_size (body));
+            s_on_update (self, body);
         else if (count == 2)
             log_debug ("%s: skipped an update for topic \"%.*s\"", self->model->name,
                        (int) zmq_msg_size (topic), (const char *) zmq_msg_data (topic));
@@ -736,7 +848,13 @@ state_in_destroy (state_in_t **self_p)
     cJSON_Delete (self->value);
     wire_arena_destroy (&self->arena);
     backoff_destroy (&self->pace);
-    free (self->notify);            //  the host has run its done before (handler threads end first)
+    s_notify_t *notify = self->notify;  //  the host has run its done before (handler threads end first)
+    if (notify) {
+        for (; notify->count; notify->count--, notify->head = (notify->head + 1) % S_NOTES_MAX)
+            s_note_clear (&notify->notes [notify->head]);
+        cJSON_Delete (notify->value);
+        free (notify);
+    }
     pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;

@@ -44,9 +44,8 @@ const cJSON *state_in_value (state_in_t *self);
 
 /* A copy of the current value, made under the state's lock: any thread.
    Returns a fresh tree the caller owns (cJSON_Delete), or NULL when out
-   of memory. on_update handlers get such a copy too, on the service's
-   default handler thread, taken when the call starts: updates applied
-   while a call waits are folded into it (one call, the newest value). */
+   of memory. (on_update handlers get a value of their own instead: one
+   call per applied update, with the value right after it; state_in.c.) */
 cJSON *state_in_copy (state_in_t *self);
 
 /* How many snapshots were requested so far. */

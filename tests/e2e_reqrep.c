@@ -186,6 +186,47 @@ test_concurrent_clients (void **state)
     }
 }
 
+//  Bursts on several DEALERs, all sent before any reply is read: more
+//  requests than the replyer reads per wake-up, so it must come back for
+//  the rest by itself (its socket's readiness is edge-triggered, and the
+//  handler thread that sends a reply may be the one that sees the next
+//  request arrive). Every request is answered once, on its own DEALER.
+static void
+test_bursts_all_answered (void **state)
+{
+    int port = e2e_tcp_port ();
+    e2e_proc_t *svc = s_start_replyer (*state, port);
+    enum { DEALERS = 4, EACH = 300 };
+    zsock_t *dealers [DEALERS];
+    for (int d = 0; d < DEALERS; d++)
+        dealers [d] = e2e_dealer (e2e_endpoint (port));
+    for (int i = 0; i < EACH; i++)
+        for (int d = 0; d < DEALERS; d++) {
+            const char *frames [] = { "", e2e_fmt ("{\"args\": {\"order_id\": %d}}", d * EACH + i) };
+            assert_int_equal (e2e_send_frames (dealers [d], frames, 2), 0);
+        }
+    for (int d = 0; d < DEALERS; d++) {
+        bool seen [EACH] = { false };
+        for (int i = 0; i < EACH; i++) {
+            zmsg_t *msg = e2e_recv (dealers [d]);
+            if (!msg) {
+                e2e_dump (svc);
+                fail_msg ("dealer %d: %d of %d replies, then none within %d ms", d, i, EACH, E2E_REPLY_MS);
+            }
+            cJSON *reply = cJSON_Parse (e2e_frame_text (msg, 1));
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive (
+                cJSON_GetObjectItemCaseSensitive (reply, "return_args"), "order_id");
+            if (!cJSON_IsNumber (id) || id->valueint < d * EACH || id->valueint >= (d + 1) * EACH
+            ||  seen [id->valueint - d * EACH])
+                fail_msg ("dealer %d: a reply not to one of its own requests, or twice: %s", d, e2e_json (reply));
+            seen [id->valueint - d * EACH] = true;
+            s_assert_good_reply (reply, id->valueint);
+            cJSON_Delete (reply);
+        }
+    }
+    assert_true (e2e_alive (svc));
+}
+
 /* ---- Main-mode requester ------------------------------------------------- */
 
 static void
@@ -286,6 +327,7 @@ main (void)
         T (test_handler_failure),
         T (test_invalid_return),
         T (test_concurrent_clients),
+        T (test_bursts_all_answered),
         T (test_main_requester),
         T (test_main_requester_cli_overrides),
         T (test_main_requester_handler_failure),

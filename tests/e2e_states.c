@@ -174,6 +174,72 @@ test_early_join (void **state)
     s_assert_value (sub, pub, final);
 }
 
+//  on_update runs once per applied update, in order, each call with the
+//  value right after its update, even when updates come while a call is
+//  still running (state_sub_each sleeps in its first calls): after the
+//  snapshot's call, no update is skipped.
+static void
+test_on_update_once_per_update (void **state)
+{
+    const char *dir = *state;
+    int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
+    const int count = 200;
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("state_sub_each"), s_in_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("state_pub"), s_out_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d, \"period_ms\": 1, \"tag\": \"k\"}", count), "-m", NULL);
+    E2E_ASSERT_READY (pub);
+    if (!e2e_wait_log (sub, "each calls=", E2E_LOG_MS)) {
+        e2e_dump (pub);
+        e2e_dump (sub);
+        fail_msg ("the in side's on_update never saw update %d", count);
+    }
+    char *line = e2e_grep_last (e2e_proc_out (sub), "each calls=");
+    int calls = 0, gaps = -1;
+    assert_int_equal (sscanf (strstr (line, "each calls="), "each calls=%d gaps=%d", &calls, &gaps), 2);
+    if (gaps != 0) {
+        e2e_dump (sub);
+        fail_msg ("on_update skipped updates: %d calls, %d gaps after the first", calls, gaps);
+    }
+    //  The snapshot's call covers the updates before it; every one after gets its own.
+    assert_true (calls >= 2 && calls <= count);
+}
+
+//  An on_update that falls behind (its first call waits until the replica
+//  itself holds the last of 2000 updates, which it does meanwhile): once
+//  1024 updates wait for their calls, they are folded into one call with
+//  the newest value, and a WARNING says so. The plugin sees fewer calls than updates, never an
+//  update out of order, and the last value; the in side keeps up meanwhile.
+static void
+test_on_update_behind_folds (void **state)
+{
+    const char *dir = *state;
+    int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
+    const int count = 2000;
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("state_sub_each"), s_in_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d, \"hold\": true}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("state_pub"), s_out_addresses (pub_port, rep_port),
+                                 e2e_fmt ("{\"count\": %d, \"period_ms\": 0, \"tag\": \"k\"}", count), "-m", NULL);
+    E2E_ASSERT_READY (pub);
+    //  The owner logs its whole value after each send: slow under a sanitizer.
+    E2E_ASSERT_LOG (pub, e2e_fmt ("published last=%d", count), E2E_LOG_MS * 12);
+    if (!e2e_wait_log (sub, "each calls=", E2E_LOG_MS * 4)) {
+        e2e_dump (pub);
+        e2e_dump (sub);
+        fail_msg ("the in side's on_update never saw update %d", count);
+    }
+    char *line = e2e_grep_last (e2e_proc_out (sub), "each calls=");
+    int calls = 0, gaps = -1;
+    assert_int_equal (sscanf (strstr (line, "each calls="), "each calls=%d gaps=%d", &calls, &gaps), 2);
+    if (!e2e_grep_last (e2e_proc_out (sub), "updates folded into one call with the newest value")) {
+        e2e_dump (sub);
+        fail_msg ("no fold warning, though on_update fell behind (%d calls for %d updates)", calls, count);
+    }
+    assert_true (calls < count && gaps >= 1);
+}
+
 static void
 test_out_side_restart (void **state)
 {
@@ -331,6 +397,8 @@ main (void)
         T (test_wire_form_and_snapshot),
         T (test_late_join),
         T (test_early_join),
+        T (test_on_update_once_per_update),
+        T (test_on_update_behind_folds),
         T (test_out_side_restart),
         T (test_gap_fetches_snapshot),
         T (test_full_update_late_join_and_live),

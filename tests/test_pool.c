@@ -1,7 +1,7 @@
 /*  test_pool - the handler threads: arrival order on one thread, every job
     completed on the caller's (loop) thread, N jobs at once on N threads,
     queued jobs cancelled by a close, a bounded shutdown that reports a
-    stuck thread. */
+    stuck thread, a bounded spin of idle threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +137,54 @@ test_one_thread_keeps_order (void **state)
     assert_null (pool);
 }
 
+static double
+s_cpu_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+//  Jobs that come close together find an idle thread spinning for them
+//  (SVCFW_SPIN_US, here its ceiling of 1 ms): every one still runs once, in
+//  order, and once they stop coming the threads go to sleep: the process
+//  uses next to no CPU while idle.
+static void
+test_spinning_runs_every_job_and_ends (void **state)
+{
+    (void) state;
+    s_reset ();
+    setenv ("SVCFW_SPIN_US", "5000", 1);    //  over the ceiling: held to 1 ms
+    char err [ERR_LEN];
+    pool_t *pool = pool_new ("test-pool", 2, s_run, NULL, NULL, NULL, err);
+    unsetenv ("SVCFW_SPIN_US");
+    assert_non_null (pool);
+    static s_job_t jobs [S_JOBS];
+    memset (jobs, 0, sizeof jobs);
+    //  One at a time, each submitted as the last completes: a steady stream.
+    for (int i = 0; i < S_JOBS; i++) {
+        jobs [i].index = i;
+        jobs [i].job.work = s_work_record;
+        jobs [i].job.done = s_done_fn;
+        pool_submit (pool, &jobs [i].job);
+        s_complete_until (pool, i + 1);
+        assert_int_equal (s_done, i + 1);
+    }
+    pthread_mutex_lock (&s_lock);
+    for (int i = 0; i < S_JOBS; i++)
+        assert_int_equal (s_order [i], i);
+    pthread_mutex_unlock (&s_lock);
+    //  Idle: the spin ends within its 1 ms; 300 ms of idling may cost a few
+    //  ms of CPU (a loaded machine), never the 300 ms a spin without end would.
+    zclock_sleep (20);
+    double before = s_cpu_ms ();
+    zclock_sleep (300);
+    double used = s_cpu_ms () - before;
+    if (used > 100)
+        fail_msg ("idle handler threads used %.1f ms of CPU in 300 ms", used);
+    assert_int_equal (pool_destroy (&pool, 1000), 0);
+}
+
 //  A job with done_anywhere completes on its handler thread: nothing for
 //  the loop to run, no wake-up.
 static void
@@ -267,6 +315,7 @@ main (void)
         cmocka_unit_test (test_one_thread_keeps_order),
         cmocka_unit_test (test_done_anywhere_runs_on_the_handler_thread),
         cmocka_unit_test (test_n_threads_run_n_at_once),
+        cmocka_unit_test (test_spinning_runs_every_job_and_ends),
         cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -2,10 +2,11 @@
 
     Logs "SYNCED keys=N after S ms" when the first value arrives (time from
     process start) and "APPLIED n updates, first->last S s (R/s)" when the
-    patch carrying "done" has been applied. on_update calls fold the
-    updates that came while one waited, so the updates are counted from
-    the value itself: patch i sets one key to i, so the largest number
-    among the keys is the last patch applied.
+    patch carrying "done" has been applied. on_update runs once per
+    applied update, but folds what waits once it falls 1024 updates
+    behind, so the updates are counted from the value itself: patch i sets
+    one key to i, so the largest number among the keys is the last patch
+    applied.
 */
 #include <time.h>
 #include "svcfw.h"

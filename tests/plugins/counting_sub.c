@@ -1,6 +1,7 @@
 /*  counting_sub - test plugin: a connecting subscriber that counts what it hears.
 
-    Logs "counted ALL N" when it has heard `count` messages (config), and
+    Logs "counted ALL N (K out of order)" when it has heard `count` messages
+    (config), K counting those whose n was not the last one's + 1, and
     "counted N (last n=L)" on SIGTERM.
 */
 #include "svcfw.h"
@@ -23,14 +24,18 @@ SVCFW_PLUGIN ({
 
 static long s_heard;
 static long s_last = -1;
+static long s_out_of_order;
 
 int
 on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
 {
     (void) return_args;
-    s_last = cJSON_GetObjectItem (args, "n")->valueint;
+    long n = cJSON_GetObjectItem (args, "n")->valueint;
+    if (n != s_last + 1)
+        s_out_of_order++;
+    s_last = n;
     if (++s_heard == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
-        svcfw_log (ctx, SVCFW_LOG_INFO, "counted ALL %ld", s_heard);
+        svcfw_log (ctx, SVCFW_LOG_INFO, "counted ALL %ld (%ld out of order)", s_heard, s_out_of_order);
     return 0;
 }
 
