@@ -163,7 +163,16 @@ test_full_disk (void **state)
     source = e2e_svcfw (dir, e2e_plugin ("durable_source"), source_addresses, e2e_fmt (
         "{\"count\": %ld, \"outbox\": \"%s\", \"timeout_ms\": 1000}", stored, outbox), "-m", NULL);
     E2E_ASSERT_READY (source);
-    E2E_ASSERT_LOG (source, e2e_fmt ("init: %ld pending", stored), RUN_MS);
+    //  The outbox opens with what was stored: its count is logged when it
+    //  opens, but the sender may deliver a few to the sink (already up)
+    //  before that count is taken, so it is at most `stored`; that every
+    //  stored message arrives, once and in order, is checked below.
+    E2E_ASSERT_LOG (source, " pending)", RUN_MS);
+    char *opened = e2e_grep (e2e_proc_out (source), " pending)");
+    assert_non_null (opened);
+    long at_open = atol (strrchr (opened, '(') + 1);
+    if (at_open < 1 || at_open > stored)
+        fail_msg ("the outbox opened with %ld pending, expected 1 to %ld: %s", at_open, stored, opened);
     E2E_ASSERT_LOG (source, "all delivered", RUN_MS);
     s_assert_ids (ids, (int) stored);
     assert_true (e2e_wait_exit (source, E2E_EXIT_MS, &status));
