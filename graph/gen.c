@@ -11,7 +11,6 @@
 */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include "gen.h"
 #include "json.h"
 #include "up.h"
+#include "check.h"
 
 typedef enum { GEN_SYSTEMD, GEN_COMPOSE, GEN_K8S } gen_kind_t;
 
@@ -176,7 +176,7 @@ s_bound_for (const graph_t *graph, const graph_socket_t *conn)
 {
     for (int j = 0; j < graph_socket_count (graph); j++) {
         const graph_socket_t *bound = graph_socket_at (graph, j);
-        if (bound->bind && bound->service != conn->service && up_meets (bound->endpoint, conn->endpoint))
+        if (bound->bind && bound->service != conn->service && graph_endpoints_meet (bound->endpoint, conn->endpoint))
             return bound;
     }
     return NULL;
@@ -793,23 +793,6 @@ s_usage (const char *fmt, const char *arg)
     return 2;
 }
 
-//  Removes the scratch directory of inline files.
-static void
-s_remove_scratch (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    struct dirent *entry;
-    while (handle && (entry = readdir (handle)))
-        if (entry->d_name [0] != '.') {
-            char file [PATH_MAX];
-            if (snprintf (file, sizeof file, "%s/%s", dir, entry->d_name) < (int) sizeof file)
-                unlink (file);
-        }
-    if (handle)
-        closedir (handle);
-    rmdir (dir);
-}
-
 int
 gen_command (int argc, char **argv)
 {
@@ -898,7 +881,7 @@ gen_command (int argc, char **argv)
         rc = opts.kind == GEN_SYSTEMD? s_gen_systemd (&self, err):
              opts.kind == GEN_COMPOSE? s_gen_compose (&self, err): s_gen_k8s (&self, err);
     if (*self.scratch)
-        s_remove_scratch (self.scratch);
+        graph_scratch_remove (self.scratch);
     if (rc)
         fprintf (stderr, "svcfw: error: %s\n", err);
     graph_destroy (&self.graph);

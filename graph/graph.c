@@ -6,6 +6,7 @@
     same order, so what it finds is what each service will find.
 */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -759,4 +760,20 @@ graph_argv_destroy (char ***argv_p)
         free (*arg);
     free (argv);
     *argv_p = NULL;
+}
+
+void
+graph_scratch_remove (const char *dir)
+{
+    DIR *handle = opendir (dir);
+    struct dirent *entry;
+    while (handle && (entry = readdir (handle)))
+        if (entry->d_name [0] != '.') {
+            char file [PATH_MAX];
+            if (snprintf (file, sizeof file, "%s/%s", dir, entry->d_name) < (int) sizeof file)
+                unlink (file);
+        }
+    if (handle)
+        closedir (handle);
+    rmdir (dir);
 }

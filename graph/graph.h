@@ -143,4 +143,8 @@ char **graph_argv (const graph_t *self, int index, const char *svcfw, const char
 /* Frees an array from graph_argv; accepts NULL and nulls the caller's pointer. */
 void graph_argv_destroy (char ***argv_p);
 
+/* Removes `dir`, a directory graph_argv wrote inline files into, with the
+   files in it (not those whose names start with '.'; then dir stays). */
+void graph_scratch_remove (const char *dir);
+
 #endif

@@ -13,7 +13,6 @@
     @end
 */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "up.h"
+#include "check.h"
 #include "supervisor.h"
 
 static int
@@ -32,40 +32,6 @@ s_usage (const char *fmt, const char *arg)
     return 2;
 }
 
-//  "tcp://HOST:PORT" into host and port; false if not TCP.
-static bool
-s_tcp (const char *endpoint, char *host, size_t size, const char **port)
-{
-    if (strncmp (endpoint, "tcp://", 6) != 0)
-        return false;
-    const char *colon = strrchr (endpoint + 6, ':');
-    if (!colon)
-        return false;
-    size_t len = (size_t) (colon - endpoint - 6);
-    if (len >= size)
-        len = size - 1;
-    memcpy (host, endpoint + 6, len);
-    host [len] = 0;
-    if (strcmp (host, "localhost") == 0)
-        strcpy (host, "127.0.0.1");
-    *port = colon + 1;
-    return true;
-}
-
-bool
-up_meets (const char *bind, const char *connect)
-{
-    char bind_host [ENDPOINT_LEN], connect_host [ENDPOINT_LEN];
-    const char *bind_port, *connect_port;
-    if (!s_tcp (bind, bind_host, sizeof bind_host, &bind_port)
-    ||  !s_tcp (connect, connect_host, sizeof connect_host, &connect_port))
-        return strcmp (bind, connect) == 0;
-    if (strcmp (bind_port, connect_port) != 0)
-        return false;
-    return strcmp (bind_host, connect_host) == 0 || strcmp (bind_host, "*") == 0
-        || strcmp (bind_host, "0.0.0.0") == 0;
-}
-
 bool
 up_depends (const graph_t *graph, int a, int b)
 {
@@ -75,7 +41,7 @@ up_depends (const graph_t *graph, int a, int b)
             continue;
         for (int j = 0; j < graph_socket_count (graph); j++) {
             const graph_socket_t *bound = graph_socket_at (graph, j);
-            if (bound->service == b && bound->bind && up_meets (bound->endpoint, conn->endpoint))
+            if (bound->service == b && bound->bind && graph_endpoints_meet (bound->endpoint, conn->endpoint))
                 return true;
         }
     }
@@ -179,23 +145,6 @@ s_add_services (const graph_t *graph, supervisor_t *supervisor, const char *svcf
     return rc;
 }
 
-//  Removes the directory of inline files and the files up wrote there.
-static void
-s_remove_dir (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    struct dirent *entry;
-    while (handle && (entry = readdir (handle)))
-        if (entry->d_name [0] != '.') {
-            char file [PATH_MAX];
-            if (snprintf (file, sizeof file, "%s/%s", dir, entry->d_name) < (int) sizeof file)
-                unlink (file);
-        }
-    if (handle)
-        closedir (handle);
-    rmdir (dir);
-}
-
 int
 up_command (int argc, char **argv)
 {
@@ -277,6 +226,6 @@ done:
     supervisor_destroy (&supervisor);
     graph_destroy (&graph);
     if (*dir)
-        s_remove_dir (dir);
+        graph_scratch_remove (dir);
     return status;
 }

@@ -29,9 +29,4 @@ void up_order (const graph_t *graph, int *order);
    (after graph_load_models). Any thread. */
 bool up_depends (const graph_t *graph, int a, int b);
 
-/* True if a socket connecting to `connect` reaches one bound at `bind`
-   (ZeroMQ endpoints as graph_socket_t holds them): the same transport and
-   port, and for TCP the same host or a bind to every interface. */
-bool up_meets (const char *bind, const char *connect);
-
 #endif

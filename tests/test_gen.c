@@ -1,5 +1,5 @@
 /*  test_gen - the pure parts of svcfw up and svcfw gen: endpoints meeting
-    (up_meets), DNS names for Kubernetes (gen_dns_name), the YAML writer
+    (graph_endpoints_meet), DNS names for Kubernetes (gen_dns_name), the YAML writer
     (gen_yaml, read back by the test gen through PyYAML).
 */
 #include <stdarg.h>
@@ -12,21 +12,22 @@
 #include <string.h>
 #include "gen.h"
 #include "up.h"
+#include "check.h"
 
 static void
 test_meets (void **state)
 {
     (void) state;
-    assert_true (up_meets ("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5555"));
-    assert_true (up_meets ("tcp://*:5555", "tcp://10.1.2.3:5555"));
-    assert_true (up_meets ("tcp://0.0.0.0:5555", "tcp://127.0.0.1:5555"));
-    assert_true (up_meets ("tcp://127.0.0.1:5555", "tcp://localhost:5555"));
-    assert_false (up_meets ("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556"));
-    assert_false (up_meets ("tcp://127.0.0.1:5555", "tcp://10.1.2.3:5555"));
-    assert_false (up_meets ("tcp://127.0.0.1:55", "tcp://127.0.0.1:5555"));
-    assert_true (up_meets ("ipc:///tmp/x", "ipc:///tmp/x"));
-    assert_false (up_meets ("ipc:///tmp/x", "ipc:///tmp/y"));
-    assert_false (up_meets ("ipc:///tmp/x", "tcp://127.0.0.1:5555"));
+    assert_true (graph_endpoints_meet ("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5555"));
+    assert_true (graph_endpoints_meet ("tcp://*:5555", "tcp://10.1.2.3:5555"));
+    assert_true (graph_endpoints_meet ("tcp://0.0.0.0:5555", "tcp://127.0.0.1:5555"));
+    assert_true (graph_endpoints_meet ("tcp://127.0.0.1:5555", "tcp://localhost:5555"));
+    assert_false (graph_endpoints_meet ("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556"));
+    assert_false (graph_endpoints_meet ("tcp://127.0.0.1:5555", "tcp://10.1.2.3:5555"));
+    assert_false (graph_endpoints_meet ("tcp://127.0.0.1:55", "tcp://127.0.0.1:5555"));
+    assert_true (graph_endpoints_meet ("ipc:///tmp/x", "ipc:///tmp/x"));
+    assert_false (graph_endpoints_meet ("ipc:///tmp/x", "ipc:///tmp/y"));
+    assert_false (graph_endpoints_meet ("ipc:///tmp/x", "tcp://127.0.0.1:5555"));
 }
 
 static void
