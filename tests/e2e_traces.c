@@ -458,6 +458,73 @@ test_bad_url (void **state)
     assert_non_null (e2e_grep (e2e_proc_out (svc), "OTEL_EXPORTER_OTLP_ENDPOINT: \"udp://127.0.0.1:4318\" is not"));
 }
 
+//  Whether the running process maps a file whose path holds `needle`.
+static bool
+s_maps (e2e_proc_t *proc, const char *needle)
+{
+    FILE *maps = fopen (e2e_fmt ("/proc/%d/maps", (int) e2e_proc_pid (proc)), "r");
+    assert_non_null (maps);
+    char line [1024];
+    bool found = false;
+    while (!found && fgets (line, sizeof line, maps))
+        found = strstr (line, needle) != NULL;
+    fclose (maps);
+    return found;
+}
+
+//  libcurl is loaded by the exporter only: a service without --otlp maps
+//  none of it; one with --otlp maps it and exports.
+static void
+test_curl_on_demand (void **state)
+{
+    const char *dir = *state;
+    e2e_proc_t *plain = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (e2e_tcp_port ())),
+        NULL, NULL);
+    E2E_ASSERT_LOG (plain, " ready: ", E2E_READY_MS);
+    assert_true (s_maps (plain, "/libzmq"));             //  the maps are read at all
+    assert_false (s_maps (plain, "/libcurl"));
+    const char *spans_path;
+    int collector = s_collector (dir, &spans_path);
+    e2e_proc_t *traced = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
+        e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (e2e_tcp_port ())),
+        NULL, "--otlp", e2e_fmt ("http://127.0.0.1:%d", collector), NULL);
+    E2E_ASSERT_LOG (traced, " ready: ", E2E_READY_MS);
+    assert_true (s_maps (traced, "/libcurl"));
+    int status;
+    assert_true (e2e_stop (traced, SIGTERM, 5000, &status));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    assert_true (e2e_stop (plain, SIGTERM, 5000, &status));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+//  Without libcurl (a missing library, or one without curl's functions:
+//  SVCFW_CURL_LIBRARY stands in for an uninstalled libcurl4), --otlp is a
+//  one-line startup error and exit 1.
+static void
+test_curl_missing (void **state)
+{
+    const char *dir = *state;
+    const char *otlp = e2e_fmt ("http://127.0.0.1:%d", e2e_tcp_port ());
+    const char *libraries [] = { "libsvcfw-no-such-curl.so.4", "libc.so.6" };
+    const char *why [] = { "libsvcfw-no-such-curl.so.4: cannot open shared object file",
+                           "undefined symbol: curl_global_init" };
+    for (int i = 0; i < 2; i++) {
+        setenv ("SVCFW_CURL_LIBRARY", libraries [i], 1);
+        e2e_proc_t *svc = e2e_svcfw (dir, e2e_plugin ("echo_replyer"),
+            e2e_fmt ("{\"connections\": {\"in\": {\"orders\": {\"replyer\": \"%s\"}}}}", e2e_addr (e2e_tcp_port ())),
+            NULL, "--otlp", otlp, NULL);
+        unsetenv ("SVCFW_CURL_LIBRARY");
+        assert_true (e2e_wait_exit (svc, E2E_EXIT_MS, NULL));
+        assert_int_equal (e2e_exit_code (svc), 1);
+        char *line = e2e_grep (e2e_proc_out (svc), e2e_fmt ("--otlp %s/v1/traces: cannot load %s (install libcurl4): ",
+                                                             otlp, libraries [i]));
+        assert_non_null (line);
+        assert_non_null (strstr (line, why [i]));
+        assert_null (e2e_grep (e2e_proc_out (svc), " ready: "));
+    }
+}
+
 int
 main (void)
 {
@@ -468,6 +535,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_pubsub_spans, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_dead_collector, e2e_setup, e2e_teardown),
         cmocka_unit_test_setup_teardown (test_bad_url, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_curl_on_demand, e2e_setup, e2e_teardown),
+        cmocka_unit_test_setup_teardown (test_curl_missing, e2e_setup, e2e_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

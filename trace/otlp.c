@@ -1,6 +1,9 @@
-/*  otlp.c - the span exporter: a bounded queue, a thread, OTLP/HTTP JSON with libcurl (otlp.h). */
+/*  otlp.c - the span exporter: a bounded queue, a thread, OTLP/HTTP JSON with libcurl (otlp.h).
+    libcurl is loaded when an exporter starts (dlopen), not linked: a process
+    without --otlp maps none of it or of the libraries it pulls in. */
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -30,6 +33,69 @@ static struct {
     int64_t retry_at;               //  while failing: no POST before this (monotonic ms)
 } s_otlp = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 0, NULL, 0, 0, NULL, NULL,
              false, 0, 0 };
+
+//  The libcurl functions the exporter calls, resolved by s_curl_load. The
+//  header gives the types and constants only; every call goes through here.
+static struct {
+    void *library;                  //  dlopen handle; kept for the life of the process
+    CURLcode (*global_init) (long flags);
+    void (*global_cleanup) (void);
+    CURL *(*easy_init) (void);
+    CURLcode (*easy_setopt) (CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_perform) (CURL *curl);
+    CURLcode (*easy_getinfo) (CURL *curl, CURLINFO info, ...);
+    const char *(*easy_strerror) (CURLcode code);
+    void (*easy_cleanup) (CURL *curl);
+    struct curl_slist *(*slist_append) (struct curl_slist *list, const char *text);
+    void (*slist_free_all) (struct curl_slist *list);
+    bool initialised;               //  global_init succeeded; global_cleanup is owed
+} s_curl;
+
+//  Loads libcurl (SVCFW_CURL_LIBRARY, for tests, else OTLP_CURL_LIBRARY) and
+//  resolves s_curl. Returns 0, or -1 with err. The thread that starts the
+//  exporter; once per process (a later call finds it loaded).
+static int
+s_curl_load (const char *url, char *err)
+{
+    if (s_curl.library)
+        return 0;
+    const char *name = getenv ("SVCFW_CURL_LIBRARY");
+    if (!name || !*name)
+        name = OTLP_CURL_LIBRARY;
+    dlerror ();
+    void *library = dlopen (name, RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+        return err_set (err, "--otlp %s: cannot load %s (install libcurl4): %s", url, name, dlerror ());
+    //  Each address goes into its function pointer by memcpy (POSIX makes
+    //  the two the same size; a cast between them is not ISO C).
+    struct { const char *symbol; void *slot; } table [] = {
+        { "curl_global_init", &s_curl.global_init },
+        { "curl_global_cleanup", &s_curl.global_cleanup },
+        { "curl_easy_init", &s_curl.easy_init },
+        { "curl_easy_setopt", &s_curl.easy_setopt },
+        { "curl_easy_perform", &s_curl.easy_perform },
+        { "curl_easy_getinfo", &s_curl.easy_getinfo },
+        { "curl_easy_strerror", &s_curl.easy_strerror },
+        { "curl_easy_cleanup", &s_curl.easy_cleanup },
+        { "curl_slist_append", &s_curl.slist_append },
+        { "curl_slist_free_all", &s_curl.slist_free_all },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table [0]; i++) {
+        dlerror ();
+        void *address = dlsym (library, table [i].symbol);
+        const char *why = dlerror ();
+        if (!address || why) {
+            err_set (err, "--otlp %s: cannot load %s (install libcurl4): %s", url, name,
+                     why? why: table [i].symbol);
+            memset (&s_curl, 0, sizeof s_curl);
+            dlclose (library);
+            return -1;
+        }
+        memcpy (table [i].slot, &address, sizeof address);
+    }
+    s_curl.library = library;
+    return 0;
+}
 
 static int64_t
 s_mono_ms (void)
@@ -152,17 +218,17 @@ s_post (CURL *curl, struct curl_slist *headers, const trace_span_t *spans, int c
     CURLcode code = CURLE_OUT_OF_MEMORY;
     long status = 0;
     if (body && curl) {
-        curl_easy_setopt (curl, CURLOPT_URL, s_otlp.url);
-        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
-        curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) OTLP_CONNECT_MS);
-        curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) OTLP_POST_MS);
-        curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
-        code = curl_easy_perform (curl);
+        s_curl.easy_setopt (curl, CURLOPT_URL, s_otlp.url);
+        s_curl.easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+        s_curl.easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+        s_curl.easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        s_curl.easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) OTLP_CONNECT_MS);
+        s_curl.easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) OTLP_POST_MS);
+        s_curl.easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+        s_curl.easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
+        code = s_curl.easy_perform (curl);
         if (code == CURLE_OK)
-            curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+            s_curl.easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
     }
     free (body);
     if (code == CURLE_OK && status >= 200 && status < 300) {
@@ -177,7 +243,7 @@ s_post (CURL *curl, struct curl_slist *headers, const trace_span_t *spans, int c
     if (code == CURLE_OK)
         snprintf (why, sizeof why, "HTTP status %ld", status);
     else
-        snprintf (why, sizeof why, "%s", curl_easy_strerror (code));
+        snprintf (why, sizeof why, "%s", s_curl.easy_strerror (code));
     if (!s_otlp.failing && s_otlp.failures++ == 0)
         log_warning ("otlp: cannot export %d spans to %s: %s (dropped and counted in "
                      "svcfw_spans_dropped_total; later failures are logged at DEBUG)", count, s_otlp.url, why);
@@ -191,8 +257,8 @@ static void *
 s_run (void *arg)
 {
     (void) arg;
-    CURL *curl = curl_easy_init ();
-    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+    CURL *curl = s_curl.easy_init ();
+    struct curl_slist *headers = s_curl.slist_append (NULL, "Content-Type: application/json");
     trace_span_t *batch = malloc (OTLP_BATCH * sizeof *batch);
     pthread_mutex_lock (&s_otlp.lock);
     while (true) {
@@ -237,8 +303,8 @@ s_run (void *arg)
     s_otlp.running = false;
     pthread_mutex_unlock (&s_otlp.lock);
     free (batch);
-    curl_slist_free_all (headers);
-    curl_easy_cleanup (curl);
+    s_curl.slist_free_all (headers);
+    s_curl.easy_cleanup (curl);
     return NULL;
 }
 
@@ -247,8 +313,11 @@ otlp_start (const char *url, const char *service, char *err)
 {
     if (s_otlp.running || s_otlp.ring)
         return err_set (err, "otlp: the exporter runs already");
-    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    if (s_curl_load (url, err))
+        return -1;
+    if (s_curl.global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return err_set (err, "--otlp %s: cannot initialise libcurl", url);
+    s_curl.initialised = true;
     s_otlp.ring = malloc (OTLP_QUEUE * sizeof *s_otlp.ring);
     s_otlp.url = strdup (url);
     s_otlp.service = strdup (service? service: "svcfw");
@@ -300,5 +369,7 @@ otlp_stop (void)
     s_otlp.ring = NULL;
     s_otlp.url = s_otlp.service = NULL;
     s_otlp.running = false;
-    curl_global_cleanup ();
+    if (s_curl.initialised)
+        s_curl.global_cleanup ();
+    s_curl.initialised = false;
 }

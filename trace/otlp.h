@@ -26,6 +26,7 @@
 #include "err.h"
 #include "trace.h"
 
+#define OTLP_CURL_LIBRARY "libcurl.so.4"  //  loaded by otlp_start (Debian: libcurl4); not linked
 #define OTLP_QUEUE 2048             //  spans waiting at most
 #define OTLP_BATCH 256              //  spans per POST at most
 #define OTLP_FLUSH_MS 500           //  a span waits at most this long for its POST
@@ -39,8 +40,12 @@
    NULL with err when the endpoint is not http:// or https://. */
 char *otlp_url (const char *endpoint, bool full, char *err);
 
-/* Starts the exporter thread, POSTing to `url` (copied) as resource
-   service.name `service` (copied). Returns 0, or -1 with err. Once. */
+/* Loads libcurl (OTLP_CURL_LIBRARY; the environment's SVCFW_CURL_LIBRARY
+   instead, for tests) and starts the exporter thread, POSTing to `url`
+   (copied) as resource service.name `service` (copied). Returns 0, or -1
+   with err: "--otlp URL: cannot load libcurl.so.4 (install libcurl4): WHY"
+   when the library or one of its functions is missing. Main thread; once
+   (again after otlp_stop). */
 int otlp_start (const char *url, const char *service, char *err);
 
 /* Queues a copy of span, or drops it (counted) when the queue is full or
