@@ -304,6 +304,21 @@ s_group_commit_one (outbox_t *self, char *err)
     return 0;
 }
 
+//  Runs an insert statement (s_insert_sql, on the outbox's connection or a
+//  thread's transaction) for one message; SQLite's result code.
+static int
+s_insert (sqlite3_stmt *stmt, const char *message_id, const char *workflow_id, const char *args)
+{
+    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    return rc;
+}
+
 //  An enqueue on the outbox's own connection: one transaction, or a part
 //  of the calling thread's group.
 static int
@@ -354,13 +369,7 @@ s_enqueue_own (outbox_t *self, const char *message_id, const char *workflow_id, 
     //  One statement is one transaction (unless grouped); the conflict
     //  clause makes a known id a no-op inside it.
     sqlite3_stmt *stmt = self->insert;
-    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
+    int rc = s_insert (stmt, message_id, workflow_id, args);
     int stored = -1;
     if (rc != SQLITE_DONE)
         s_write_error (self, rc, "message not stored", err);
@@ -431,13 +440,7 @@ outbox_enqueue (outbox_t *self, const char *message_id, const char *workflow_id,
     //  The conflict clause makes a known id a no-op, so there is no window
     //  between look and store.
     sqlite3_stmt *stmt = self->tx_insert;
-    sqlite3_bind_text (stmt, 1, message_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, workflow_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, args, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (stmt, 4, store_now_ms ());
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
+    int rc = s_insert (stmt, message_id, workflow_id, args);
     if (rc != SQLITE_DONE)
         return err_set (err, "%s: message not stored: %s", self->path, sqlite3_errmsg (tx));
     if (sqlite3_changes (tx) == 0)
