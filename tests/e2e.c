@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <regex.h>
 #include <signal.h>
 #include <spawn.h>
@@ -1141,4 +1142,20 @@ e2e_metric_value (const char *text, const char *series)
         at += len;
     }
     return -1;
+}
+
+long
+e2e_sql_long (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    long value = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout (db, 5000);
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+            value = (long) sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    sqlite3_close (db);
+    return value;
 }

@@ -112,6 +112,11 @@ char *e2e_grep (const char *path, const char *needle);
    NULL. Harness-owned. */
 char *e2e_grep_last (const char *path, const char *needle);
 
+/* One integer from an SQL query on an SQLite file (a store, outbox or
+   inbox), read-write with a 5 s busy timeout so a running service's
+   writes do not make it fail; -1 if it cannot be read. */
+long e2e_sql_long (const char *path, const char *sql);
+
 /* The first line of the file matching the POSIX extended regex `regex`, or
    NULL. Harness-owned. */
 char *e2e_grep_re (const char *path, const char *regex);

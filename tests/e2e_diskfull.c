@@ -31,23 +31,6 @@
 
 static char s_mount [4200];     //  the tmpfs mount point, "" when none
 
-//  One integer from an SQL query on the outbox; -1 if it cannot be read.
-static long
-s_query (const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    long value = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout (db, 5000);
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
-            value = (long) sqlite3_column_int64 (stmt, 0);
-        sqlite3_finalize (stmt);
-    }
-    sqlite3_close (db);
-    return value;
-}
-
 //  Writes a file until the file system has no byte left. Returns its path.
 static const char *
 s_fill (const char *dir)
@@ -142,7 +125,7 @@ test_full_disk (void **state)
         e2e_dump (source);
         fail_msg ("no failed send naming %s and \"disk full\"", outbox);
     }
-    long stored = s_query (outbox, "SELECT count(*) FROM outbox WHERE state = 0");
+    long stored = e2e_sql_long (outbox, "SELECT count(*) FROM outbox WHERE state = 0");
     print_message ("stored %ld messages before the disk was full\n", stored);
     assert_true (stored >= 50);
 
@@ -187,8 +170,8 @@ test_full_disk (void **state)
     assert_true (e2e_wait_exit (source, E2E_EXIT_MS, &status));
     assert_int_equal (e2e_exit_code (source), 0);
     s_assert_ids (ids, (int) stored + NEW);
-    assert_int_equal (s_query (outbox, "SELECT count(*) FROM outbox WHERE state <> 1"), 0);
-    assert_int_equal (s_query (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    assert_int_equal (e2e_sql_long (outbox, "SELECT count(*) FROM outbox WHERE state <> 1"), 0);
+    assert_int_equal (e2e_sql_long (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 }
 
 int

@@ -85,23 +85,6 @@ s_wait_lines (s_run_t *run, int lines)
     }
 }
 
-//  One integer from an SQL query on a store file; -1 if it cannot be read.
-static long
-s_query (const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    long value = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout (db, 5000);
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
-            value = (long) sqlite3_column_int64 (stmt, 0);
-        sqlite3_finalize (stmt);
-    }
-    sqlite3_close (db);
-    return value;
-}
-
 static char
 s_proc_state (pid_t pid)
 {
@@ -127,7 +110,7 @@ s_kill_source_with_unmarked (s_run_t *run, e2e_proc_t *source)
         kill (pid, SIGSTOP);
         while (s_proc_state (pid) != 'T' && e2e_alive (source))
             usleep (500);
-        long delivered = s_query (run->outbox, "SELECT count(*) FROM outbox WHERE state = 1");
+        long delivered = e2e_sql_long (run->outbox, "SELECT count(*) FROM outbox WHERE state = 1");
         int lines = e2e_lines (run->ids);
         if (delivered >= 0 && lines - delivered >= 2) {
             print_message ("killing the producer: %d handled, %ld marked delivered\n", lines, delivered);
@@ -179,7 +162,7 @@ test_nothing_lost_nothing_twice (void **state)
 
     s_wait_lines (&run, 4000);
     s_kill_source_with_unmarked (&run, source);
-    long pending = s_query (run.outbox, "SELECT count(*) FROM outbox WHERE state = 0");
+    long pending = e2e_sql_long (run.outbox, "SELECT count(*) FROM outbox WHERE state = 0");
     source = s_start_source (&run);
     //  svcfw_init sees the outbox as the killed producer left it.
     E2E_ASSERT_LOG (source, e2e_fmt ("init: %ld pending", pending), E2E_LOG_MS);
@@ -216,12 +199,12 @@ test_nothing_lost_nothing_twice (void **state)
     assert_string_equal (line, "");
 
     //  The outbox: all delivered, none pending or failed; the inbox remembers all.
-    assert_int_equal (s_query (run.outbox, "SELECT count(*) FROM outbox WHERE state = 1"), COUNT);
-    assert_int_equal (s_query (run.outbox, "SELECT count(*) FROM outbox WHERE state <> 1"), 0);
-    assert_int_equal (s_query (run.inbox, "SELECT count(*) FROM inbox"), COUNT);
+    assert_int_equal (e2e_sql_long (run.outbox, "SELECT count(*) FROM outbox WHERE state = 1"), COUNT);
+    assert_int_equal (e2e_sql_long (run.outbox, "SELECT count(*) FROM outbox WHERE state <> 1"), 0);
+    assert_int_equal (e2e_sql_long (run.inbox, "SELECT count(*) FROM inbox"), COUNT);
     //  Never corrupted by the kills.
-    assert_int_equal (s_query (run.outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
-    assert_int_equal (s_query (run.inbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    assert_int_equal (e2e_sql_long (run.outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    assert_int_equal (e2e_sql_long (run.inbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 
     //  The repeats the producer's restart sent were answered by the inbox,
     //  without the handler.
@@ -269,8 +252,8 @@ test_sigterm_with_downstream_dead (void **state)
         fail_msg ("expected exit 0 after SIGTERM; %s after %lld ms, status %d",
                   in_time? "exited": "killed", took, status);
     }
-    assert_int_equal (s_query (outbox, "SELECT count(*) FROM outbox WHERE state = 0"), 50);
-    assert_int_equal (s_query (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    assert_int_equal (e2e_sql_long (outbox, "SELECT count(*) FROM outbox WHERE state = 0"), 50);
+    assert_int_equal (e2e_sql_long (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 }
 
 //  The producer is SIGKILLed at five successive points of a delivery and
@@ -307,9 +290,9 @@ test_kills_and_sigterm_mid_delivery (void **state)
             s_dump_all (&run);
             fail_msg ("SIGTERM during delivery: expected exit 0, status %d", status);
         }
-        assert_int_equal (s_query (run.outbox, integrity), 1);
-        long rows = s_query (run.outbox, "SELECT count(*) FROM outbox");
-        long distinct = s_query (run.outbox, "SELECT count(DISTINCT message_id) FROM outbox");
+        assert_int_equal (e2e_sql_long (run.outbox, integrity), 1);
+        long rows = e2e_sql_long (run.outbox, "SELECT count(*) FROM outbox");
+        long distinct = e2e_sql_long (run.outbox, "SELECT count(DISTINCT message_id) FROM outbox");
         assert_int_equal (rows, distinct);
         assert_true (rows >= e2e_lines (run.ids));
     }
@@ -331,7 +314,7 @@ test_kills_and_sigterm_mid_delivery (void **state)
             fail_msg ("line %d of %s is not m%05d", i, run.ids, i);
         line += len;
     }
-    assert_int_equal (s_query (run.outbox, "SELECT count(*) FROM outbox WHERE state = 1"), count);
+    assert_int_equal (e2e_sql_long (run.outbox, "SELECT count(*) FROM outbox WHERE state = 1"), count);
 }
 
 int

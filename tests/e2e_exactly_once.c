@@ -74,23 +74,6 @@ s_kill (s_run_t *run, e2e_proc_t *proc, const char *what)
     }
 }
 
-//  One integer from an SQL query on a store file; -1 if it cannot be read.
-static long
-s_query (const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    long value = -1;
-    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout (db, 5000);
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
-            value = (long) sqlite3_column_int64 (stmt, 0);
-        sqlite3_finalize (stmt);
-    }
-    sqlite3_close (db);
-    return value;
-}
-
 static bool
 s_integrity_ok (const char *path)
 {
@@ -163,7 +146,7 @@ test_chain_with_kills (void **state)
                     E2E_LOG_MS);
     for (int i = 0; i < KILLS; i++) {
         while (e2e_lines (run.ids) < at [i]) {
-            if (!producer_killed && s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") >= producer_at) {
+            if (!producer_killed && e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") >= producer_at) {
                 producer_killed = true;
                 s_kill (&run, source, "producer");
                 source = s_start (&run, "durable_source", run.source_addresses, run.source_config,
@@ -180,7 +163,7 @@ test_chain_with_kills (void **state)
     }
     if (!producer_killed) {
         //  Every middle kill came before the producer's moment.
-        while (s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") < producer_at) {
+        while (e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"inbox:events\"") < producer_at) {
             if (e2e_now_ms () >= deadline) {
                 s_dump_all (&run);
                 fail_msg ("the middle's inbox did not reach %d ids", producer_at);
@@ -198,12 +181,12 @@ test_chain_with_kills (void **state)
         fail_msg ("the producer did not deliver everything and exit 0 (status %d)", status);
     }
     //  The middle has handed everything on once its outbox is empty.
-    while (s_query (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 0") != 0
+    while (e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 0") != 0
     ||     e2e_lines (run.ids) < COUNT) {
         if (e2e_now_ms () >= deadline) {
             s_dump_all (&run);
             fail_msg ("the middle did not deliver everything (%ld pending; the sink has %d lines)",
-                      s_query (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 0"),
+                      e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 0"),
                       e2e_lines (run.ids));
         }
         usleep (5000);
@@ -233,12 +216,12 @@ test_chain_with_kills (void **state)
     assert_int_equal (expect - 1, COUNT);
     //  One committed run of the middle's handler per id: one durable send
     //  each (their message ids differ per run), all delivered.
-    assert_int_equal (s_query (run.middle_store, "SELECT count(*) FROM \"outbox:next\""), COUNT);
-    assert_int_equal (s_query (run.middle_store,
+    assert_int_equal (e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"outbox:next\""), COUNT);
+    assert_int_equal (e2e_sql_long (run.middle_store,
                                "SELECT count(DISTINCT json_extract(args, '$.n')) FROM \"outbox:next\""), COUNT);
-    assert_int_equal (s_query (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 1"), COUNT);
-    assert_int_equal (s_query (run.middle_store, "SELECT count(*) FROM \"inbox:events\""), COUNT);
-    assert_int_equal (s_query (run.source_store, "SELECT count(*) FROM \"outbox:events\" WHERE state = 1"), COUNT);
+    assert_int_equal (e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"outbox:next\" WHERE state = 1"), COUNT);
+    assert_int_equal (e2e_sql_long (run.middle_store, "SELECT count(*) FROM \"inbox:events\""), COUNT);
+    assert_int_equal (e2e_sql_long (run.source_store, "SELECT count(*) FROM \"outbox:events\" WHERE state = 1"), COUNT);
     assert_true (s_integrity_ok (run.source_store));
     assert_true (s_integrity_ok (run.middle_store));
     assert_true (s_integrity_ok (run.sink_store));
@@ -266,8 +249,8 @@ test_store_from_config (void **state)
     e2e_sock_destroy (&req);
     int status;
     assert_true (e2e_stop (middle, SIGTERM, 5000, &status));
-    assert_int_equal (s_query (store, "SELECT count(*) FROM \"inbox:events\""), 1);
-    assert_int_equal (s_query (store, "SELECT count(*) FROM \"outbox:next\" WHERE message_id LIKE 'x.%'"), 1);
+    assert_int_equal (e2e_sql_long (store, "SELECT count(*) FROM \"inbox:events\""), 1);
+    assert_int_equal (e2e_sql_long (store, "SELECT count(*) FROM \"outbox:next\" WHERE message_id LIKE 'x.%'"), 1);
 
     const char *config = e2e_write_file (dir, "bad.config.json", "{\"svcfw_store\": 3}");
     const char *addresses_file = e2e_write_file (dir, "bad.addresses.json", addresses);
