@@ -50,6 +50,7 @@ struct _outbox_t {
     sqlite3_stmt *known;        //  is a message id in the file?
     sqlite3_stmt *remove;       //  deletes a delivered row (low on disk)
     sqlite3_stmt *remove_delivered; //  deletes every delivered row (going low on disk)
+    sqlite3_stmt *forget_some;  //  deletes the oldest delivered rows, a few (short of room)
     sqlite3_stmt *free_pages;   //  PRAGMA freelist_count
     long long page_size;
     bool low;                   //  the last check found the disk low
@@ -189,6 +190,8 @@ outbox_open_table (const char *path, const char *table, bool full_sync, char *er
             "DELETE FROM %1$s WHERE seq = ?1 AND state = 0", err))
     ||  !(self->remove_delivered = s_prepare (self, self->db,
             "DELETE FROM %1$s WHERE state = 1", err))
+    ||  !(self->forget_some = s_prepare (self, self->db,
+            "DELETE FROM %1$s WHERE seq IN (SELECT seq FROM %1$s WHERE state = 1 ORDER BY seq LIMIT 32)", err))
     ||  !(self->free_pages = store_prepare (self->db, "PRAGMA freelist_count", err)))
         outbox_destroy (&self);
     if (self) {
@@ -231,6 +234,7 @@ outbox_destroy (outbox_t **self_p)
     sqlite3_finalize (self->remove);
     sqlite3_finalize (self->free_pages);
     sqlite3_finalize (self->remove_delivered);
+    sqlite3_finalize (self->forget_some);
     sqlite3_finalize (self->tx_insert);
     //  _v2: an outbox may still hold a statement prepared on this
     //  connection (a staged enqueue's); the connection then goes with it.
@@ -281,6 +285,22 @@ s_admit (outbox_t *self, const char *message_id, const char *args, char *err)
     //  Rows deleted on delivery left free pages: a new row fits in those
     //  without taking the reserve (with room for its index entries).
     long long needed = 4 * self->page_size + 2 * (long long) (strlen (args) + strlen (message_id));
+    if (s_free_pages_bytes (self) >= needed)
+        return 1;
+    //  Delivered rows are kept only to remember their ids: short of room,
+    //  they go first, and their pages take new rows (an id sent again is
+    //  then stored again, and the receiver's inbox answers it). A few at a
+    //  time, the log cut after each, so that the deletes themselves fit in
+    //  what is left. Not from inside a handler's transaction on another
+    //  connection to this file, which holds the file's one write lock.
+    if (!store_tx_db (self->path))
+        for (int round = 0; round < 4096 && s_free_pages_bytes (self) < needed; round++) {
+            int rc = sqlite3_step (self->forget_some);
+            sqlite3_reset (self->forget_some);
+            if (rc != SQLITE_DONE || sqlite3_changes (self->db) == 0)
+                break;
+            s_truncate_wal (self);
+        }
     if (s_free_pages_bytes (self) >= needed)
         return 1;
     return err_set (err, "%s: disk full: less than %d KiB free on its file system, which the "

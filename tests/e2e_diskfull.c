@@ -14,6 +14,8 @@
     into the room that delivery freed.
 */
 #include "e2e.h"
+#include "outbox.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,11 +176,79 @@ test_full_disk (void **state)
     assert_int_equal (e2e_sql_long (outbox, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 }
 
+//  The outbox alone, on the 1 MiB tmpfs: rows delivered while the disk had
+//  room are kept (to remember their ids); once the disk is short of room,
+//  an enqueue makes its room from them instead of failing "disk full".
+static void
+test_delivered_rows_make_room (void **state)
+{
+    (void) state;
+    if (!s_mount [0]) {
+        print_message ("SKIPPED: mounting a 1 MiB tmpfs needs root (uid %d)\n", (int) getuid ());
+        skip ();
+    }
+    const char *path = e2e_fmt ("%s/kept.outbox.db", s_mount);
+    char err [ERR_LEN] = "";
+    outbox_t *box = outbox_open (path, true, err);
+    if (!box)
+        fail_msg ("outbox_open: %s", err);
+    char args [400];
+    memset (args, 0, sizeof args);
+    memcpy (args, "{\"pad\":\"", 8);
+    memset (args + 8, 'x', 300);
+    memcpy (args + 308, "\"}", 2);
+    //  Stored while more than the reserve is free: the rows are kept when
+    //  delivered.
+    int stored = 0;
+    for (; stored < 5000 && store_free_bytes (path) > 450 * 1024; stored++)
+        assert_int_equal (outbox_enqueue (box, e2e_fmt ("k%05d", stored), "wf", args, err), 1);
+    assert_true (stored > 100);
+    outbox_row_t rows [256];
+    int64_t seqs [256];
+    int64_t after = 0;
+    int delivered = 0;
+    for (int round = 0; round < 100 && delivered < stored; round++) {
+        int count = outbox_next (box, after, 256, rows, err);
+        assert_true (count > 0);
+        for (int i = 0; i < count; i++)
+            seqs [i] = rows [i].seq;
+        after = rows [count - 1].seq;
+        outbox_rows_free (rows, count);
+        assert_int_equal (outbox_mark_delivered (box, seqs, count, err), 0);
+        delivered += count;
+    }
+    long pending = -1, kept = -1;
+    assert_int_equal (outbox_counts (box, &pending, &kept, NULL, err), 0);
+    assert_int_equal (pending, 0);
+    assert_int_equal (kept, stored);
+    //  Someone else takes the disk down to under the reserve.
+    const char *filler = e2e_fmt ("%s/filler", s_mount);
+    int fd = open (filler, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true (fd >= 0);
+    char block [4096] = { 0 };
+    for (int i = 0; i < 256 && store_free_bytes (path) > 100 * 1024; i++)
+        assert_int_equal (write (fd, block, sizeof block), (ssize_t) sizeof block);
+    close (fd);
+    assert_true (store_free_bytes (path) < 256 * 1024);
+    //  A new message is stored in the pages of the delivered rows.
+    int rc = outbox_enqueue (box, "new-1", "wf", args, err);
+    if (rc != 1)
+        fail_msg ("enqueue on a short disk with %d delivered rows kept: %d (%s)", stored, rc, err);
+    assert_int_equal (outbox_counts (box, &pending, &kept, NULL, err), 0);
+    assert_int_equal (pending, 1);
+    //  Only as many as it needed (the oldest) were forgotten.
+    assert_true (kept < stored);
+    assert_true (kept > 0);
+    outbox_destroy (&box);
+    unlink (filler);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_full_disk, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_delivered_rows_make_room, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
