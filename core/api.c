@@ -44,10 +44,12 @@ api_ctx_clear (svcfw_ctx *ctx)
     ctx->states = NULL;
 }
 
+static void s_pins_drop_stale (svcfw_ctx *ctx);
+
 void
 api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
 {
-    s_pins_free (ctx);
+    s_pins_drop_stale (ctx);
     s_states_free (ctx);
     ctx->deadline = 0;
     ctx->message_id = message_id;
@@ -387,7 +389,8 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
 //  The config in force, swapped by a reload (reload.c) while handlers run
 
 //  One config and who holds it: the service (while it is the one in force)
-//  and each ctx that was handed it (until that ctx's next call begins).
+//  and each ctx that was handed it (until that ctx's next call begins, if
+//  it is no longer the one in force).
 struct _api_config_t {
     cJSON *config;              //  owned; freed with the last hold
     int holds;                  //  under service->config_lock
@@ -420,6 +423,25 @@ s_pins_free (svcfw_ctx *ctx)
         s_config_release (ctx->service, pin->config);
         free (pin);
     }
+}
+
+//  Between calls: lets go of every config ctx holds but the one in force,
+//  which it keeps, so a handler's svcfw_config needs no allocation or lock
+//  while no reload comes (the hold ends at the first call after a reload).
+static void
+s_pins_drop_stale (svcfw_ctx *ctx)
+{
+    api_pin_t *head = ctx->pins;
+    if (!head)
+        return;
+    if (head->config != atomic_load (&ctx->service->config_now)) {
+        s_pins_free (ctx);
+        return;
+    }
+    ctx->pins = head->next;
+    s_pins_free (ctx);
+    head->next = NULL;
+    ctx->pins = head;
 }
 
 int
