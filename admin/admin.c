@@ -25,6 +25,7 @@
 #include "admin.h"
 #include "metrics.h"
 #include "log.h"
+#include "trace.h"
 
 #define S_BATCH 256             //  chunks read per loop wake-up, for fairness
 #define S_SWEEP_MS 500          //  how often slow connections are looked for
@@ -235,17 +236,6 @@ s_answer (admin_t *self, s_conn_t *conn)
         s_respond (self, conn, 404, S_TEXT, "not found: try /metrics, /livez or /readyz\n");
 }
 
-static void
-s_key (const uint8_t *id, size_t len, char *key)
-{
-    static const char hex [] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        key [2 * i] = hex [id [i] >> 4];
-        key [2 * i + 1] = hex [id [i] & 15];
-    }
-    key [2 * len] = 0;
-}
-
 //  One [id][bytes] from the socket.
 static void
 s_on_chunk (admin_t *self, const uint8_t *id, size_t id_len, const char *data, size_t len)
@@ -253,7 +243,7 @@ s_on_chunk (admin_t *self, const uint8_t *id, size_t id_len, const char *data, s
     if (id_len == 0 || id_len > sizeof ((s_conn_t *) 0)->id)
         return;
     char key [24];
-    s_key (id, id_len, key);
+    trace_hex (id, (int) id_len, key);     //  the connection id as a hash key
     s_conn_t *conn = zhashx_lookup (self->conns, key);
     if (len == 0) {
         //  A connect, or a disconnect of a known connection.

@@ -10,6 +10,7 @@
     @end
 */
 #define _GNU_SOURCE
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -86,14 +87,6 @@ static const char *s_colors [] = {
     "\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[96m", "\033[93m", "\033[92m",
     "\033[95m", "\033[94m",
 };
-
-static int64_t
-s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 //  Writes all of buf to stdout (one write in the usual case); a closed
 //  stdout is ignored (SIGPIPE is ignored while running).
@@ -414,7 +407,7 @@ s_start (supervisor_t *self, child_t *child)
     child->state = CHILD_RUNNING;
     child->ready = false;
     child->killed = false;
-    child->started_at = s_now ();
+    child->started_at = zclock_mono ();
     //  The command line, once: every restart runs the same.
     if (child->restarts == 0 && child->status == 0) {
         char cmd [2048];
@@ -451,7 +444,7 @@ s_on_exit (supervisor_t *self, child_t *child, int wstatus)
         close (child->out);
         child->out = -1;
     }
-    int64_t ran = s_now () - child->started_at;
+    int64_t ran = zclock_mono () - child->started_at;
     char how [64];
     if (WIFSIGNALED (wstatus)) {
         child->status = 128 + WTERMSIG (wstatus);
@@ -488,7 +481,7 @@ s_on_exit (supervisor_t *self, child_t *child, int wstatus)
     child->restarts++;
     int wait_ms = backoff_ceiling (self->backoff, child->restarts);
     child->state = CHILD_BACKOFF;
-    child->restart_at = s_now () + wait_ms;
+    child->restart_at = zclock_mono () + wait_ms;
     s_say (self, "restarting %s in %d ms (restart %d in a row)", child->name, wait_ms, child->restarts);
 }
 
@@ -538,10 +531,10 @@ s_stop_step (supervisor_t *self)
             s_say (self, "SIGTERM to %s (pid %d)", child->name, (int) child->pid);
             kill (child->pid, SIGTERM);
             self->stop_signalled = true;
-            self->stop_deadline = s_now () + child->stop_timeout_ms + SUPERVISOR_GRACE_MS;
+            self->stop_deadline = zclock_mono () + child->stop_timeout_ms + SUPERVISOR_GRACE_MS;
             return false;
         }
-        if (!child->killed && s_now () >= self->stop_deadline) {
+        if (!child->killed && zclock_mono () >= self->stop_deadline) {
             s_say (self, "%s (pid %d) did not stop within %d ms: SIGKILL", child->name, (int) child->pid,
                    child->stop_timeout_ms + SUPERVISOR_GRACE_MS);
             kill (child->pid, SIGKILL);
@@ -556,7 +549,7 @@ s_stop_step (supervisor_t *self)
 static void
 s_start_step (supervisor_t *self)
 {
-    int64_t now = s_now ();
+    int64_t now = zclock_mono ();
     while (self->next_start < self->count) {
         child_t *prev = self->next_start > 0? &self->children [self->next_start - 1]: NULL;
         if (prev && prev->wait_ready && prev->state == CHILD_RUNNING && !prev->ready) {
@@ -567,7 +560,7 @@ s_start_step (supervisor_t *self)
         }
         child_t *child = &self->children [self->next_start++];
         if (s_start (self, child) == 0)
-            self->ready_deadline = s_now () + SUPERVISOR_READY_MS;
+            self->ready_deadline = zclock_mono () + SUPERVISOR_READY_MS;
         else
             child->state = CHILD_DONE;
         if (self->next_start == self->count) {
@@ -738,11 +731,11 @@ supervisor_run (supervisor_t *self, char *err)
             bool left = false;
             for (int i = 0; i < self->count; i++)
                 left |= self->children [i].state == CHILD_RUNNING;
-            if (!left || s_now () >= kill_deadline)
+            if (!left || zclock_mono () >= kill_deadline)
                 break;
         }
         //  The nearest timer.
-        int64_t now = s_now (), next = now + 1000;
+        int64_t now = zclock_mono (), next = now + 1000;
         if (self->next_start < self->count && self->ready_deadline < next)
             next = self->ready_deadline;
         for (int i = 0; i < self->count; i++)
@@ -778,7 +771,7 @@ supervisor_run (supervisor_t *self, char *err)
         //  Signals last: a child's last lines were read above.
         if (rc > 0 && fds [0].revents && !s_on_signal (self) && !killing) {
             killing = true;
-            kill_deadline = s_now () + SUPERVISOR_GRACE_MS;
+            kill_deadline = zclock_mono () + SUPERVISOR_GRACE_MS;
         }
     }
     free (fds);
