@@ -206,23 +206,33 @@ test_on_update_once_per_update (void **state)
     assert_true (calls >= 2 && calls <= count);
 }
 
-//  An on_update that falls behind (its first call waits until the replica
-//  itself holds the last of 2000 updates, which it does meanwhile): once
-//  1024 updates wait for their calls, they are folded into one call with
-//  the newest value, and a WARNING says so. The plugin sees fewer calls than updates, never an
-//  update out of order, and the last value; the in side keeps up meanwhile.
+//  An on_update that falls behind (its first call, update 1's, waits until
+//  the replica itself holds the last of 2000 updates, which it does
+//  meanwhile): once 1024 updates wait for their calls, they are folded into
+//  one call with the newest value, and a WARNING says so. The owner holds
+//  updates 2.. until the in side has seen update 1, so all 1999 queue
+//  behind that call however late the in side joins. The plugin sees fewer
+//  calls than updates, never an update out of order, and the last value;
+//  the in side keeps up meanwhile.
 static void
 test_on_update_behind_folds (void **state)
 {
     const char *dir = *state;
     int pub_port = e2e_tcp_port (), rep_port = e2e_tcp_port ();
     const int count = 2000;
+    char *gate = e2e_fmt ("%s/gate-%d", dir, pub_port);
     e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("state_sub_each"), s_in_addresses (pub_port, rep_port),
                                  e2e_fmt ("{\"count\": %d, \"hold\": true}", count), NULL);
     E2E_ASSERT_READY (sub);
     e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("state_pub"), s_out_addresses (pub_port, rep_port),
-                                 e2e_fmt ("{\"count\": %d, \"period_ms\": 0, \"tag\": \"k\"}", count), "-m", NULL);
+                                 e2e_fmt ("{\"count\": %d, \"period_ms\": 0, \"tag\": \"k\", "
+                                          "\"gate_after\": 1, \"gate_file\": \"%s\"}", count, gate),
+                                 "-m", NULL);
     E2E_ASSERT_READY (pub);
+    E2E_ASSERT_LOG (sub, "seen last=1\n", E2E_LOG_MS);
+    FILE *file = fopen (gate, "w");
+    assert_non_null (file);
+    fclose (file);
     //  The owner logs its whole value after each send: slow under a sanitizer.
     E2E_ASSERT_LOG (pub, e2e_fmt ("published last=%d", count), E2E_LOG_MS * 12);
     if (!e2e_wait_log (sub, "each calls=", E2E_LOG_MS * 4)) {

@@ -5,14 +5,19 @@
     deletes "TAG_(i-1)" with a null. After each send it logs the out side's
     value as "out state=JSON"; after the last, "published last=N". Then it
     idles until a stop is asked for. TAG is config `tag` (default "k").
+    With config `gate_after` N and `gate_file` PATH, it stops after patch N
+    until PATH exists (polled every 10 ms, at most 60 s), so a test can let
+    the rest through once the in side has seen patch N.
 */
 #include <stdio.h>
+#include <unistd.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
     "config_model": {
         "required": {},
-        "optional": {"count": "int", "period_ms": "int", "tag": "str"}
+        "optional": {"count": "int", "period_ms": "int", "tag": "str",
+                     "gate_after": "int", "gate_file": "str"}
     },
     "connection_models": {"in": {}, "out": {}},
     "state_models": {
@@ -41,6 +46,8 @@ svcfw_main (svcfw_ctx *ctx)
     const char *tag = cJSON_IsString (tag_item) ? tag_item->valuestring : "k";
     int count = s_int (ctx, "count", 10);
     int period_ms = s_int (ctx, "period_ms", 5);
+    int gate_after = s_int (ctx, "gate_after", 0);
+    const cJSON *gate_file = cJSON_GetObjectItem (svcfw_config (ctx), "gate_file");
     for (int i = 1; i <= count; i++) {
         cJSON *args = cJSON_CreateObject ();
         cJSON *patch = cJSON_AddObjectToObject (args, "state");
@@ -63,6 +70,17 @@ svcfw_main (svcfw_ctx *ctx)
         cJSON_free (text);
         if (!svcfw_sleep (ctx, period_ms))
             return 0;
+        if (i == gate_after && cJSON_IsString (gate_file)) {
+            int waited = 0;
+            while (access (gate_file->valuestring, F_OK) != 0) {
+                if (waited++ == 6000) {
+                    svcfw_log (ctx, SVCFW_LOG_ERROR, "gate %s never opened", gate_file->valuestring);
+                    return 3;
+                }
+                if (!svcfw_sleep (ctx, 10))
+                    return 0;
+            }
+        }
     }
     svcfw_log (ctx, SVCFW_LOG_INFO, "published last=%d", count);
     while (svcfw_sleep (ctx, 1000))
