@@ -71,6 +71,16 @@ typedef struct {
     int (*call) (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *workflow_id,
                  const char *message_id, int64_t deadline, cJSON **return_args, char *err);
 
+    //  Lets an idle handler thread of this connection's pool wait for `fd`
+    //  (a socket's ZMQ_FD) beside the loop, and call fn (fn_arg) when it is
+    //  readable: fn takes messages in and submits them as the loop does, so
+    //  a message reaches a waiting handler thread without a hand-off
+    //  (core/pool.h, Watches). fn then runs on a handler thread while the
+    //  loop may read the same fd: the connection serializes the two. fd
+    //  and fn_arg must stay valid until the handler threads have ended.
+    //  Loop thread, at attach. Returns 0, or -1: then only the loop reads.
+    int (*watch) (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg);
+
     //  The workflow id of the message the calling thread handles, or NULL.
     //  Borrowed; valid until that thread's next call.
     const char *(*workflow_id) (void *arg);
@@ -97,6 +107,12 @@ static inline void
 host_submit (const host_t *host, host_job_t *job)
 {
     host->submit (host->arg, job);
+}
+
+static inline int
+host_watch (const host_t *host, int fd, void (*fn) (void *fn_arg), void *fn_arg)
+{
+    return host->watch (host->arg, fd, fn, fn_arg);
 }
 
 static inline int

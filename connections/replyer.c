@@ -57,6 +57,11 @@ struct _replyer_t {
     //  unlocked): that fd is edge-triggered, so whoever leaves a request
     //  unread (a handler thread whose send took in the news of it, the loop
     //  at its batch bound) writes `kick` to bring the loop back.
+    //  An idle handler thread reads requests too (host_watch), so that a
+    //  request reaches a waiting thread with no hand-off; read_lock makes
+    //  reading and submitting one step, so requests reach the queue in the
+    //  order they were read, whoever reads.
+    pthread_mutex_t read_lock;
     pthread_mutex_t sock_lock;  //  guards sock and spare once attached
     int kick;                   //  eventfd the loop polls beside sock's ZMQ_FD; -1 until attached
     size_t max_bytes;           //  larger requests get too_large
@@ -167,6 +172,7 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     pthread_mutex_init (&self->lock, NULL);
     pthread_mutex_init (&self->tx_lock, NULL);
     pthread_mutex_init (&self->sock_lock, NULL);
+    pthread_mutex_init (&self->read_lock, NULL);
     self->sock = sock_open (model, ZMQ_ROUTER, endpoint, true, SOCK_LINGER_MS, self->max_bytes, err);
     if (!self->sock) {
         replyer_destroy (&self);
@@ -447,23 +453,18 @@ s_done (host_job_t *host_job)
         s_kick (self);
 }
 
-//  zloop_fn: sock's ZMQ_FD or the kick is readable; reads up to S_BATCH
-//  requests and hands each to a handler thread. The socket's lock is held
-//  only while a request is read, not while it is handed over, so a handler
-//  thread that sends a reply meanwhile does not wait for it.
-static int
-s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+//  Reads up to S_BATCH requests and hands each to a handler thread; on
+//  the loop (sock's ZMQ_FD or the kick is readable) or on an idle handler
+//  thread that watched the same fd. The socket's lock is held only while a
+//  request is read, not while it is handed over, so a handler thread that
+//  sends a reply meanwhile does not wait for it.
+static void
+s_take_in (replyer_t *self)
 {
-    (void) loop;
-    replyer_t *self = arg;
-    if (item->fd == self->kick) {
-        uint64_t count;
-        ssize_t rc = read (self->kick, &count, sizeof count);
-        (void) rc;
-    }
     void *handle = zsock_resolve (self->sock);
     int served = 0;
     bool more = false;
+    pthread_mutex_lock (&self->read_lock);
     for (; served < S_BATCH; served++) {
         //  Every request with a route is answered once, whatever its frames.
         pthread_mutex_lock (&self->sock_lock);
@@ -505,9 +506,31 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         if (host_stopping (self->host))
             break;
     }
+    pthread_mutex_unlock (&self->read_lock);
     if (more)
         s_kick (self);
+}
+
+//  zloop_fn: sock's ZMQ_FD or the kick is readable.
+static int
+s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    replyer_t *self = arg;
+    if (item->fd == self->kick) {
+        uint64_t count;
+        ssize_t rc = read (self->kick, &count, sizeof count);
+        (void) rc;
+    }
+    s_take_in (self);
     return 0;
+}
+
+//  host_watch's fn: an idle handler thread saw sock's ZMQ_FD readable.
+static void
+s_on_watched (void *arg)
+{
+    s_take_in (arg);
 }
 
 int
@@ -526,6 +549,8 @@ replyer_attach (replyer_t *self, zloop_t *loop)
     //  Requests that came before the loop polls the fd may have used up
     //  its edge: read them on the loop's first turn.
     s_kick (self);
+    //  Refused only when a pool watches too many fds: then the loop alone reads.
+    host_watch (self->host, zsock_fd (self->sock), s_on_watched, self);
     return 0;
 }
 
@@ -553,6 +578,7 @@ replyer_destroy (replyer_t **self_p)
     pthread_mutex_destroy (&self->lock);
     pthread_mutex_destroy (&self->tx_lock);
     pthread_mutex_destroy (&self->sock_lock);
+    pthread_mutex_destroy (&self->read_lock);
     if (self->inbox && self->repeats)
         log_info ("%s: the inbox answered %" PRIu64 " repeats in this run", self->model->name, self->repeats);
     inbox_destroy (&self->inbox);

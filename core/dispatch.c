@@ -124,6 +124,20 @@ s_submit (void *arg, host_job_t *job)
     pool_submit (entry->pool? entry->pool: entry->service->pool, job);
 }
 
+//  Kept until the pools start (dispatch_pools_start), after every entry
+//  attached; one fd an entry.
+static int
+s_watch (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg)
+{
+    entry_t *entry = arg;
+    if (entry->watch_fn)
+        return -1;
+    entry->watch_fd = fd;
+    entry->watch_fn = fn;
+    entry->watch_arg = fn_arg;
+    return 0;
+}
+
 static int
 s_on_completions (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -157,6 +171,10 @@ dispatch_pools_start (service_t *self, char *err)
             return -1;
         if (workers > 0)
             log_debug ("%s: %d handler threads", entry->model->name, workers);
+        if (entry->watch_fn
+        &&  pool_watch (entry->pool? entry->pool: self->pool, entry->watch_fd, entry->watch_fn, entry->watch_arg))
+            log_debug ("%s: its handler threads watch %d fds already; the loop alone reads it",
+                       entry->model->name, POOL_WATCH_MAX);
     }
     return 0;
 }
@@ -296,6 +314,7 @@ dispatch_host (service_t *self, entry_t *entry)
     entry->host = (host_t) {
         .arg = entry,
         .submit = s_submit,
+        .watch = s_watch,
         .call = s_call,
         .workflow_id = s_workflow_id,
         .store_path = s_store_path,

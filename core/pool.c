@@ -9,6 +9,7 @@
 #include <string.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -24,6 +25,12 @@
 //  idle service, a slow trickle) sleeps at once.
 #define S_SPIN_US 50
 #define S_SPIN_MAX_US 1000
+
+typedef struct {
+    int fd;
+    pool_watch_fn *fn;
+    void *arg;
+} s_watch_t;
 
 typedef struct {
     pool_t *pool;
@@ -54,6 +61,10 @@ struct _pool_t {
     atomic_int pending;         //  jobs queued (or the pool ending): what a spinning thread watches
     atomic_bool spinning;       //  a thread spins now
     int64_t spin_ns;            //  how long an idle thread spins; 0: never
+    s_watch_t watch [POOL_WATCH_MAX];   //  fds an idle thread waits for (pool_watch)
+    int watch_count;
+    bool watching;              //  a thread waits in poll for them
+    int watch_fd;               //  eventfd: a job came (or the pool ends) for the watching thread
     int threads;
     s_thread_t *thread;
 };
@@ -80,6 +91,18 @@ s_wake_loop (pool_t *self)
 {
     uint64_t one = 1;
     ssize_t rc = write (self->fd, &one, sizeof one);
+    (void) rc;                  //  only fails when the counter is full: readable anyway
+}
+
+//  The pool whose watch functions the calling thread runs now: it takes
+//  the queue's head next, so its submit to an empty queue wakes nobody.
+static __thread pool_t *s_watcher;
+
+static void
+s_wake_watcher (pool_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->watch_fd, &one, sizeof one);
     (void) rc;                  //  only fails when the counter is full: readable anyway
 }
 
@@ -116,6 +139,40 @@ s_spin (pool_t *self)
     }
 }
 
+//  Waits in poll for a job (watch_fd) or a watched fd, and runs the
+//  functions of those that are readable; the one watching thread of the
+//  pool. Called and returns with the lock held.
+static void
+s_watch_wait (pool_t *self)
+{
+    self->watching = true;
+    int count = self->watch_count;
+    s_watch_t watch [POOL_WATCH_MAX];
+    struct pollfd fds [1 + POOL_WATCH_MAX];
+    memcpy (watch, self->watch, (size_t) count * sizeof *watch);
+    fds [0] = (struct pollfd) { .fd = self->watch_fd, .events = POLLIN };
+    for (int i = 0; i < count; i++)
+        fds [1 + i] = (struct pollfd) { .fd = watch [i].fd, .events = POLLIN };
+    pthread_mutex_unlock (&self->lock);
+    int ready = poll (fds, (nfds_t) count + 1, -1);
+    if (ready > 0 && fds [0].revents) {
+        uint64_t value;
+        ssize_t rc = read (self->watch_fd, &value, sizeof value);
+        (void) rc;              //  another thread read it: nothing to do
+    }
+    pthread_mutex_lock (&self->lock);
+    self->watching = false;
+    if (ready <= 0 || self->ending)
+        return;
+    pthread_mutex_unlock (&self->lock);
+    s_watcher = self;
+    for (int i = 0; i < count; i++)
+        if (fds [1 + i].revents)
+            watch [i].fn (watch [i].arg);
+    s_watcher = NULL;
+    pthread_mutex_lock (&self->lock);
+}
+
 static void *
 s_thread (void *arg)
 {
@@ -139,6 +196,10 @@ s_thread (void *arg)
                 pthread_mutex_lock (&self->lock);
             }
             while (!self->head && !self->ending) {
+                if (self->watch_count && !self->watching && !self->closed) {
+                    s_watch_wait (self);
+                    continue;
+                }
                 //  Counted and the seq read under the lock, after the queue
                 //  was seen empty: a job queued after that bumps the seq
                 //  (the wait then returns at once) and sees the sleeper.
@@ -195,12 +256,14 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
     self->run = run;
     self->worker_destroy = worker_destroy;
     self->threads = threads;
+    self->fd = self->watch_fd = -1;
     const char *spin_us = getenv ("SVCFW_SPIN_US");
     long us = spin_us? strtol (spin_us, NULL, 10): S_SPIN_US;
     self->spin_ns = (us < 0? 0: us > S_SPIN_MAX_US? S_SPIN_MAX_US: us) * 1000L;
     pthread_mutex_init (&self->lock, NULL);
     self->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (self->fd < 0) {
+    self->watch_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->fd < 0 || self->watch_fd < 0) {
         err_set (err, "%s: cannot create an eventfd: %s", name, strerror (errno));
         pool_destroy (&self, 0);
         return NULL;
@@ -224,6 +287,28 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
 }
 
 int
+pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg)
+{
+    pthread_mutex_lock (&self->lock);
+    int rc = -1;
+    if (self->watch_count < POOL_WATCH_MAX) {
+        self->watch [self->watch_count++] = (s_watch_t) { fd, fn, arg };
+        rc = 0;
+    }
+    bool watching = self->watching;
+    pthread_mutex_unlock (&self->lock);
+    if (rc == 0 && !watching) {
+        //  A sleeping thread wakes to watch it too.
+        atomic_fetch_add (&self->wake_seq, 1);
+        if (atomic_load (&self->sleepers))
+            syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+    else if (rc == 0)
+        s_wake_watcher (self);  //  the watching thread takes the new fd in
+    return rc;
+}
+
+int
 pool_fd (pool_t *self)
 {
     return self->fd;
@@ -234,7 +319,7 @@ pool_submit (pool_t *self, host_job_t *job)
 {
     job->next = NULL;
     job->cancelled = false;
-    bool wake_loop = false, wake_thread = false;
+    bool wake_loop = false, wake_thread = false, wake_watcher = false;
     pthread_mutex_lock (&self->lock);
     if (self->closed) {
         job->cancelled = true;
@@ -248,16 +333,21 @@ pool_submit (pool_t *self, host_job_t *job)
         self->tail = job;
         self->queued++;
         atomic_fetch_add_explicit (&self->pending, 1, memory_order_release);
-        wake_thread = true;
+        //  The watching thread takes the queue's head itself next: a job
+        //  it submits to an empty queue wakes nobody; the rest wake others.
+        wake_thread = s_watcher != self || self->queued > 1;
+        wake_watcher = wake_thread && self->watching;
     }
     pthread_mutex_unlock (&self->lock);
     //  Woken after the unlock, so the woken thread does not block on the
     //  lock still held here; no syscall when no thread sleeps (one spins,
-    //  or all are busy).
+    //  or all are busy). A watching thread is woken when no other sleeps.
     if (wake_thread) {
         atomic_fetch_add (&self->wake_seq, 1);
         if (atomic_load (&self->sleepers))
             syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        else if (wake_watcher)
+            s_wake_watcher (self);
     }
     if (wake_loop)
         s_wake_loop (self);
@@ -298,9 +388,12 @@ pool_close (pool_t *self)
     self->tail = NULL;
     atomic_fetch_sub_explicit (&self->pending, self->queued, memory_order_relaxed);
     self->queued = 0;
+    bool watching = self->watching;
     pthread_mutex_unlock (&self->lock);
     if (wake_loop)
         s_wake_loop (self);
+    if (watching)
+        s_wake_watcher (self);  //  a closed pool watches no more
 }
 
 int
@@ -310,6 +403,15 @@ pool_busy (pool_t *self)
     int busy = self->queued + self->running + self->finished;
     pthread_mutex_unlock (&self->lock);
     return busy;
+}
+
+int
+pool_idle (pool_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    int idle = atomic_load (&self->sleepers) + self->watching;
+    pthread_mutex_unlock (&self->lock);
+    return idle;
 }
 
 int
@@ -340,6 +442,8 @@ pool_destroy (pool_t **self_p, int wait_ms)
     pthread_mutex_unlock (&self->lock);
     atomic_fetch_add (&self->wake_seq, 1);
     syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    if (self->watch_fd >= 0)
+        s_wake_watcher (self);
     struct timespec until;
     clock_gettime (CLOCK_REALTIME, &until);
     until.tv_sec += wait_ms / 1000;
@@ -366,6 +470,8 @@ pool_destroy (pool_t **self_p, int wait_ms)
             self->worker_destroy (self->thread [i].data);
     if (self->fd >= 0)
         close (self->fd);
+    if (self->watch_fd >= 0)
+        close (self->watch_fd);
     pthread_mutex_destroy (&self->lock);
     free (self->thread);
     free (self);

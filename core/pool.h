@@ -16,7 +16,19 @@
     sleeps, so a steady stream of jobs costs no futex wake-ups; one thread
     of a pool spins at a time.
 
-    Threads: pool_submit, pool_busy and pool_running from any thread;
+    Watches. A connection may give the pool a file descriptor to watch
+    (pool_watch: a replyer's ZMQ_FD): one idle thread of the pool, instead
+    of sleeping, then waits in poll for that fd as well as for a job, and
+    when the fd is readable calls the watch's function, which takes in what
+    came and submits it, as the loop does with the same fd. The thread then
+    runs the job itself: a request reaches a waiting handler thread with the
+    wake-up a raw REP socket costs, not one wake-up for the loop and another
+    for the hand-off. The loop still polls the fd too, so messages are taken
+    in (and stamped) while every thread is busy; the connection serializes
+    the two readers.
+
+    Threads: pool_submit, pool_watch, pool_busy, pool_idle and pool_running
+    from any thread;
     pool_complete, pool_close and pool_destroy from the loop thread.
     @end
 */
@@ -43,6 +55,17 @@ typedef void (pool_worker_destroy_fn) (void *worker);
 pool_t *pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *worker_new,
                   pool_worker_destroy_fn *worker_destroy, void *arg, char *err);
 
+/* A watch's function: takes in what came on the fd (pool_submit). Runs on
+   an idle pool thread, with no lock of the pool held. */
+typedef void (pool_watch_fn) (void *arg);
+
+/* Lets an idle pool thread wait for `fd` to be readable and call fn (arg)
+   then (see Watches above). fd and arg are borrowed until pool_destroy.
+   Any thread. Returns 0, or -1 when the pool watches POOL_WATCH_MAX fds
+   already (then only the loop reads that fd). */
+#define POOL_WATCH_MAX 16
+int pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg);
+
 /* Readable while completions wait for pool_complete. */
 int pool_fd (pool_t *self);
 
@@ -60,6 +83,10 @@ void pool_close (pool_t *self);
 
 /* Jobs queued, running, or finished but not yet completed. */
 int pool_busy (pool_t *self);
+
+/* Threads waiting for a job now: asleep, or watching (tests wait for
+   this before they check who wakes). */
+int pool_idle (pool_t *self);
 
 /* Calls fn with each running job's thread data (under the pool's lock:
    fn must not call the pool). Returns how many jobs run. */

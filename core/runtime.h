@@ -82,6 +82,9 @@ typedef struct {
     metrics_conn_t *cache_metrics;  //  svcfw_cache_requests_total's record
     pthread_mutex_t lock;       //  outbound: one send at a time (handler threads, svcfw_main)
     pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
+    int watch_fd;               //  the fd its connection asked a handler thread to watch (host.h), or -1:
+    void (*watch_fn) (void *);  //  given to the pool when the pools start (they start after wiring)
+    void *watch_arg;
     service_t *service;         //  the service it belongs to
     host_t host;                //  what its connection or state calls (dispatch.c); arg is this entry
 } entry_t;

@@ -1,7 +1,8 @@
 /*  test_pool - the handler threads: arrival order on one thread, every job
     completed on the caller's (loop) thread, N jobs at once on N threads,
     queued jobs cancelled by a close, a bounded shutdown that reports a
-    stuck thread, a bounded spin of idle threads. */
+    stuck thread, a bounded spin of idle threads, an idle thread that
+    watches a connection's fd and runs what came itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #include <czmq.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "err.h"
 #include "pool.h"
 
@@ -308,6 +311,133 @@ test_close_cancels_queued_and_shutdown_is_bounded (void **state)
     assert_true (jobs [0].done && !jobs [0].job.cancelled);
 }
 
+//  A watched fd: an eventfd standing for a socket; its function takes one
+//  "message" in (reads the counter) and submits a job for it, as a
+//  replyer's does.
+typedef struct {
+    pool_t *pool;
+    int fd;
+    s_job_t jobs [S_JOBS];
+    int taken;                  //  jobs submitted by the watch function
+    pthread_t taken_on;         //  the thread that ran the watch function last
+} s_watched_t;
+
+static void
+s_take_in (void *arg)
+{
+    s_watched_t *watched = arg;
+    uint64_t count;
+    if (read (watched->fd, &count, sizeof count) != sizeof count)
+        return;                 //  nothing came (the counter was read already)
+    pthread_mutex_lock (&s_lock);
+    s_job_t *job = &watched->jobs [watched->taken];
+    *job = (s_job_t) { .index = watched->taken, .job = { .work = s_work_record, .done = s_done_fn } };
+    watched->taken++;
+    watched->taken_on = pthread_self ();
+    pthread_mutex_unlock (&s_lock);
+    pool_submit (watched->pool, &job->job);
+}
+
+//  A message on a watched fd wakes the idle thread itself, which takes it
+//  in and runs it, one after another; a job submitted from elsewhere
+//  meanwhile wakes the watching thread too; a destroy ends it at once.
+static void
+test_idle_thread_watches_an_fd (void **state)
+{
+    (void) state;
+    s_reset ();
+    char err [ERR_LEN];
+    static s_watched_t watched;
+    memset (&watched, 0, sizeof watched);
+    watched.fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true (watched.fd >= 0);
+    pool_t *pool = pool_new ("test-watch", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    watched.pool = pool;
+    assert_int_equal (pool_watch (pool, watched.fd, s_take_in, &watched), 0);
+
+    //  One message at a time, each after the last was handled: no one but
+    //  the pool's thread reads the fd here, so each must be its doing.
+    const int count = 50;
+    uint64_t one = 1;
+    for (int i = 0; i < count; i++) {
+        assert_int_equal (write (watched.fd, &one, sizeof one), sizeof one);
+        s_complete_until (pool, i + 1);
+        assert_int_equal (s_done, i + 1);
+    }
+    assert_int_equal (watched.taken, count);
+    assert_false (pthread_equal (watched.taken_on, pthread_self ()));
+    for (int i = 0; i < count; i++)
+        assert_int_equal (s_order [i], i);
+
+    //  A job from the loop while the thread watches: it wakes and runs it.
+    s_job_t other = { .index = 1000, .job = { .work = s_work_record, .done = s_done_fn } };
+    pool_submit (pool, &other.job);
+    s_complete_until (pool, count + 1);
+    assert_true (other.worked && other.done);
+
+    //  More fds than a pool watches: refused, the loop alone reads them.
+    int refused = 0;
+    for (int i = 0; i < POOL_WATCH_MAX; i++)
+        refused += pool_watch (pool, watched.fd, s_take_in, &watched) != 0;
+    assert_int_equal (refused, 1);
+
+    int64_t start = zclock_mono ();
+    assert_int_equal (pool_destroy (&pool, S_WAIT_MS), 0);
+    assert_true (zclock_mono () - start < 1000);
+    close (watched.fd);
+}
+
+//  Takes in four "messages" at once, as a replyer reads what is ready.
+static void
+s_take_in_four (void *arg)
+{
+    s_watched_t *watched = arg;
+    uint64_t count;
+    if (read (watched->fd, &count, sizeof count) != sizeof count)
+        return;
+    for (int i = 0; i < 4; i++) {
+        s_job_t *job = &watched->jobs [watched->taken];
+        *job = (s_job_t) { .index = watched->taken, .job = { .work = s_work_gate, .done = s_done_fn } };
+        watched->taken++;
+        pool_submit (watched->pool, &job->job);
+    }
+}
+
+//  With four threads, what the watching thread takes in at once runs on
+//  four threads at once: it keeps one job and wakes the others for the rest.
+static void
+test_watching_thread_shares_what_it_takes_in (void **state)
+{
+    (void) state;
+    s_reset ();
+    s_gate_want = 4;
+    char err [ERR_LEN];
+    static s_watched_t watched;
+    memset (&watched, 0, sizeof watched);
+    watched.fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true (watched.fd >= 0);
+    pool_t *pool = pool_new ("test-watch4", 4, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    watched.pool = pool;
+    assert_int_equal (pool_watch (pool, watched.fd, s_take_in_four, &watched), 0);
+    //  Every thread waits first (one watching, three asleep), so the
+    //  others run only if the watching thread wakes them.
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    while (pool_idle (pool) < 4 && zclock_mono () < end) {
+        struct pollfd none = { .fd = -1 };
+        poll (&none, 1, 1);
+    }
+    assert_int_equal (pool_idle (pool), 4);
+    uint64_t one = 1;
+    assert_int_equal (write (watched.fd, &one, sizeof one), sizeof one);
+    s_complete_until (pool, 4);
+    assert_int_equal (s_done, 4);
+    assert_int_equal (s_most, 4);
+    assert_int_equal (pool_destroy (&pool, S_WAIT_MS), 0);
+    close (watched.fd);
+}
+
 int
 main (void)
 {
@@ -317,6 +447,8 @@ main (void)
         cmocka_unit_test (test_n_threads_run_n_at_once),
         cmocka_unit_test (test_spinning_runs_every_job_and_ends),
         cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
+        cmocka_unit_test (test_idle_thread_watches_an_fd),
+        cmocka_unit_test (test_watching_thread_shares_what_it_takes_in),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
