@@ -78,7 +78,9 @@ typedef struct {
     //  (core/pool.h, Watches). fn then runs on a handler thread while the
     //  loop may read the same fd: the connection serializes the two. fd
     //  and fn_arg must stay valid until the handler threads have ended.
-    //  Loop thread, at attach. Returns 0, or -1: then only the loop reads.
+    //  Loop thread, at attach, once per connection. Returns 0, or -1 (a
+    //  second fd). A failure to watch when the handler threads start fails
+    //  the start.
     int (*watch) (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg);
 
     //  The workflow id of the message the calling thread handles, or NULL.

@@ -549,7 +549,7 @@ replyer_attach (replyer_t *self, zloop_t *loop)
     //  Requests that came before the loop polls the fd may have used up
     //  its edge: read them on the loop's first turn.
     s_kick (self);
-    //  Refused only when a pool watches too many fds: then the loop alone reads.
+    //  The loop reads too: requests are stamped as they come, however busy the threads are.
     host_watch (self->host, zsock_fd (self->sock), s_on_watched, self);
     return 0;
 }

@@ -171,10 +171,9 @@ dispatch_pools_start (service_t *self, char *err)
             return -1;
         if (workers > 0)
             log_debug ("%s: %d handler threads", entry->model->name, workers);
-        if (entry->watch_fn
-        &&  pool_watch (entry->pool? entry->pool: self->pool, entry->watch_fd, entry->watch_fn, entry->watch_arg))
-            log_debug ("%s: its handler threads watch %d fds already; the loop alone reads it",
-                       entry->model->name, POOL_WATCH_MAX);
+        if (entry->watch_fn && pool_watch (entry->pool? entry->pool: self->pool, entry->watch_fd,
+                                           entry->watch_fn, entry->watch_arg))
+            return err_set (err, "%s: out of memory", entry->model->name);
     }
     return 0;
 }

@@ -61,8 +61,9 @@ struct _pool_t {
     atomic_int pending;         //  jobs queued (or the pool ending): what a spinning thread watches
     atomic_bool spinning;       //  a thread spins now
     int64_t spin_ns;            //  how long an idle thread spins; 0: never
-    s_watch_t watch [POOL_WATCH_MAX];   //  fds an idle thread waits for (pool_watch)
+    s_watch_t *watch;           //  fds an idle thread waits for (pool_watch); owned
     int watch_count;
+    int watch_gen;              //  bumped when watch changes
     bool watching;              //  a thread waits in poll for them
     int watch_fd;               //  eventfd: a job came (or the pool ends) for the watching thread
     int threads;
@@ -139,38 +140,62 @@ s_spin (pool_t *self)
     }
 }
 
+//  The watching thread's copy of the watch list and its poll set,
+//  rebuilt when the list changed.
+typedef struct {
+    int gen;
+    int count;
+    s_watch_t *watch;
+    struct pollfd *fds;         //  [0] watch_fd, then one per watch
+} s_watch_set_t;
+
 //  Waits in poll for a job (watch_fd) or a watched fd, and runs the
 //  functions of those that are readable; the one watching thread of the
-//  pool. Called and returns with the lock held.
-static void
-s_watch_wait (pool_t *self)
+//  pool. Called and returns with the lock held. False if it could not
+//  watch (out of memory for the poll set: the caller sleeps instead, and
+//  tries again next time).
+static bool
+s_watch_wait (pool_t *self, s_watch_set_t *set)
 {
     self->watching = true;
-    int count = self->watch_count;
-    s_watch_t watch [POOL_WATCH_MAX];
-    struct pollfd fds [1 + POOL_WATCH_MAX];
-    memcpy (watch, self->watch, (size_t) count * sizeof *watch);
-    fds [0] = (struct pollfd) { .fd = self->watch_fd, .events = POLLIN };
-    for (int i = 0; i < count; i++)
-        fds [1 + i] = (struct pollfd) { .fd = watch [i].fd, .events = POLLIN };
+    if (set->gen != self->watch_gen || !set->fds) {
+        s_watch_t *watch = realloc (set->watch, (size_t) self->watch_count * sizeof *watch);
+        struct pollfd *fds = realloc (set->fds, (size_t) (self->watch_count + 1) * sizeof *fds);
+        if (watch)
+            set->watch = watch;
+        if (fds)
+            set->fds = fds;
+        if (!watch || !fds) {
+            self->watching = false;
+            return false;
+        }
+        set->gen = self->watch_gen;
+        set->count = self->watch_count;
+        memcpy (set->watch, self->watch, (size_t) set->count * sizeof *set->watch);
+        set->fds [0] = (struct pollfd) { .fd = self->watch_fd, .events = POLLIN };
+        for (int i = 0; i < set->count; i++)
+            set->fds [1 + i] = (struct pollfd) { .fd = set->watch [i].fd, .events = POLLIN };
+    }
+    int count = set->count;
     pthread_mutex_unlock (&self->lock);
-    int ready = poll (fds, (nfds_t) count + 1, -1);
-    if (ready > 0 && fds [0].revents) {
+    int ready = poll (set->fds, (nfds_t) count + 1, -1);
+    if (ready > 0 && set->fds [0].revents) {
         uint64_t value;
         ssize_t rc = read (self->watch_fd, &value, sizeof value);
         (void) rc;              //  another thread read it: nothing to do
     }
     pthread_mutex_lock (&self->lock);
     self->watching = false;
-    if (ready <= 0 || self->ending)
-        return;
+    if (ready <= 0 || self->closed)
+        return true;            //  a closed pool takes nothing more in
     pthread_mutex_unlock (&self->lock);
     s_watcher = self;
     for (int i = 0; i < count; i++)
-        if (fds [1 + i].revents)
-            watch [i].fn (watch [i].arg);
+        if (set->fds [1 + i].revents)
+            set->watch [i].fn (set->watch [i].arg);
     s_watcher = NULL;
     pthread_mutex_lock (&self->lock);
+    return true;
 }
 
 static void *
@@ -184,6 +209,7 @@ s_thread (void *arg)
     //  Whether jobs came close together lately: the gap before the last
     //  job this thread took after finding the queue empty was under spin_ns.
     bool steady = false;
+    s_watch_set_t set = { .gen = -1 };
     pthread_mutex_lock (&self->lock);
     while (true) {
         if (!self->head && !self->ending) {
@@ -196,10 +222,8 @@ s_thread (void *arg)
                 pthread_mutex_lock (&self->lock);
             }
             while (!self->head && !self->ending) {
-                if (self->watch_count && !self->watching && !self->closed) {
-                    s_watch_wait (self);
+                if (self->watch_count && !self->watching && !self->closed && s_watch_wait (self, &set))
                     continue;
-                }
                 //  Counted and the seq read under the lock, after the queue
                 //  was seen empty: a job queued after that bumps the seq
                 //  (the wait then returns at once) and sees the sleeper.
@@ -237,6 +261,8 @@ s_thread (void *arg)
         }
     }
     pthread_mutex_unlock (&self->lock);
+    free (set.watch);
+    free (set.fds);
     return NULL;
 }
 
@@ -290,22 +316,25 @@ int
 pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg)
 {
     pthread_mutex_lock (&self->lock);
-    int rc = -1;
-    if (self->watch_count < POOL_WATCH_MAX) {
+    s_watch_t *watch = realloc (self->watch, (size_t) (self->watch_count + 1) * sizeof *watch);
+    if (watch) {
+        self->watch = watch;
         self->watch [self->watch_count++] = (s_watch_t) { fd, fn, arg };
-        rc = 0;
+        self->watch_gen++;
     }
     bool watching = self->watching;
     pthread_mutex_unlock (&self->lock);
-    if (rc == 0 && !watching) {
-        //  A sleeping thread wakes to watch it too.
+    if (!watch)
+        return -1;
+    if (watching)
+        s_wake_watcher (self);  //  the watching thread takes the new fd in
+    else {
+        //  A sleeping thread wakes to watch it.
         atomic_fetch_add (&self->wake_seq, 1);
         if (atomic_load (&self->sleepers))
             syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     }
-    else if (rc == 0)
-        s_wake_watcher (self);  //  the watching thread takes the new fd in
-    return rc;
+    return 0;
 }
 
 int
@@ -473,6 +502,7 @@ pool_destroy (pool_t **self_p, int wait_ms)
     if (self->watch_fd >= 0)
         close (self->watch_fd);
     pthread_mutex_destroy (&self->lock);
+    free (self->watch);
     free (self->thread);
     free (self);
     *self_p = NULL;

@@ -23,9 +23,9 @@
     came and submits it, as the loop does with the same fd. The thread then
     runs the job itself: a request reaches a waiting handler thread with the
     wake-up a raw REP socket costs, not one wake-up for the loop and another
-    for the hand-off. The loop still polls the fd too, so messages are taken
-    in (and stamped) while every thread is busy; the connection serializes
-    the two readers.
+    for the hand-off. The loop still polls the fd too, so requests are
+    taken in (and stamped) while every thread is busy; the connection
+    serializes the two readers.
 
     Threads: pool_submit, pool_watch, pool_busy, pool_idle and pool_running
     from any thread;
@@ -61,9 +61,7 @@ typedef void (pool_watch_fn) (void *arg);
 
 /* Lets an idle pool thread wait for `fd` to be readable and call fn (arg)
    then (see Watches above). fd and arg are borrowed until pool_destroy.
-   Any thread. Returns 0, or -1 when the pool watches POOL_WATCH_MAX fds
-   already (then only the loop reads that fd). */
-#define POOL_WATCH_MAX 16
+   Any thread. Returns 0, or -1 when out of memory. */
 int pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg);
 
 /* Readable while completions wait for pool_complete. */
