@@ -28,9 +28,11 @@
     Memory: each subscriber's queue holds at most queue_bytes (default
     32 MiB) of messages. ZeroMQ counts a queue in messages (SNDHWM), so the
     publisher derives SNDHWM from the largest message sent so far:
-    queue_bytes / largest, between 1 and 10000, lowered before that message
+    queue_bytes / largest, between 1 and 100000, lowered before that message
     is queued (libzmq applies a new SNDHWM to existing queues too). Small
-    messages keep the 10000-message queue.
+    messages keep the 100000-message queue: a publisher far ahead of its
+    subscriber then waits for room ten times less often (libzmq wakes a
+    writer once the reader has taken half a queue).
     With no subscriber connected at all, a message goes nowhere, as in
     ZeroMQ. An XPUB also reports subscriptions; they are read and discarded
     now and then so they do not pile up.
@@ -43,7 +45,7 @@
 #include "metrics.h"
 #include "sock.h"
 
-#define S_HWM_MAX 10000         //  messages queued per subscriber at most (small messages)
+#define S_HWM_MAX 100000        //  messages queued per subscriber at most (small messages)
 #define S_QUEUE_BYTES (32 << 20) //  default queue_bytes: bytes queued per subscriber at most
 #define S_BLOCK_WAIT_MS 10000   //  default send_timeout_ms, on_full "block": then fail
 #define S_DROP_WAIT_MS 100      //  default send_timeout_ms, on_full "drop": then drop for the full

@@ -35,6 +35,35 @@ s_same_as_cjson (wire_arena_t *arena, const char *text)
     wire_arena_reset (arena);
 }
 
+//  Strings of every length up to 40 with one byte that needs an escape
+//  ('"', '\\', a control) at every place, in plain runs longer and shorter
+//  than a word: written and read back by cJSON, the same string.
+static void
+test_written_strings_read_back (void **state)
+{
+    (void) state;
+    const char specials [] = { '"', '\\', '\n', 1, 0x1f, 'x' };
+    char text [48];
+    for (int len = 0; len <= 40; len++)
+        for (int at = 0; at < (len? len: 1); at++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                for (int i = 0; i < len; i++)
+                    text [i] = (char) ('a' + i % 26);
+                if (len)
+                    text [at] = specials [k];
+                text [len] = 0;
+                cJSON *item = cJSON_CreateString (text);
+                wire_buffer_t out = { 0 };
+                assert_int_equal (wire_write (&out, item), 0);
+                cJSON *back = cJSON_Parse (out.data);
+                if (!cJSON_IsString (back) || strcmp (back->valuestring, text) != 0)
+                    fail_msg ("length %d, byte 0x%02x at %d: written as %s", len, specials [k], at, out.data);
+                cJSON_Delete (back);
+                cJSON_Delete (item);
+                wire_buffer_free (&out);
+            }
+}
+
 static void
 test_valid_documents (void **state)
 {
@@ -371,6 +400,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_valid_documents),
+        cmocka_unit_test (test_written_strings_read_back),
         cmocka_unit_test (test_strict_rejections),
         cmocka_unit_test (test_ijson_rejections),
         cmocka_unit_test (test_numbers_read_back_exactly),

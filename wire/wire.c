@@ -677,11 +677,29 @@ wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err)
 //  ---------------------------------------------------------------------------
 //  Writer
 
-static int
+static int s_grow (wire_buffer_t *buffer, size_t more);
+
+//  Room for `more` bytes and the NUL after them.
+static inline int
 s_reserve (wire_buffer_t *buffer, size_t more)
 {
-    if (buffer->len + more + 1 <= buffer->size)
-        return 0;
+    return buffer->len + more + 1 <= buffer->size? 0: s_grow (buffer, more);
+}
+
+//  One byte (and the NUL after it).
+static inline int
+s_put (wire_buffer_t *buffer, char c)
+{
+    if (s_reserve (buffer, 1))
+        return -1;
+    buffer->data [buffer->len++] = c;
+    buffer->data [buffer->len] = 0;
+    return 0;
+}
+
+static int
+s_grow (wire_buffer_t *buffer, size_t more)
+{
     size_t size = buffer->size? buffer->size: 1024;
     while (size < buffer->len + more + 1)
         size *= 2;
@@ -712,27 +730,25 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
     if (s_reserve (buffer, len * 6 + 2))
         return -1;
     char *out = buffer->data + buffer->len;
-    const unsigned char *end = (const unsigned char *) text + len;
+    const unsigned char *p = (const unsigned char *) text;
+    const unsigned char *end = p + len;
     *out++ = '"';
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            //  A run that needs no escape is copied whole, a word at a time
-            //  while whole words (within the string) need none.
-            const unsigned char *run = p + 1;
-            while (end - run >= 8) {
-                uint64_t w = s_load (run);
-                if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))
-                    break;
-                run += 8;
-            }
-            while (*run >= 0x20 && *run != '"' && *run != '\\')
-                run++;
-            memcpy (out, p, (size_t) (run - p));
-            out += run - p;
-            p = run - 1;
-            continue;
+    while (p < end) {
+        //  What needs no escape is copied as it is read: whole words while
+        //  a word needs none, then byte by byte up to the next escape.
+        while (end - p >= 8) {
+            uint64_t w = s_load (p);
+            if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))
+                break;
+            memcpy (out, p, 8);
+            out += 8;
+            p += 8;
         }
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+            *out++ = (char) *p++;
+        if (p == end)
+            break;
+        unsigned char c = *p++;
         *out++ = '\\';
         switch (c) {
             case '"':  *out++ = '"'; break;
@@ -840,20 +856,20 @@ wire_write (wire_buffer_t *buffer, const cJSON *item)
         case cJSON_Array:
         case cJSON_Object: {
             bool is_object = (item->type & 0xFF) == cJSON_Object;
-            if (wire_append (buffer, is_object? "{": "[", 1))
+            if (s_put (buffer, is_object? '{': '['))
                 return -1;
             for (const cJSON *child = item->child; child; child = child->next) {
-                if (child != item->child && wire_append (buffer, ",", 1))
+                if (child != item->child && s_put (buffer, ','))
                     return -1;
                 if (is_object) {
                     if (wire_write_string (buffer, child->string? child->string: "")
-                    ||  wire_append (buffer, ":", 1))
+                    ||  s_put (buffer, ':'))
                         return -1;
                 }
                 if (wire_write (buffer, child))
                     return -1;
             }
-            return wire_append (buffer, is_object? "}": "]", 1);
+            return s_put (buffer, is_object? '}': ']');
         }
         default:
             return wire_append (buffer, "null", 4);
