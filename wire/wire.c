@@ -19,6 +19,28 @@
 #define S_HAS_LESS(w, n) (((w) - S_ONES * (n)) & ~(w) & S_HIGHS)
 #define S_HAS_BYTE(w, b) S_HAS_LESS ((w) ^ (S_ONES * (b)), 1)
 
+//  The bytes a JSON string holds as they are: printable ASCII but '"' and
+//  '\\' (controls need an escape, and bytes from 0x80 on begin UTF-8
+//  sequences, which the reader checks one by one).
+static const unsigned char s_plain [256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static inline uint64_t
 s_load (const unsigned char *p)
 {
@@ -193,6 +215,29 @@ static char *
 s_parse_string (s_parser_t *self)
 {
     const unsigned char *p = ++self->p;
+    //  Most strings (keys, ids, names) are plain ASCII without an escape:
+    //  one scan finds their end, one copy takes them.
+    const unsigned char *q = p;
+    while (self->end - q >= 8) {
+        uint64_t w = s_load (q);
+        if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\') | (w & S_HIGHS))
+            break;
+        q += 8;
+    }
+    while (q < self->end && s_plain [*q])
+        q++;
+    if (q < self->end && *q == '"') {
+        size_t len = (size_t) (q - p);
+        char *plain = s_alloc (self->arena, len + 1);
+        if (!plain) {
+            s_fail (self, "out of memory");
+            return NULL;
+        }
+        memcpy (plain, p, len);
+        plain [len] = 0;
+        self->p = q + 1;
+        return plain;
+    }
     //  Find the closing quote: the first one not escaped, i.e. not after an
     //  odd number of backslashes.
     const unsigned char *close = p;
@@ -744,7 +789,7 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
             out += 8;
             p += 8;
         }
-        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+        while (p < end && (s_plain [*p] || *p >= 0x80))
             *out++ = (char) *p++;
         if (p == end)
             break;
