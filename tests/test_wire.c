@@ -35,22 +35,30 @@ s_same_as_cjson (wire_arena_t *arena, const char *text)
     wire_arena_reset (arena);
 }
 
-//  Strings of every length up to 40 with one byte that needs an escape
-//  ('"', '\\', a control) at every place, in plain runs longer and shorter
-//  than a word: written and read back by cJSON, the same string.
+//  Strings of every length up to 80 with one byte that needs an escape
+//  ('"', '\\', a control) or a UTF-8 sequence at every place, in plain runs
+//  longer and shorter than a word and than the reader's short-string path:
+//  written, then read back by cJSON and by wire_parse, the same string.
 static void
 test_written_strings_read_back (void **state)
 {
     (void) state;
-    const char specials [] = { '"', '\\', '\n', 1, 0x1f, 'x' };
-    char text [48];
-    for (int len = 0; len <= 40; len++)
+    const char specials [] = { '"', '\\', '\n', 1, 0x1f, 'x', (char) 0xc3 };
+    char text [96];
+    char err [ERR_LEN];
+    wire_arena_t *arena = wire_arena_new ();
+    for (int len = 0; len <= 80; len++)
         for (int at = 0; at < (len? len: 1); at++)
             for (size_t k = 0; k < sizeof specials; k++) {
                 for (int i = 0; i < len; i++)
                     text [i] = (char) ('a' + i % 26);
                 if (len)
                     text [at] = specials [k];
+                if (len && (unsigned char) specials [k] == 0xc3) {
+                    if (at + 1 >= len)
+                        continue;
+                    text [at + 1] = (char) 0xa9;        //  é
+                }
                 text [len] = 0;
                 cJSON *item = cJSON_CreateString (text);
                 wire_buffer_t out = { 0 };
@@ -58,10 +66,16 @@ test_written_strings_read_back (void **state)
                 cJSON *back = cJSON_Parse (out.data);
                 if (!cJSON_IsString (back) || strcmp (back->valuestring, text) != 0)
                     fail_msg ("length %d, byte 0x%02x at %d: written as %s", len, specials [k], at, out.data);
+                const cJSON *ours = wire_parse (arena, out.data, out.len, err);
+                if (!cJSON_IsString (ours) || strcmp (ours->valuestring, text) != 0)
+                    fail_msg ("length %d, byte 0x%02x at %d: %s read back wrong (%s)", len,
+                              (unsigned char) specials [k], at, out.data, ours? "": err);
+                wire_arena_reset (arena);
                 cJSON_Delete (back);
                 cJSON_Delete (item);
                 wire_buffer_free (&out);
             }
+    wire_arena_destroy (&arena);
 }
 
 static void

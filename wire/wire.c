@@ -208,6 +208,8 @@ wire_utf8_valid (const void *data, size_t len)
     return true;
 }
 
+#define S_SHORT 64              //  strings up to this long take the one-scan path
+
 //  A string at p (on the opening quote) into arena memory. The decoded text
 //  is never longer than the raw text, so one allocation of the raw length
 //  holds it.
@@ -215,18 +217,20 @@ static char *
 s_parse_string (s_parser_t *self)
 {
     const unsigned char *p = ++self->p;
-    //  Most strings (keys, ids, names) are plain ASCII without an escape:
-    //  one scan finds their end, one copy takes them.
+    //  Most strings (keys, ids, names) are short plain ASCII without an
+    //  escape: one scan finds their end, one copy takes them. A longer one
+    //  (past S_SHORT bytes) is read as below, where memchr finds its end.
     const unsigned char *q = p;
-    while (self->end - q >= 8) {
+    const unsigned char *limit = self->end - p > S_SHORT? p + S_SHORT: self->end;
+    while (limit - q >= 8) {
         uint64_t w = s_load (q);
         if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\') | (w & S_HIGHS))
             break;
         q += 8;
     }
-    while (q < self->end && s_plain [*q])
+    while (q < limit && s_plain [*q])
         q++;
-    if (q < self->end && *q == '"') {
+    if (q < limit && *q == '"') {
         size_t len = (size_t) (q - p);
         char *plain = s_alloc (self->arena, len + 1);
         if (!plain) {
