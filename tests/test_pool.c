@@ -338,6 +338,21 @@ s_take_in (void *arg)
     pool_submit (watched->pool, &job->job);
 }
 
+//  A pool of `threads` watching a fresh eventfd with fn.
+static pool_t *
+s_watched_pool (s_watched_t *watched, int threads, pool_watch_fn *fn)
+{
+    char err [ERR_LEN];
+    memset (watched, 0, sizeof *watched);
+    watched->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true (watched->fd >= 0);
+    pool_t *pool = pool_new ("test-watch", threads, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    watched->pool = pool;
+    assert_int_equal (pool_watch (pool, watched->fd, fn, watched), 0);
+    return pool;
+}
+
 //  A message on a watched fd wakes the idle thread itself, which takes it
 //  in and runs it, one after another; a job submitted from elsewhere
 //  meanwhile wakes the watching thread too; a destroy ends it at once.
@@ -346,15 +361,8 @@ test_idle_thread_watches_an_fd (void **state)
 {
     (void) state;
     s_reset ();
-    char err [ERR_LEN];
     static s_watched_t watched;
-    memset (&watched, 0, sizeof watched);
-    watched.fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    assert_true (watched.fd >= 0);
-    pool_t *pool = pool_new ("test-watch", 1, s_run, NULL, NULL, NULL, err);
-    assert_non_null (pool);
-    watched.pool = pool;
-    assert_int_equal (pool_watch (pool, watched.fd, s_take_in, &watched), 0);
+    pool_t *pool = s_watched_pool (&watched, 1, s_take_in);
 
     //  One message at a time, each after the last was handled: no one but
     //  the pool's thread reads the fd here, so each must be its doing.
@@ -406,15 +414,8 @@ test_watching_thread_shares_what_it_takes_in (void **state)
     (void) state;
     s_reset ();
     s_gate_want = 4;
-    char err [ERR_LEN];
     static s_watched_t watched;
-    memset (&watched, 0, sizeof watched);
-    watched.fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    assert_true (watched.fd >= 0);
-    pool_t *pool = pool_new ("test-watch4", 4, s_run, NULL, NULL, NULL, err);
-    assert_non_null (pool);
-    watched.pool = pool;
-    assert_int_equal (pool_watch (pool, watched.fd, s_take_in_four, &watched), 0);
+    pool_t *pool = s_watched_pool (&watched, 4, s_take_in_four);
     //  Every thread waits first (one watching, three asleep), so the
     //  others run only if the watching thread wakes them.
     int64_t end = zclock_mono () + S_WAIT_MS;
