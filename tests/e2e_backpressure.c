@@ -4,7 +4,8 @@
     subscriber join, then floods. A stalled subscriber is a raw SUB with a
     receive high-water mark of 1 and a small kernel buffer that reads one
     probe and then nothing. on_full "drop": a healthy subscriber beside a
-    stalled one gets every message, the drops are counted and logged once.
+    stalled one gets every message, the drops are counted and logged once
+    (with a 1 MiB queue_bytes, so the stalled queue fills).
     on_full "block": three stalled subscribers and 50 KB messages make
     svcfw_to_send fail after send_timeout_ms, as documented, with the
     publisher's peak memory bounded by queue_bytes per subscriber.
@@ -85,7 +86,10 @@ test_drop_only_for_the_stalled (void **state)
     const char *dir = *state;
     int port = e2e_tcp_port ();
     char *go_file = e2e_fmt ("%s/go", dir);
-    e2e_proc_t *svc = s_flood_pub (dir, port, go_file, S_DROP_COUNT, 200, "{\"on_full\": \"drop\"}");
+    //  A queue of 1 MiB (about 3,000 of these messages, where the default
+    //  32 MiB would hold all of them): the stalled one's fills for sure.
+    e2e_proc_t *svc = s_flood_pub (dir, port, go_file, S_DROP_COUNT, 200,
+                                   "{\"on_full\": \"drop\", \"queue_bytes\": 1048576}");
     //  The healthy one takes whatever it is given (no receive limit); the
     //  stalled one stops reading after its first probe.
     zsock_t *healthy = s_sub (e2e_endpoint (port), 0, 0);
