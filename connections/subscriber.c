@@ -7,6 +7,14 @@
     once): one hand-off, one wake-up and one recycling for the lot, which
     the handler thread handles in arrival order. Nothing waits to fill a
     job: the loop hands over what it read as soon as the socket has no more.
+
+    The socket's own queue (RCVHWM, counted in messages) holds about
+    32 MiB of the largest messages the subscriber takes: 32 MiB /
+    max_message_bytes, between libzmq's default 1000 and 100000, fixed
+    before the socket links (libzmq's flow control does not survive a
+    RCVHWM changed on a live link: tried, it stalled and aborted). A
+    subscriber that declares small messages gets a deep queue, so its link
+    is rarely held up waiting for the loop to read.
 */
 #include <pthread.h>
 #include "subscriber.h"
@@ -40,6 +48,9 @@ struct _subscriber_t {
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 #define S_JOB_MSGS 32           //  messages per job at most
+#define S_RCV_BYTES (32 << 20)  //  what the socket's queue may hold, at most about
+#define S_RCV_HWM_MIN 1000      //  libzmq's default RCVHWM
+#define S_RCV_HWM_MAX 100000
 
 //  Messages on their way to the handler, in arrival order.
 typedef struct s_job {
@@ -71,6 +82,8 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
         subscriber_destroy (&self);
         return NULL;
     }
+    size_t fit = S_RCV_BYTES / (self->max_bytes? self->max_bytes: 1);
+    zsock_set_rcvhwm (self->sock, fit < S_RCV_HWM_MIN? S_RCV_HWM_MIN: fit > S_RCV_HWM_MAX? S_RCV_HWM_MAX: (int) fit);
     zsock_set_subscribe (self->sock, model_string (model, "topic", ""));
     self->relink_timer = -1;
     self->relink_ms = 2 * model_int (model, "reconnect_max_ms", SOCK_RECONNECT_MAX_MS);

@@ -2,12 +2,15 @@
 
     Logs "ALL n" once it has handled config `count` messages, and on SIGTERM
     (svcfw_sigint) "RECEIVED n msgs, first->last S s (R msgs/s), max seq M".
+    Config `max_message_bytes` declares the largest message it takes (as a
+    subscriber that knows its feed would), which also sets how many
+    messages may wait in its socket.
 */
 #include <time.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"optional": {"count": "int"}},
+    "config_model": {"optional": {"count": "int", "max_message_bytes": "int"}},
     "connection_models": {"in": {"ticks": {
         "connection_type": "subscriber",
         "required_creation_arguments": {"on_new_message": "on_tick"},
@@ -15,6 +18,20 @@ SVCFW_PLUGIN ({
         "required_arguments": {"symbol": "str", "price": "float", "seq": "int"},
         "optional_arguments": {"pad": "str"}}}}
 });
+
+cJSON *
+svcfw_setup_connections (const cJSON *config)
+{
+    const cJSON *max = cJSON_GetObjectItem (config, "max_message_bytes");
+    if (!cJSON_IsNumber (max))
+        return NULL;
+    cJSON *all = cJSON_CreateObject ();
+    cJSON *ticks = cJSON_AddObjectToObject (all, "ticks");
+    cJSON *creation = cJSON_AddObjectToObject (ticks, "optional_creation_arguments");
+    cJSON_AddStringToObject (creation, "topic", "AAPL");
+    cJSON_AddNumberToObject (creation, "max_message_bytes", max->valuedouble);
+    return all;
+}
 
 static long s_received;
 static double s_first, s_last, s_max_seq = -1;
