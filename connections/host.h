@@ -10,8 +10,11 @@
     it to a handler thread as a host_job_t (host_submit): the job's work
     runs there (decode, host_call, render the reply), then its done runs on
     the loop thread (free the job), or, with done_anywhere, on the handler
-    thread right after the work (a replyer sends its reply there). host_call and
+    thread right after the work (a replyer sends its reply there). A
+    connection that gave its socket to host_watch also takes messages in
+    (and submits them) on an idle handler thread. host_call and
     host_workflow_id are called from the job's work, on its handler thread;
+    host_submit and host_stopping from whichever thread takes messages in;
     the other calls on the loop thread. stop_fd and signal_fd may be polled
     from any thread.
 */

@@ -10,8 +10,11 @@
     handlers run one at a time in arrival order and a plugin needs no locks,
     or the entry's own pool of "workers" threads. Each pool thread has its
     own svcfw_ctx and parse arena (s_worker_t), and records which handler
-    it runs for the stop report. The job's done runs on the loop thread,
-    which sends the reply.
+    it runs for the stop report. A job's done runs on the loop thread, or
+    with done_anywhere on the pool thread right after its work (a replyer
+    sends its reply there). A pool thread waiting for work also watches
+    the sockets its connections gave to host_watch (pool_watch), and takes
+    in what comes there itself.
     @end
 */
 #include <czmq.h>
