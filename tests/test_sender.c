@@ -103,6 +103,23 @@ typedef struct {
     cJSON *body;
 } s_request_t;
 
+//  The rest of a request at the ROUTER, [empty][body]: the body parsed.
+//  Destroys the message.
+static cJSON *
+s_pop_body (zmsg_t **msg_p)
+{
+    zframe_t *empty = zmsg_pop (*msg_p);
+    assert_non_null (empty);
+    assert_int_equal (zframe_size (empty), 0);
+    zframe_destroy (&empty);
+    char *text = zmsg_popstr (*msg_p);
+    cJSON *body = text? cJSON_Parse (text): NULL;
+    assert_non_null (body);
+    free (text);
+    zmsg_destroy (msg_p);
+    return body;
+}
+
 static s_request_t
 s_receive (void)
 {
@@ -112,13 +129,7 @@ s_receive (void)
     assert_int_equal (zmsg_size (msg), 3);              //  identity, empty, body
     s_request_t request;
     request.identity = zmsg_pop (msg);
-    zframe_t *empty = zmsg_pop (msg);
-    zframe_destroy (&empty);
-    char *text = zmsg_popstr (msg);
-    request.body = cJSON_Parse (text);
-    assert_non_null (request.body);
-    free (text);
-    zmsg_destroy (&msg);
+    request.body = s_pop_body (&msg);
     return request;
 }
 
@@ -337,14 +348,7 @@ s_receive_tagged (void)
     s_tagged_t request;
     request.identity = zmsg_pop (msg);
     request.tag = zmsg_pop (msg);
-    zframe_t *empty = zmsg_pop (msg);
-    assert_int_equal (zframe_size (empty), 0);
-    zframe_destroy (&empty);
-    char *text = zmsg_popstr (msg);
-    request.body = cJSON_Parse (text);
-    assert_non_null (request.body);
-    free (text);
-    zmsg_destroy (&msg);
+    request.body = s_pop_body (&msg);
     return request;
 }
 
@@ -436,12 +440,8 @@ test_pipelined_batches (void **state)
         zmsg_t *msg = zmsg_recv (s_router);
         if (!msg)
             continue;
-        zframe_t *identity = zmsg_pop (msg), *tag = zmsg_pop (msg), *empty = zmsg_pop (msg);
-        char *text = zmsg_popstr (msg);
-        s_tagged_t request = { identity, tag, cJSON_Parse (text) };
-        free (text);
-        zframe_destroy (&empty);
-        zmsg_destroy (&msg);
+        zframe_t *identity = zmsg_pop (msg), *tag = zmsg_pop (msg);
+        s_tagged_t request = { identity, tag, s_pop_body (&msg) };
         const cJSON *batch = cJSON_GetObjectItem (request.body, "batch");
         int count = batch? cJSON_GetArraySize (batch): 1;
         for (int k = 0; k < count; k++) {
