@@ -15,11 +15,13 @@
 #define S_FRAMES_MAX 64             //  frames in a trace
 #define S_ALT_STACK (64 * 1024)     //  room for the report on a thread whose own stack is gone
 
-//  The call running on a thread: fixed buffers, so a crash reads them as is.
+//  The call running on a thread, as a crash reads it: the names, which
+//  outlive the call, as they are; the workflow id, which a handler's own
+//  sends change, in a fixed buffer.
 typedef struct {
     bool active;
-    char connection [128];
-    char handler [128];
+    const char *connection;
+    const char *handler;
     char workflow_id [256];
 } s_call_t;
 
@@ -137,8 +139,8 @@ s_on_crash (int signum, siginfo_t *info, void *context)
     s_put (&line, abbrev? abbrev: "?");
     if (s_call.active) {
         s_put (&line, " in handler ");
-        s_put (&line, *s_call.handler? s_call.handler: "?");
-        if (*s_call.connection) {
+        s_put (&line, s_call.handler && *s_call.handler? s_call.handler: "?");
+        if (s_call.connection && *s_call.connection) {
             s_put (&line, " of connection ");
             s_put (&line, s_call.connection);
         }
@@ -227,8 +229,8 @@ crash_call_begin (const char *connection, const char *handler, const char *workf
     s_ready_alt_stack ();
     s_call.active = false;          //  never half-written while active
     atomic_signal_fence (memory_order_seq_cst);
-    s_copy (s_call.connection, sizeof s_call.connection, connection);
-    s_copy (s_call.handler, sizeof s_call.handler, handler);
+    s_call.connection = connection;
+    s_call.handler = handler;
     s_copy (s_call.workflow_id, sizeof s_call.workflow_id, workflow_id);
     atomic_signal_fence (memory_order_seq_cst);
     s_call.active = true;

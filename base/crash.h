@@ -10,8 +10,9 @@
     The report is written from the signal handler with async-signal-safe
     calls only: write(2), clock_gettime, backtrace_symbols_fd (backtrace is
     called once at install, so its lazy loading of the unwinder is done
-    before any crash). The current call is a per-thread record of
-    fixed-size buffers, set by whoever calls a handler (crash_call_begin)
+    before any crash). The current call is a per-thread record (the
+    names it points to, the workflow id in a fixed-size buffer), set by
+    whoever calls a handler (crash_call_begin)
     and cleared after (crash_call_end), so no crash-time lookup is needed.
     The handler runs on an alternate signal stack, set for each thread that
     calls handlers, so a stack overflow is reported too. After the report
@@ -30,9 +31,10 @@
 int crash_install (void);
 
 /* Records, for the calling thread, the call about to run: the connection,
-   the handler's function name, the workflow id (each may be NULL; each is
-   copied, cut to its buffer). Readies the thread's alternate stack the
-   first time. Any thread. */
+   the handler's function name, the workflow id (each may be NULL). The
+   two names are borrowed and must outlive the call (the models' strings);
+   the workflow id is copied, cut to its buffer. Readies the thread's
+   alternate stack the first time. Any thread. */
 void crash_call_begin (const char *connection, const char *handler, const char *workflow_id);
 
 /* Clears the calling thread's record: a crash now is outside any handler. */

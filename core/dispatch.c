@@ -31,7 +31,7 @@ typedef struct {
     wire_arena_t *arena;
     pthread_mutex_t lock;           //  guards the record below (read by the stop report)
     const char *handler_name;       //  the handler running, or NULL; borrowed from the models
-    char workflow_id [RUNTIME_WORKFLOW_ID_LEN];
+    const char *workflow_id;        //  its workflow id while handler_name is set; borrowed from its message
 } s_worker_t;
 
 static __thread s_worker_t *s_worker;  //  the calling pool thread's, NULL elsewhere
@@ -58,9 +58,7 @@ s_call (void *arg, svcfw_handler_fn *handler, const cJSON *args, const char *wor
     if (worker) {
         pthread_mutex_lock (&worker->lock);
         worker->handler_name = handler_name? handler_name: "?";
-        size_t len = strnlen (workflow_id, sizeof worker->workflow_id - 1);    //  not snprintf: per call
-        memcpy (worker->workflow_id, workflow_id, len);
-        worker->workflow_id [len] = 0;
+        worker->workflow_id = workflow_id;
         pthread_mutex_unlock (&worker->lock);
     }
     crash_call_begin (entry->model->name, handler_name, workflow_id);

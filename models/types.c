@@ -445,22 +445,30 @@ s_path_error (const s_path_t *path, char *err, const char *fmt)
     return err_set (err, fmt, text);
 }
 
+//  cJSON_IsString and the like, inline: they are checked for every value of
+//  every message.
+static inline bool
+s_is (const cJSON *value, int type)
+{
+    return value && (value->type & 0xFF) == type;
+}
+
 static bool
 s_matches_basic (const type_t *self, const cJSON *value)
 {
     switch (self->kind) {
-        case S_STR:   return cJSON_IsString (value) && value->valuestring;
-        case S_INT:   return cJSON_IsNumber (value) && isfinite (value->valuedouble)
+        case S_STR:   return s_is (value, cJSON_String) && value->valuestring;
+        case S_INT:   return s_is (value, cJSON_Number) && isfinite (value->valuedouble)
                           && value->valuedouble == floor (value->valuedouble)
                           && value->valuedouble >= S_INT_MIN && value->valuedouble <= S_INT_MAX;
-        case S_INT64: return cJSON_IsNumber (value) && isfinite (value->valuedouble)
+        case S_INT64: return s_is (value, cJSON_Number) && isfinite (value->valuedouble)
                           && value->valuedouble == floor (value->valuedouble)
                           && fabs (value->valuedouble) <= S_INT_LIMIT;
         //  An infinity (JSON "1e999") would print back as null; refuse it.
-        case S_FLOAT: return cJSON_IsNumber (value) && isfinite (value->valuedouble);
+        case S_FLOAT: return s_is (value, cJSON_Number) && isfinite (value->valuedouble);
         case S_BOOL:  return cJSON_IsBool (value);
-        case S_DICT:  return cJSON_IsObject (value);
-        case S_LIST:  return cJSON_IsArray (value);
+        case S_DICT:  return s_is (value, cJSON_Object);
+        case S_LIST:  return s_is (value, cJSON_Array);
         case S_ANY:   return value != NULL;
         default:      return false;
     }
@@ -572,12 +580,12 @@ static int
 s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err)
 {
     if (self->kind == S_OBJECT) {
-        if (!cJSON_IsObject (value))
+        if (!s_is (value, cJSON_Object))
             return s_mismatch (self, value, path, err);
         return s_validate_object (self, value, path, err);
     }
     if (self->kind == S_LIST_OF) {
-        if (!cJSON_IsArray (value))
+        if (!s_is (value, cJSON_Array))
             return s_mismatch (self, value, path, err);
         int index = 0;
         const cJSON *item;

@@ -49,6 +49,18 @@ s_load (const unsigned char *p)
     return word;
 }
 
+//  The word tricks read a loaded word's first byte in memory as its lowest.
+_Static_assert (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wire.c reads words as little-endian");
+
+//  The offset in its word of the first byte that a mask of S_HAS_LESS,
+//  S_HAS_BYTE and S_HIGHS flags (not 0). Their lowest flag is exact: a
+//  borrow runs only upward from a byte that is flagged anyway.
+static inline size_t
+s_first_flagged (uint64_t flags)
+{
+    return (size_t) __builtin_ctzll (flags) / 8;
+}
+
 //  ---------------------------------------------------------------------------
 //  Arena
 
@@ -222,14 +234,20 @@ s_parse_string (s_parser_t *self)
     //  (past S_SHORT bytes) is read as below, where memchr finds its end.
     const unsigned char *q = p;
     const unsigned char *limit = self->end - p > S_SHORT? p + S_SHORT: self->end;
-    while (limit - q >= 8) {
-        uint64_t w = s_load (q);
-        if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\') | (w & S_HIGHS))
+    while (true) {
+        if (limit - q < 8) {
+            while (q < limit && s_plain [*q])
+                q++;
             break;
+        }
+        uint64_t w = s_load (q);
+        uint64_t flags = S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\') | (w & S_HIGHS);
+        if (flags) {
+            q += s_first_flagged (flags);
+            break;
+        }
         q += 8;
     }
-    while (q < limit && s_plain [*q])
-        q++;
     if (q < limit && *q == '"') {
         size_t len = (size_t) (q - p);
         char *plain = s_alloc (self->arena, len + 1);
@@ -783,18 +801,29 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
     const unsigned char *end = p + len;
     *out++ = '"';
     while (p < end) {
-        //  What needs no escape is copied as it is read: whole words while
-        //  a word needs none, then byte by byte up to the next escape.
-        while (end - p >= 8) {
-            uint64_t w = s_load (p);
-            if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))
+        //  What needs no escape is copied as it is read, a word at a time:
+        //  a word with an escape in it is copied whole too (the room is
+        //  there: six bytes a byte), and the output goes on from that byte.
+        //  The last bytes short of a word go one by one (a loaded tail was
+        //  no faster).
+        while (true) {
+            if (end - p < 8) {
+                while (p < end && (s_plain [*p] || *p >= 0x80))
+                    *out++ = (char) *p++;
                 break;
+            }
+            uint64_t w = s_load (p);
+            uint64_t flags = S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\');
             memcpy (out, p, 8);
+            if (flags) {
+                size_t plain = s_first_flagged (flags);
+                out += plain;
+                p += plain;
+                break;
+            }
             out += 8;
             p += 8;
         }
-        while (p < end && (s_plain [*p] || *p >= 0x80))
-            *out++ = (char) *p++;
         if (p == end)
             break;
         unsigned char c = *p++;
