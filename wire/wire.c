@@ -147,7 +147,9 @@ typedef struct {
 static inline void
 s_skip_space (s_parser_t *self)
 {
-    while (self->p < self->end && (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
+    //  Compact JSON has none: the byte after a token is above ' '.
+    while (self->p < self->end && *self->p <= ' '
+       &&  (*self->p == ' ' || *self->p == '\n' || *self->p == '\r' || *self->p == '\t'))
         self->p++;
 }
 
@@ -225,13 +227,16 @@ wire_utf8_valid (const void *data, size_t len)
 //  A string at p (on the opening quote) into arena memory. The decoded text
 //  is never longer than the raw text, so one allocation of the raw length
 //  holds it.
+static char *s_parse_string_slow (s_parser_t *self, const unsigned char *p);
+
 static char *
 s_parse_string (s_parser_t *self)
 {
     const unsigned char *p = ++self->p;
     //  Most strings (keys, ids, names) are short plain ASCII without an
     //  escape: one scan finds their end, one copy takes them. A longer one
-    //  (past S_SHORT bytes) is read as below, where memchr finds its end.
+    //  (past S_SHORT bytes), or one with an escape, control or UTF-8, is
+    //  read by s_parse_string_slow, apart, so that this path stays lean.
     const unsigned char *q = p;
     const unsigned char *limit = self->end - p > S_SHORT? p + S_SHORT: self->end;
     while (true) {
@@ -248,18 +253,33 @@ s_parse_string (s_parser_t *self)
         }
         q += 8;
     }
-    if (q < limit && *q == '"') {
-        size_t len = (size_t) (q - p);
-        char *plain = s_alloc (self->arena, len + 1);
-        if (!plain) {
-            s_fail (self, "out of memory");
-            return NULL;
-        }
+    if (q >= limit || *q != '"')
+        return s_parse_string_slow (self, p);
+    size_t len = (size_t) (q - p);
+    char *plain = s_alloc (self->arena, len + 1);
+    if (!plain) {
+        s_fail (self, "out of memory");
+        return NULL;
+    }
+    //  Up to 15 bytes, when 16 can be read: two words, into the allocation's
+    //  16 (it is rounded up to 16), then the NUL.
+    if (len < 16 && self->end - p >= 16) {
+        memcpy (plain, p, 16);
+        plain [len] = 0;
+    }
+    else {
         memcpy (plain, p, len);
         plain [len] = 0;
-        self->p = q + 1;
-        return plain;
     }
+    self->p = q + 1;
+    return plain;
+}
+
+//  A string that is long or holds an escape, a control or UTF-8, from p
+//  (past its opening quote).
+static __attribute__ ((noinline)) char *
+s_parse_string_slow (s_parser_t *self, const unsigned char *p)
+{
     //  Find the closing quote: the first one not escaped, i.e. not after an
     //  odd number of backslashes.
     const unsigned char *close = p;
