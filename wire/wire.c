@@ -809,23 +809,14 @@ wire_append (wire_buffer_t *buffer, const char *bytes, size_t len)
     return 0;
 }
 
-int
-wire_write_string (wire_buffer_t *buffer, const char *text)
+//  The rest of a string from its first byte to escape (p), written at
+//  out: escapes, and the plain runs between them a word at a time (a
+//  word with an escape in it is copied whole too: the room is there, six
+//  bytes a byte). Returns where the output ends.
+static __attribute__ ((noinline)) char *
+s_write_escaped (char *out, const unsigned char *p, const unsigned char *end)
 {
-    size_t len = strlen (text);
-    //  Worst case every byte becomes \u00XX.
-    if (s_reserve (buffer, len * 6 + 2))
-        return -1;
-    char *out = buffer->data + buffer->len;
-    const unsigned char *p = (const unsigned char *) text;
-    const unsigned char *end = p + len;
-    *out++ = '"';
     while (p < end) {
-        //  What needs no escape is copied as it is read, a word at a time:
-        //  a word with an escape in it is copied whole too (the room is
-        //  there: six bytes a byte), and the output goes on from that byte.
-        //  The last bytes short of a word go one by one (a loaded tail was
-        //  no faster).
         while (true) {
             if (end - p < 8) {
                 while (p < end && (s_plain [*p] || *p >= 0x80))
@@ -860,6 +851,35 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
                 out += sprintf (out, "u%04x", c);
         }
     }
+    return out;
+}
+
+int
+wire_write_string (wire_buffer_t *buffer, const char *text)
+{
+    size_t len = strlen (text);
+    //  Worst case every byte becomes \u00XX.
+    if (s_reserve (buffer, len * 6 + 2))
+        return -1;
+    char *out = buffer->data + buffer->len;
+    const unsigned char *p = (const unsigned char *) text;
+    const unsigned char *end = p + len;
+    *out++ = '"';
+    //  Most strings need no escape: copied a word at a time, the last bytes
+    //  short of a word one by one (a loaded tail was no faster). From the
+    //  first byte that needs one, s_write_escaped writes the rest.
+    while (end - p >= 8) {
+        uint64_t w = s_load (p);
+        if (S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))
+            break;
+        memcpy (out, p, 8);
+        out += 8;
+        p += 8;
+    }
+    while (p < end && (s_plain [*p] || *p >= 0x80))
+        *out++ = (char) *p++;
+    if (p < end)
+        out = s_write_escaped (out, p, end);
     *out++ = '"';
     buffer->len = (size_t) (out - buffer->data);
     buffer->data [buffer->len] = 0;
@@ -870,14 +890,26 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
 static size_t
 s_digits (uint64_t value, char *out)
 {
-    char reversed [24];
-    size_t n = 0;
-    do {
-        reversed [n++] = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (size_t i = 0; i < n; i++)
-        out [i] = reversed [n - 1 - i];
+    static const char pairs [] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    size_t n = 1;
+    for (uint64_t rest = value; rest >= 10; rest /= 10)
+        n++;
+    //  From the last digit back, two at a time.
+    char *at = out + n;
+    while (value >= 100) {
+        at -= 2;
+        memcpy (at, pairs + 2 * (value % 100), 2);
+        value /= 100;
+    }
+    if (value >= 10) {
+        at -= 2;
+        memcpy (at, pairs + 2 * value, 2);
+    }
+    else
+        *--at = (char) ('0' + value);
     return n;
 }
 
