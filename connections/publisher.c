@@ -71,7 +71,7 @@ struct _publisher_t {
 };
 
 publisher_t *
-publisher_new (const model_t *model, const char *endpoint, char *err)
+publisher_new (const model_t *model, const char *endpoint, int linger_ms, char *err)
 {
     publisher_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -85,7 +85,10 @@ publisher_new (const model_t *model, const char *endpoint, char *err)
     self->queue_bytes = (size_t) model_int (model, "queue_bytes", S_QUEUE_BYTES);
     self->hwm = S_HWM_MAX;
     bool connects = model_bool (model, "is_x_pub", false);
-    self->sock = sock_new (model, ZMQ_XPUB, SOCK_LINGER_MS, SOCK_CONTROL_BYTES, err);
+    //  A subscriber may lag behind what was sent (its handler's pace): the
+    //  queue left at the end gets the stop's time to reach it, not lost
+    //  after a second.
+    self->sock = sock_new (model, ZMQ_XPUB, linger_ms, SOCK_CONTROL_BYTES, err);
     if (!self->sock) {
         free (self);
         return NULL;

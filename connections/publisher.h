@@ -11,9 +11,11 @@
 
 typedef struct _publisher_t publisher_t;
 
-/* Opens a publisher for `model` at `endpoint` (both borrowed). Returns a
-   fresh publisher the caller owns (publisher_destroy), or NULL with err. */
-publisher_t *publisher_new (const model_t *model, const char *endpoint, char *err);
+/* Opens a publisher for `model` at `endpoint` (both borrowed). When it
+   closes, what it queued gets up to linger_ms to reach its subscribers
+   (the service's stop timeout). Returns a fresh publisher the caller owns
+   (publisher_destroy), or NULL with err. */
+publisher_t *publisher_new (const model_t *model, const char *endpoint, int linger_ms, char *err);
 
 #define PUBLISHER_JOIN_TIMEOUT_MS 10000     //  join_timeout_ms's default
 

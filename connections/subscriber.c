@@ -8,6 +8,19 @@
     the handler thread handles in arrival order. Nothing waits to fill a
     job: the loop hands over what it read as soon as the socket has no more.
 
+    What is handed over and not yet handled is bounded: max_queue_bytes
+    (creation argument, default S_QUEUE_BYTES; each message counts its
+    size and S_MSG_OVERHEAD). Below it the loop reads all that comes, so
+    the link's buffers stay empty (a publisher that exits right after its
+    last send loses nothing: its link is reset when it exits, and what the
+    kernel still held would go with it). At the bound the loop stops
+    reading, so the socket's queue fills and the publisher's flow control
+    takes over (it blocks, or drops for this subscriber, by its on_full):
+    a slow handler holds the publisher back instead of growing this
+    process without end. A handler thread that finishes a job with less
+    than half the bound handed over kicks the loop (an eventfd it polls
+    beside the socket's ZMQ_FD), which reads again.
+
     The socket's own queue (RCVHWM, counted in messages) holds about
     32 MiB of the largest messages the subscriber takes: 32 MiB /
     max_message_bytes, between libzmq's default 1000 and 100000, fixed
@@ -17,6 +30,8 @@
     is rarely held up waiting for the loop to read.
 */
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include "subscriber.h"
 #include "envelope.h"
 #include "frames.h"
@@ -39,7 +54,11 @@ struct _subscriber_t {
     int relink_ms;              //  how long libzmq gets to link again by itself
     zloop_t *loop;              //  set while attached
     size_t max_bytes;
-    pthread_mutex_t lock;       //  guards faults and spare: handler threads count and give jobs back
+    int kick;                   //  eventfd the loop polls beside sock's ZMQ_FD: read again; -1 before attach
+    pthread_mutex_t lock;       //  guards faults, spare and the hand-off's counts and hold
+    size_t handed_bytes;        //  message bytes handed to handler threads, not yet handled
+    size_t queue_bytes;         //  max_queue_bytes: the bound on handed_bytes
+    bool held;                  //  the loop stopped reading at the bound: the handler threads kick it
     uint64_t faults [FAULT_COUNT];
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h); lives as long as the process
     struct s_job *spare;        //  handled jobs, for the next messages
@@ -48,6 +67,9 @@ struct _subscriber_t {
 
 #define S_BATCH 256             //  messages handled per loop wake-up, for fairness
 #define S_JOB_MSGS 32           //  messages per job at most
+#define S_QUEUE_BYTES (256 << 20)   //  max_queue_bytes's default: bytes handed over and not yet handled
+#define S_MSG_OVERHEAD 128      //  what a message held costs beyond its bytes, about
+#define S_RELINK_RETRY_MS 100   //  a relink waits this long again while messages wait in the socket
 #define S_RCV_BYTES (32 << 20)  //  what the socket's queue may hold, at most about
 #define S_RCV_HWM_MIN 1000      //  libzmq's default RCVHWM
 #define S_RCV_HWM_MAX 100000
@@ -57,6 +79,7 @@ typedef struct s_job {
     host_job_t job;             //  first: the host hands this pointer back
     subscriber_t *subscriber;
     int count;                  //  bodies held
+    size_t bytes;               //  their sizes, summed
     zmq_msg_t body [S_JOB_MSGS];    //  the envelope frames
     struct s_job *next;         //  in subscriber->spare
 } s_job_t;
@@ -74,6 +97,8 @@ subscriber_new (const host_t *host, const model_t *model, const char *endpoint,
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
     self->job_msgs = model_int (model, "workers", 0) > 1? 1: S_JOB_MSGS;
+    self->kick = -1;
+    self->queue_bytes = (size_t) model_int (model, "max_queue_bytes", S_QUEUE_BYTES);
     pthread_mutex_init (&self->lock, NULL);
     bool binds = model_bool (model, "is_binder", false);
     //  Linger 0: a SUB only sends subscriptions, there is nothing to flush.
@@ -169,6 +194,15 @@ s_work (host_job_t *host_job, wire_arena_t *arena)
     }
 }
 
+//  Makes the loop read again (the kick eventfd is readable).
+static void
+s_kick (subscriber_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->kick, &one, sizeof one);
+    (void) rc;                  //  only fails when the counter is full: readable anyway
+}
+
 //  host_done_fn, done_anywhere: on the handler thread right after the
 //  work (or on the loop for a cancelled job), so no loop wake-up per job.
 static void
@@ -178,11 +212,18 @@ s_done (host_job_t *host_job)
     subscriber_t *self = job->subscriber;
     for (int i = 0; i < job->count; i++)
         zmq_msg_close (&job->body [i]);
-    job->count = 0;
     pthread_mutex_lock (&self->lock);
+    self->handed_bytes -= job->bytes;
+    bool kick = self->held && self->handed_bytes < self->queue_bytes / 2;
+    if (kick)
+        self->held = false;
+    job->count = 0;
+    job->bytes = 0;
     job->next = self->spare;
     self->spare = job;
     pthread_mutex_unlock (&self->lock);
+    if (kick)
+        s_kick (self);
 }
 
 //  A job to fill: a spare one, else a fresh one; NULL when out of memory.
@@ -206,18 +247,56 @@ s_job_take (subscriber_t *self)
 static void
 s_job_submit (subscriber_t *self, s_job_t *job)
 {
+    pthread_mutex_lock (&self->lock);
+    self->handed_bytes += job->bytes;
+    pthread_mutex_unlock (&self->lock);
     job->job.received_at = zclock_mono ();
     host_submit (self->host, &job->job);
 }
 
-static int
-s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
+//  How many more bytes the loop may read now (counting what the job being
+//  filled holds); 0 at the bound, and then held: the handler thread that
+//  brings the hand-off under half the bound kicks the loop.
+static size_t
+s_room (subscriber_t *self, const s_job_t *job)
 {
-    (void) loop;
-    subscriber_t *self = arg;
-    void *handle = zsock_resolve (reader);
+    size_t handed = job? job->bytes: 0;
+    pthread_mutex_lock (&self->lock);
+    handed += self->handed_bytes;
+    size_t room = handed < self->queue_bytes? self->queue_bytes - handed: 0;
+    if (!room)
+        self->held = true;
+    pthread_mutex_unlock (&self->lock);
+    return room;
+}
+
+static bool
+s_held (subscriber_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool held = self->held;
+    pthread_mutex_unlock (&self->lock);
+    return held;
+}
+
+//  Reads up to S_BATCH messages (within the bound) and hands them to the
+//  handler threads in jobs. On the loop: the socket's ZMQ_FD or the kick
+//  is readable. The fd is edge-triggered: stopped at S_BATCH with
+//  messages left, the loop kicks itself to come back after other sockets;
+//  held at the bound, it is kicked by a handler thread.
+static void
+s_take_in (subscriber_t *self)
+{
+    void *handle = zsock_resolve (self->sock);
     s_job_t *job = NULL;            //  the job being filled
+    size_t room = 0;                //  bytes that may still be read
+    bool more = false;
     for (int handled = 0; handled < S_BATCH; handled++) {
+        //  The bound is looked at again when the room counted runs out
+        //  (the handler threads may have made more meanwhile): it is passed
+        //  by one message at most.
+        if (room == 0 && !(room = s_room (self, job)))
+            break;
         if (!job && !(job = s_job_take (self))) {
             log_error ("%s: out of memory: messages wait in the socket", self->model->name);
             break;
@@ -231,6 +310,9 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
             zmq_msg_t *body = &job->body [job->count++];
             zmq_msg_init (body);
             zmq_msg_move (body, &frames [1]);
+            size_t size = zmq_msg_size (body) + S_MSG_OVERHEAD;
+            job->bytes += size;
+            room = size < room? room - size: 0;
         }
         else if (count > 0) {
             char why [64];
@@ -247,11 +329,29 @@ s_on_readable (zloop_t *loop, zsock_t *reader, void *arg)
         }
         if (host_stopping (self->host))
             break;
+        if (handled == S_BATCH - 1)
+            more = zsock_events (self->sock) & ZMQ_POLLIN;
     }
     if (job && job->count)
         s_job_submit (self, job);
     else if (job)
         s_done (&job->job);         //  nothing in it: back to the spares
+    if (more)
+        s_kick (self);
+}
+
+//  zloop_fn: sock's ZMQ_FD or the kick is readable.
+static int
+s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    subscriber_t *self = arg;
+    if (item->fd == self->kick) {
+        uint64_t count;
+        ssize_t rc = read (self->kick, &count, sizeof count);
+        (void) rc;
+    }
+    s_take_in (self);
     return 0;
 }
 
@@ -269,8 +369,15 @@ s_on_relink_check (zloop_t *loop, int timer_id, void *arg)
     self->relink_timer = -1;
     if (self->linked)
         return 0;
-    for (int i = 0; i < 1000 && (zsock_events (self->sock) & ZMQ_POLLIN); i++)
-        s_on_readable (loop, self->sock, self);
+    for (int i = 0; i < 1000 && !s_held (self) && (zsock_events (self->sock) & ZMQ_POLLIN); i++)
+        s_take_in (self);
+    //  Messages still wait in the socket (the handler threads have not made
+    //  room for them yet): a fresh session would throw them away. Look again
+    //  later.
+    if (s_held (self) || (zsock_events (self->sock) & ZMQ_POLLIN)) {
+        self->relink_timer = zloop_timer (loop, S_RELINK_RETRY_MS, 1, s_on_relink_check, self);
+        return 0;
+    }
     char err [ERR_LEN];
     if (sock_relink (self->model, self->sock, self->endpoint, err))
         log_error ("%s", err);
@@ -314,10 +421,20 @@ s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
 int
 subscriber_attach (subscriber_t *self, zloop_t *loop)
 {
-    if (zloop_reader (loop, self->sock, s_on_readable, self)
-    ||  zloop_reader (loop, self->monitor, s_on_monitor, self))
+    self->kick = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->kick < 0)
+        return -1;
+    zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
+    zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
+    if (zloop_poller (loop, &sock_item, s_on_readable, self))
         return -1;
     self->loop = loop;
+    if (zloop_poller (loop, &kick_item, s_on_readable, self)
+    ||  zloop_reader (loop, self->monitor, s_on_monitor, self))
+        return -1;
+    //  Messages that came before the loop polls the fd may have used up
+    //  its edge: read them on the loop's first turn.
+    s_kick (self);
     return 0;
 }
 
@@ -330,9 +447,14 @@ subscriber_destroy (subscriber_t **self_p)
     if (self->loop) {
         if (self->relink_timer != -1)
             zloop_timer_end (self->loop, self->relink_timer);
-        zloop_reader_end (self->loop, self->sock);
+        zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
+        zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
+        zloop_poller_end (self->loop, &sock_item);
+        zloop_poller_end (self->loop, &kick_item);
         zloop_reader_end (self->loop, self->monitor);
     }
+    if (self->kick >= 0)
+        close (self->kick);
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->sock);
     free (self->endpoint);

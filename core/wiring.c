@@ -341,7 +341,7 @@ s_wire_entry (service_t *self, entry_t *entry, const char *first, const char *se
         }
         case MODEL_PUBLISHER:
             entry->ops = &s_publisher_ops;
-            entry->obj = publisher_new (model, first, err);
+            entry->obj = publisher_new (model, first, self->opts->stop_timeout_ms, err);
             return entry->obj? 0: -1;
         case MODEL_REQUESTER: {
             requester_t *requester = requester_new (&entry->host, model, first, err);

@@ -31,7 +31,8 @@ static const s_kind_spec_t s_kinds [] = {
       "{\"max_message_bytes\": \"int64\", \"dedupe\": \"bool\", \"inbox\": \"str\", \"workers\": \"int\"}", true },
     { "subscriber", MODEL_SUBSCRIBER, false, true,
       "{\"on_new_message\": \"str\"}",
-      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int64\", \"workers\": \"int\"}", false },
+      "{\"topic\": \"str\", \"is_binder\": \"bool\", \"max_message_bytes\": \"int64\", \"workers\": \"int\","
+      " \"max_queue_bytes\": \"int64\"}", false },
     { "requester", MODEL_REQUESTER, false, false,
       "{}", "{\"timeout_ms\": \"int\", \"retries\": \"int\", \"max_message_bytes\": \"int64\","
       " \"backoff_ms\": \"int\", \"backoff_max_ms\": \"int\", \"breaker\": \"any\", \"fallback\": \"str\","

@@ -2,12 +2,15 @@
 
     Logs "counted ALL N (K out of order)" when it has heard `count` messages
     (config), K counting those whose n was not the last one's + 1, and
-    "counted N (last n=L)" on SIGTERM.
+    "counted N (last n=L)" on SIGTERM. With `handle_us` (config), each
+    message takes that long at least (a slow handler); "creation" (config,
+    a dict) adds to the subscriber's optional creation arguments.
 */
+#include <unistd.h>
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"required": {"count": "int"}, "optional": {}},
+    "config_model": {"required": {"count": "int"}, "optional": {"handle_us": "int", "creation": "dict"}},
     "connection_models": {
         "in": {
             "ticks": {
@@ -15,12 +18,24 @@ SVCFW_PLUGIN ({
                 "required_creation_arguments": {"on_new_message": "on_tick"},
                 "optional_creation_arguments": {},
                 "required_arguments": {"n": "int"},
-                "optional_arguments": {}
+                "optional_arguments": {"pad": "str"}
             }
         },
         "out": {}
     }
 });
+
+cJSON *
+svcfw_setup_connections (const cJSON *config)
+{
+    const cJSON *creation = cJSON_GetObjectItem (config, "creation");
+    if (!creation)
+        return NULL;
+    cJSON *all = cJSON_CreateObject ();
+    cJSON *ticks = cJSON_AddObjectToObject (all, "ticks");
+    cJSON_AddItemToObject (ticks, "optional_creation_arguments", cJSON_Duplicate (creation, true));
+    return all;
+}
 
 static long s_heard;
 static long s_last = -1;
@@ -34,6 +49,9 @@ on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (n != s_last + 1)
         s_out_of_order++;
     s_last = n;
+    const cJSON *handle_us = cJSON_GetObjectItem (svcfw_config (ctx), "handle_us");
+    if (cJSON_IsNumber (handle_us))
+        usleep ((useconds_t) handle_us->valueint);
     if (++s_heard == cJSON_GetObjectItem (svcfw_config (ctx), "count")->valueint)
         svcfw_log (ctx, SVCFW_LOG_INFO, "counted ALL %ld (%ld out of order)", s_heard, s_out_of_order);
     return 0;
