@@ -30,9 +30,9 @@
     @end
 */
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include "replyer.h"
+#include "kick.h"
 #include "envelope.h"
 #include "uuid.h"
 #include "inbox.h"
@@ -414,9 +414,7 @@ s_work (host_job_t *host_job, wire_arena_t *arena)
 static void
 s_kick (replyer_t *self)
 {
-    uint64_t one = 1;
-    ssize_t rc = write (self->kick, &one, sizeof one);
-    (void) rc;                  //  only fails when the counter is full: readable anyway
+    kick_send (self->kick);
 }
 
 //  host_done_fn, done_anywhere: sends the reply along its route, on the
@@ -517,11 +515,7 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     replyer_t *self = arg;
-    if (item->fd == self->kick) {
-        uint64_t count;
-        ssize_t rc = read (self->kick, &count, sizeof count);
-        (void) rc;
-    }
+    kick_take (self->kick, item);
     s_take_in (self);
     return 0;
 }
@@ -536,15 +530,10 @@ s_on_watched (void *arg)
 int
 replyer_attach (replyer_t *self, zloop_t *loop)
 {
-    self->kick = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (self->kick < 0)
+    if ((self->kick = kick_new ()) < 0)
         return -1;
-    zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
-    zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
-    if (zloop_poller (loop, &sock_item, s_on_readable, self))
-        return -1;
-    self->loop = loop;
-    if (zloop_poller (loop, &kick_item, s_on_readable, self))
+    self->loop = loop;              //  destroy ends what kick_attach began, whatever failed
+    if (kick_attach (loop, self->sock, self->kick, s_on_readable, self))
         return -1;
     //  Requests that came before the loop polls the fd may have used up
     //  its edge: read them on the loop's first turn.
@@ -561,12 +550,8 @@ replyer_destroy (replyer_t **self_p)
         return;
     replyer_t *self = *self_p;
     //  The host has run every job's done before (its threads ended first).
-    if (self->loop) {
-        zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
-        zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
-        zloop_poller_end (self->loop, &sock_item);
-        zloop_poller_end (self->loop, &kick_item);
-    }
+    if (self->loop)
+        kick_detach (self->loop, self->sock, self->kick);
     if (self->kick >= 0)
         close (self->kick);
     zsock_destroy (&self->sock);

@@ -30,11 +30,10 @@
     is rarely held up waiting for the loop to read.
 */
 #include <pthread.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include "subscriber.h"
 #include "envelope.h"
 #include "frames.h"
+#include "kick.h"
 #include "log.h"
 #include "metrics.h"
 #include "sock.h"
@@ -198,9 +197,7 @@ s_work (host_job_t *host_job, wire_arena_t *arena)
 static void
 s_kick (subscriber_t *self)
 {
-    uint64_t one = 1;
-    ssize_t rc = write (self->kick, &one, sizeof one);
-    (void) rc;                  //  only fails when the counter is full: readable anyway
+    kick_send (self->kick);
 }
 
 //  host_done_fn, done_anywhere: on the handler thread right after the
@@ -214,7 +211,7 @@ s_done (host_job_t *host_job)
         zmq_msg_close (&job->body [i]);
     pthread_mutex_lock (&self->lock);
     self->handed_bytes -= job->bytes;
-    bool kick = self->held && self->handed_bytes < self->queue_bytes / 2;
+    bool kick = self->held && self->handed_bytes <= self->queue_bytes / 2;
     if (kick)
         self->held = false;
     job->count = 0;
@@ -346,11 +343,7 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     subscriber_t *self = arg;
-    if (item->fd == self->kick) {
-        uint64_t count;
-        ssize_t rc = read (self->kick, &count, sizeof count);
-        (void) rc;
-    }
+    kick_take (self->kick, item);
     s_take_in (self);
     return 0;
 }
@@ -421,15 +414,10 @@ s_on_monitor (zloop_t *loop, zsock_t *reader, void *arg)
 int
 subscriber_attach (subscriber_t *self, zloop_t *loop)
 {
-    self->kick = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (self->kick < 0)
+    if ((self->kick = kick_new ()) < 0)
         return -1;
-    zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
-    zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
-    if (zloop_poller (loop, &sock_item, s_on_readable, self))
-        return -1;
-    self->loop = loop;
-    if (zloop_poller (loop, &kick_item, s_on_readable, self)
+    self->loop = loop;              //  destroy ends what kick_attach began, whatever failed
+    if (kick_attach (loop, self->sock, self->kick, s_on_readable, self)
     ||  zloop_reader (loop, self->monitor, s_on_monitor, self))
         return -1;
     //  Messages that came before the loop polls the fd may have used up
@@ -447,10 +435,7 @@ subscriber_destroy (subscriber_t **self_p)
     if (self->loop) {
         if (self->relink_timer != -1)
             zloop_timer_end (self->loop, self->relink_timer);
-        zmq_pollitem_t sock_item = { NULL, zsock_fd (self->sock), ZMQ_POLLIN, 0 };
-        zmq_pollitem_t kick_item = { NULL, self->kick, ZMQ_POLLIN, 0 };
-        zloop_poller_end (self->loop, &sock_item);
-        zloop_poller_end (self->loop, &kick_item);
+        kick_detach (self->loop, self->sock, self->kick);
         zloop_reader_end (self->loop, self->monitor);
     }
     if (self->kick >= 0)

@@ -452,6 +452,23 @@ e2e_spawn (char *const argv[], const char *out_path, const char *err_path)
     return self;
 }
 
+long
+e2e_peak_rss_kib (pid_t pid)
+{
+    char *status = e2e_read_file (e2e_fmt ("/proc/%d/status", (int) pid));
+    const char *line = status? strstr (status, "VmHWM:"): NULL;
+    return line? strtol (line + 6, NULL, 10): -1;
+}
+
+void
+e2e_small_asan_quarantine (void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    const char *asan = getenv ("ASAN_OPTIONS");
+    setenv ("ASAN_OPTIONS", e2e_fmt ("%s%squarantine_size_mb=1", asan? asan: "", asan? ":": ""), 1);
+#endif
+}
+
 pid_t
 e2e_proc_pid (e2e_proc_t *self)
 {

@@ -149,6 +149,16 @@ e2e_proc_t *e2e_spawn (char *const argv[], const char *out_path, const char *err
 /* The process's PID. */
 pid_t e2e_proc_pid (e2e_proc_t *self);
 
+/* The peak resident set of process `pid` (VmHWM in /proc/PID/status), in
+   KiB; -1 if unreadable. */
+long e2e_peak_rss_kib (pid_t pid);
+
+/* Under AddressSanitizer, makes the processes started from now on keep
+   1 MB of freed memory in quarantine, not 256 MB, so their RSS measures
+   their own memory (ASAN_OPTIONS gets quarantine_size_mb=1). A no-op in
+   other builds. */
+void e2e_small_asan_quarantine (void);
+
 /* Path of its stdout (+ stderr, unless split) and of its stderr. Borrowed
    from the process. */
 const char *e2e_proc_out (e2e_proc_t *self);

@@ -136,27 +136,13 @@ test_drop_only_for_the_stalled (void **state)
     }
 }
 
-//  VmHWM of a process in KiB, or -1.
-static long
-s_vm_hwm_kib (pid_t pid)
-{
-    char *status = e2e_read_file (e2e_fmt ("/proc/%d/status", (int) pid));
-    const char *line = status? strstr (status, "VmHWM:"): NULL;
-    return line? strtol (line + 6, NULL, 10): -1;
-}
-
 static void
 test_block_bounds_memory (void **state)
 {
     const char *dir = *state;
     int port = e2e_tcp_port ();
     char *go_file = e2e_fmt ("%s/go", dir);
-#ifdef __SANITIZE_ADDRESS__
-    //  ASan keeps freed memory (256 MiB by default) in quarantine; the
-    //  bound is about the publisher's queues.
-    const char *asan = getenv ("ASAN_OPTIONS");
-    setenv ("ASAN_OPTIONS", e2e_fmt ("%s%squarantine_size_mb=1", asan? asan: "", asan? ":": ""), 1);
-#endif
+    e2e_small_asan_quarantine ();        //  the bound is about the publisher's queues
     e2e_proc_t *svc = s_flood_pub (dir, port, go_file, S_BLOCK_COUNT, S_BLOCK_PAD, "{\"send_timeout_ms\": 500}");
     zsock_t *stalled [3];
     for (int i = 0; i < 3; i++) {
@@ -167,7 +153,7 @@ test_block_bounds_memory (void **state)
     //  It fails after send_timeout_ms, as documented, instead of queueing
     //  all S_BLOCK_COUNT x 50 KB (300 MB).
     E2E_ASSERT_LOG (svc, "flood done: ", 60000);
-    long hwm_kib = s_vm_hwm_kib (e2e_proc_pid (svc));
+    long hwm_kib = e2e_peak_rss_kib (e2e_proc_pid (svc));
     char *failure = e2e_grep (e2e_proc_out (svc), "failed: ");
     char *done = e2e_grep (e2e_proc_out (svc), "flood done: ");
     for (int i = 0; i < 3; i++)

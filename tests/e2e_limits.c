@@ -17,19 +17,10 @@
 
 #define S_RSS_BOUND_KB (64 * 1024)  //  the attacks' figure: under 64 MB
 
-//  Peak resident set of `pid` in kB, from VmHWM; -1 if unreadable.
-static long
-s_vmhwm_kb (pid_t pid)
-{
-    char *status = e2e_read_file (e2e_fmt ("/proc/%d/status", (int) pid));
-    const char *line = status? strstr (status, "VmHWM:"): NULL;
-    return line? strtol (line + 6, NULL, 10): -1;
-}
-
 static void
 s_assert_rss_bounded (e2e_proc_t *svc, const char *what)
 {
-    long kb = s_vmhwm_kb (e2e_proc_pid (svc));
+    long kb = e2e_peak_rss_kib (e2e_proc_pid (svc));
     print_message ("%s: svcfw peak RSS (VmHWM) %ld kB\n", what, kb);
     if (kb < 0 || kb >= S_RSS_BOUND_KB) {
         e2e_dump (svc);

@@ -231,14 +231,6 @@ test_producer_exit_loses_nothing (void **state)
     }
 }
 
-static long
-s_vm_hwm_kib (pid_t pid)
-{
-    char *status = e2e_read_file (e2e_fmt ("/proc/%d/status", (int) pid));
-    const char *line = status? strstr (status, "VmHWM:"): NULL;
-    return line? strtol (line + 6, NULL, 10): -1;
-}
-
 //  A subscriber slower than its publisher, with max_queue_bytes 4 MiB: it
 //  takes in only that much ahead of its handler, so the publisher is held
 //  back (on_full block) instead of the subscriber growing by all it was
@@ -250,10 +242,8 @@ test_slow_subscriber_holds_publisher_back (void **state)
     const int count = 40000;
     const int pad = 2000;
     int port = e2e_tcp_port ();
+    e2e_small_asan_quarantine ();
 #ifdef __SANITIZE_ADDRESS__
-    //  ASan keeps freed memory (256 MiB by default) in quarantine.
-    const char *asan = getenv ("ASAN_OPTIONS");
-    setenv ("ASAN_OPTIONS", e2e_fmt ("%s%squarantine_size_mb=1", asan? asan: "", asan? ":": ""), 1);
     const long bound_kib = 96 * 1024;
 #else
     const long bound_kib = 32 * 1024;
@@ -273,7 +263,7 @@ test_slow_subscriber_holds_publisher_back (void **state)
         e2e_dump (sub);
         fail_msg ("the subscriber did not hear all %d messages", count);
     }
-    long hwm_kib = s_vm_hwm_kib (e2e_proc_pid (sub));
+    long hwm_kib = e2e_peak_rss_kib (e2e_proc_pid (sub));
     assert_non_null (e2e_write_file (dir, "hold", ""));
     int status;
     if (!e2e_wait_exit (pub, E2E_EXIT_MS, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
@@ -286,6 +276,34 @@ test_slow_subscriber_holds_publisher_back (void **state)
         e2e_dump (sub);
         fail_msg ("the slow subscriber's peak RSS is %ld KiB, over %ld KiB", hwm_kib, bound_kib);
     }
+}
+
+//  max_queue_bytes 1, the least: one message at a time is handed over, the
+//  loop held after each until its handler has finished it; all arrive.
+static void
+test_subscriber_queue_of_one_message (void **state)
+{
+    const char *dir = *state;
+    const int count = 5000;
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+                                     e2e_addr (port), e2e_addr (port));
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses, e2e_fmt (
+        "{\"count\": %d, \"creation\": {\"max_queue_bytes\": 1}}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses, e2e_fmt (
+        "{\"count\": %d, \"hold_file\": \"%s/hold\"}", count, dir), "-m", NULL);
+    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d (0 out of order)", count), 60000)) {
+        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
+        e2e_dump (pub);
+        e2e_dump (sub);
+        fail_msg ("the subscriber did not hear all %d messages", count);
+    }
+    assert_non_null (e2e_write_file (dir, "hold", ""));
+    int status;
+    assert_true (e2e_wait_exit (pub, E2E_EXIT_MS, &status));
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
 //  Subscribers that do not join in time: startup fails in one line naming
@@ -323,6 +341,7 @@ main (void)
         T (test_min_subscribers_timeout),
         T (test_producer_exit_loses_nothing),
         T (test_slow_subscriber_holds_publisher_back),
+        T (test_subscriber_queue_of_one_message),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

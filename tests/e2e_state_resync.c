@@ -293,15 +293,6 @@ test_owner_replaced_mid_sync_converges (void **state)
     S_ASSERT_SERVED (&b, in, "update state={\"b\":1,\"c\":2}", E2E_LOG_MS);
 }
 
-//  VmHWM (peak resident set) of a process, in kB; -1 if unreadable.
-static long
-s_vm_hwm_kb (pid_t pid)
-{
-    const char *status = e2e_read_file (e2e_fmt ("/proc/%d/status", (int) pid));
-    const char *line = status? strstr (status, "VmHWM:"): NULL;
-    return line? strtol (line + 6, NULL, 10): -1;
-}
-
 static void
 test_flood_during_sync_keeps_memory_bounded (void **state)
 {
@@ -362,7 +353,7 @@ test_flood_during_sync_keeps_memory_bounded (void **state)
     owner.answer = true;
     snprintf (owner.value, sizeof owner.value, "{\"a\": 1, \"blob\": \"end\"}");
     S_ASSERT_SERVED (&owner, in, "update state={\"a\":1,\"blob\":\"end\"}", 30000);
-    long hwm = s_vm_hwm_kb (e2e_proc_pid (in));
+    long hwm = e2e_peak_rss_kib (e2e_proc_pid (in));
     print_message ("in side peak RSS after 40,000 x 20 KB during a sync: %ld kB\n", hwm);
     assert_true (hwm > 0);
     //  The sync queue was capped (16 MiB) and dropped, not grown to 800 MB.

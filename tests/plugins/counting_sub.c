@@ -8,6 +8,7 @@
 */
 #include <unistd.h>
 #include "svcfw.h"
+#include "creation.h"
 
 SVCFW_PLUGIN ({
     "config_model": {"required": {"count": "int"}, "optional": {"handle_us": "int", "creation": "dict"}},
@@ -28,13 +29,7 @@ SVCFW_PLUGIN ({
 cJSON *
 svcfw_setup_connections (const cJSON *config)
 {
-    const cJSON *creation = cJSON_GetObjectItem (config, "creation");
-    if (!creation)
-        return NULL;
-    cJSON *all = cJSON_CreateObject ();
-    cJSON *ticks = cJSON_AddObjectToObject (all, "ticks");
-    cJSON_AddItemToObject (ticks, "optional_creation_arguments", cJSON_Duplicate (creation, true));
-    return all;
+    return creation_from_config (config, "ticks");
 }
 
 static long s_heard;

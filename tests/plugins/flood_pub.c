@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "svcfw.h"
+#include "creation.h"
 
 SVCFW_PLUGIN ({
     "config_model": {"required": {"count": "int", "go_file": "str"},
@@ -34,13 +35,7 @@ SVCFW_PLUGIN ({
 cJSON *
 svcfw_setup_connections (const cJSON *config)
 {
-    const cJSON *creation = cJSON_GetObjectItem (config, "creation");
-    if (!creation)
-        return NULL;
-    cJSON *all = cJSON_CreateObject ();
-    cJSON *flood = cJSON_AddObjectToObject (all, "flood");
-    cJSON_AddItemToObject (flood, "optional_creation_arguments", cJSON_Duplicate (creation, true));
-    return all;
+    return creation_from_config (config, "flood");
 }
 
 static int
