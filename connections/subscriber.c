@@ -17,9 +17,9 @@
     reading, so the socket's queue fills and the publisher's flow control
     takes over (it blocks, or drops for this subscriber, by its on_full):
     a slow handler holds the publisher back instead of growing this
-    process without end. A handler thread that finishes a job with less
-    than half the bound handed over kicks the loop (an eventfd it polls
-    beside the socket's ZMQ_FD), which reads again.
+    process without end. A handler thread that finishes a job and leaves
+    half the bound or less handed over kicks the loop (connections/kick.h:
+    an eventfd it polls beside the socket's ZMQ_FD), which reads again.
 
     The socket's own queue (RCVHWM, counted in messages) holds about
     32 MiB of the largest messages the subscriber takes: 32 MiB /
@@ -253,7 +253,7 @@ s_job_submit (subscriber_t *self, s_job_t *job)
 
 //  How many more bytes the loop may read now (counting what the job being
 //  filled holds); 0 at the bound, and then held: the handler thread that
-//  brings the hand-off under half the bound kicks the loop.
+//  brings the hand-off to half the bound or less kicks the loop.
 static size_t
 s_room (subscriber_t *self, const s_job_t *job)
 {
