@@ -193,9 +193,12 @@ publisher_send (publisher_t *self, const cJSON *args, const char *workflow_id, c
     if ((self->sent & 1023) == 0)
         s_drain_subscriptions (self);
     size_t len;
-    const char *text = envelope_request_text (args, workflow_id, &len);
+    bool invalid;
+    char why [ERR_LEN];
+    const char *text = envelope_request_text_checked (self->model->args, args, workflow_id, &len, &invalid, why);
     if (!text)
-        return err_set (err, "%s: out of memory", self->model->name);
+        return invalid? err_set (err, "%s: invalid args: %s", self->model->name, why)
+                      : err_set (err, "%s: out of memory", self->model->name);
     if (len + self->topic_len > self->largest)
         s_fit_hwm (self, len + self->topic_len);
     //  NODROP refuses the first frame when a queue is full; once it is

@@ -27,8 +27,10 @@ publisher_t *publisher_new (const model_t *model, const char *endpoint, int ling
    the thread that owns the socket, before main mode starts. */
 int publisher_joined (publisher_t *self, char *err);
 
-/* Publishes args (borrowed; already validated) with the workflow id.
-   Returns 0, or -1 with err. */
+/* Publishes args (borrowed) with the workflow id, checked against the
+   model's argument model as they are written. Returns 0, or -1 with err
+   ("NAME: invalid args: key 'price': expected float, got string"; nothing
+   is sent). */
 int publisher_send (publisher_t *self, const cJSON *args, const char *workflow_id, char *err);
 
 /* Closes; accepts NULL and nulls the caller's pointer. */

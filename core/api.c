@@ -349,7 +349,7 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
         return s_ctx_error (ctx, "%s: args must be a JSON object", output_name);
     char why [ERR_LEN];
     //  A state's policy checks its own sends (a patch is not a whole value).
-    if (!is_state && type_validate (conn->model->args, args, why))
+    if (!is_state && !conn->ops->send_checks_args && type_validate (conn->model->args, args, why))
         return s_ctx_error (ctx, "%s: invalid args: %s", output_name, why);
 
     //  The framework's lines about this send carry the send's id; the

@@ -51,6 +51,9 @@ typedef struct {
     //  with why. The caller holds the entry's lock.
     int (*send) (void *obj, const cJSON *args, const char *send_id, const char *message_id,
                  int64_t deadline, cJSON **reply, char *why);
+    //  send checks args against the model itself, as it writes them (one
+    //  walk: a publisher's hot path), with the words svcfw_to_send would use.
+    bool send_checks_args;
     //  A copy of a state's current value (in or out), made under the
     //  state's lock: any thread. Fresh (cJSON_Delete), or NULL.
     cJSON *(*copy) (void *obj);

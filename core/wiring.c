@@ -312,7 +312,8 @@ S_DESTROY (state_in)
 
 static const entry_ops_t s_replyer_ops    = { .destroy = s_replyer_destroy };
 static const entry_ops_t s_subscriber_ops = { .destroy = s_subscriber_destroy };
-static const entry_ops_t s_publisher_ops  = { .send = s_publisher_send, .destroy = s_publisher_destroy };
+static const entry_ops_t s_publisher_ops  = { .send = s_publisher_send, .send_checks_args = true,
+                                              .destroy = s_publisher_destroy };
 static const entry_ops_t s_requester_ops  = { .send = s_requester_send, .pending = s_requester_pending,
                                               .destroy = s_requester_destroy };
 static const entry_ops_t s_state_out_ops  = { .send = s_state_out_send, .copy = s_state_out_copy,

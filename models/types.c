@@ -45,6 +45,8 @@ typedef struct {
     char *name;                     //  the key
     type_t *type;                   //  its type, owned
     bool required;                  //  must be present
+    char *key_text;                 //  the key as JSON text with its colon ("\"name\":"), owned
+    size_t key_len;
 } s_member_t;
 
 struct _type_t {
@@ -102,6 +104,39 @@ s_find_member (const type_t *self, const char *name)
 
 static type_t *s_compile (const cJSON *spec, const char *where, char *err);
 
+//  A key as JSON text with its colon, "\"name\":", escaped as RFC 8259
+//  says (a quote, a backslash and control bytes; other bytes as they are),
+//  for type_validate_each's writers. Returns a fresh string, or NULL when
+//  out of memory.
+static char *
+s_key_text (const char *name, size_t *len)
+{
+    size_t size = 4;
+    for (const char *p = name; *p; p++)
+        size += 6;              //  at most \u00XX a byte
+    char *text = malloc (size);
+    if (!text)
+        return NULL;
+    char *out = text;
+    *out++ = '"';
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            *out++ = '\\';
+            *out++ = (char) *p;
+        }
+        else
+        if (*p < 0x20)
+            out += sprintf (out, "\\u%04x", *p);
+        else
+            *out++ = (char) *p;
+    }
+    *out++ = '"';
+    *out++ = ':';
+    *out = 0;
+    *len = (size_t) (out - text);
+    return text;
+}
+
 //  Compiles `spec` as member `name` of object `self`, named "WHERE.NAME" in
 //  errors. Returns 0 or -1 with err.
 static int
@@ -123,12 +158,15 @@ s_add_member (type_t *self, const char *name, const cJSON *spec, bool required,
     if (members)
         self->members = members;
     char *copy = strdup (name);
-    if (!members || !copy) {
+    size_t key_len;
+    char *key_text = s_key_text (name, &key_len);
+    if (!members || !copy || !key_text) {
         free (copy);
+        free (key_text);
         type_destroy (&type);
         return err_set (err, "%s: out of memory", where);
     }
-    self->members [self->member_count++] = (s_member_t) { copy, type, required };
+    self->members [self->member_count++] = (s_member_t) { copy, type, required, key_text, key_len };
     if (required)
         self->required_count++;
     return 0;
@@ -327,6 +365,7 @@ type_destroy (type_t **self_p)
     type_t *self = *self_p;
     for (size_t index = 0; index < self->member_count; index++) {
         free (self->members [index].name);
+        free (self->members [index].key_text);
         type_destroy (&self->members [index].type);
     }
     free (self->members);
@@ -453,17 +492,18 @@ s_is (const cJSON *value, int type)
     return value && (value->type & 0xFF) == type;
 }
 
-static bool
+//  Inline, with integral numbers told by a conversion (exact within the
+//  range, which NaN and the infinities are outside of), not floor.
+static inline bool
 s_matches_basic (const type_t *self, const cJSON *value)
 {
     switch (self->kind) {
         case S_STR:   return s_is (value, cJSON_String) && value->valuestring;
-        case S_INT:   return s_is (value, cJSON_Number) && isfinite (value->valuedouble)
-                          && value->valuedouble == floor (value->valuedouble)
-                          && value->valuedouble >= S_INT_MIN && value->valuedouble <= S_INT_MAX;
-        case S_INT64: return s_is (value, cJSON_Number) && isfinite (value->valuedouble)
-                          && value->valuedouble == floor (value->valuedouble)
-                          && fabs (value->valuedouble) <= S_INT_LIMIT;
+        case S_INT:   return s_is (value, cJSON_Number)
+                          && value->valuedouble >= S_INT_MIN && value->valuedouble <= S_INT_MAX
+                          && (double) (int) value->valuedouble == value->valuedouble;
+        case S_INT64: return s_is (value, cJSON_Number) && fabs (value->valuedouble) <= S_INT_LIMIT
+                          && (double) (int64_t) value->valuedouble == value->valuedouble;
         //  An infinity (JSON "1e999") would print back as null; refuse it.
         case S_FLOAT: return s_is (value, cJSON_Number) && isfinite (value->valuedouble);
         case S_BOOL:  return cJSON_IsBool (value);
@@ -475,7 +515,7 @@ s_matches_basic (const type_t *self, const cJSON *value)
 }
 
 //  The index of the member named `name`, or -1.
-static int
+static inline int
 s_member_index (const type_t *self, const char *name)
 {
     if (!name)
@@ -531,9 +571,13 @@ s_report_object (const type_t *self, const cJSON *value, s_path_t *path, char *e
 //  member (or the map's value type), ticking off the required members met.
 //  Every key is checked, also a repeated one, so a duplicate key cannot
 //  smuggle in a value of the wrong type. On any fault, s_report_object
-//  walks again to report the first one in model order.
+//  walks again to report the first one in model order. With `fn`, each
+//  member found valid is given to fn (type_validate_each); fn's non-zero
+//  return ends the walk and is returned (S_EACH_FAILED).
+#define S_EACH_FAILED (-2)
 static int
-s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char *err)
+s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char *err,
+                   type_each_fn *fn, void *arg)
 {
     uint64_t met = 0;                   //  required members met, by index (the first 64)
     size_t required_met = 0;
@@ -541,11 +585,15 @@ s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char 
     const cJSON *item;
     cJSON_ArrayForEach (item, value) {
         int index = s_member_index (self, item->string);
+        const s_member_t *member = NULL;
         if (index >= 0) {
-            const s_member_t *member = &self->members [index];
-            s_push_key (path, item->string);
-            fault = s_validate (member->type, item, path, err) != 0;
-            s_pop (path);
+            member = &self->members [index];
+            //  A basic type needs no path unless it fails.
+            if (member->type->kind >= S_OBJECT || !s_matches_basic (member->type, item)) {
+                s_push_key (path, item->string);
+                fault = s_validate (member->type, item, path, err) != 0;
+                s_pop (path);
+            }
             if (member->required && index < 64 && !(met & (1ULL << index))) {
                 met |= 1ULL << index;
                 required_met++;
@@ -561,6 +609,8 @@ s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char 
         }
         if (fault)
             break;
+        if (fn && fn (arg, item, member? member->key_text: NULL, member? member->key_len: 0))
+            return S_EACH_FAILED;
     }
     if (!fault && required_met == self->required_count)
         return 0;
@@ -582,7 +632,7 @@ s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err)
     if (self->kind == S_OBJECT) {
         if (!s_is (value, cJSON_Object))
             return s_mismatch (self, value, path, err);
-        return s_validate_object (self, value, path, err);
+        return s_validate_object (self, value, path, err, NULL, NULL);
     }
     if (self->kind == S_LIST_OF) {
         if (!s_is (value, cJSON_Array))
@@ -641,6 +691,18 @@ s_validate_patch (const type_t *self, const cJSON *value, s_path_t *path, char *
             return rc;
     }
     return 0;
+}
+
+int
+type_validate_each (const type_t *self, const cJSON *value, type_each_fn *fn, void *arg, char *err)
+{
+    assert (self && fn);
+    s_path_t path;
+    path.depth = 0;
+    if (self->kind != S_OBJECT || !s_is (value, cJSON_Object))
+        return s_validate (self, value, &path, err)? -1: err_set (err, "expected an object type");
+    int rc = s_validate_object (self, value, &path, err, fn, arg);
+    return rc == S_EACH_FAILED? -2: rc? -1: 0;
 }
 
 int

@@ -54,6 +54,22 @@ void type_destroy (type_t **self_p);
      "expected object, got array" (at the top level). */
 int type_validate (const type_t *self, const cJSON *value, char *err);
 
+/* What type_validate_each gives each member of the object it found valid,
+   in the object's order: the member (borrowed) and its key as JSON text with
+   the colon, "\"key\":" (escaped, key_len bytes, not terminated where it
+   ends; borrowed from the type), or NULL for a key the type does not declare
+   (an open object's other keys). Returns 0 to go on, non-zero to stop. */
+typedef int (type_each_fn) (void *arg, const cJSON *item, const char *key_text, size_t key_len);
+
+/* type_validate for an object type (an argument model), calling fn for each
+   member once it is found valid: one walk that checks the value and lets a
+   writer write it, with the keys already written as JSON. fn may have been
+   called for members before a fault, so what it made is to be thrown away
+   unless this returns 0. Returns 0; -1 with err as type_validate's
+   (self not an object type: "expected an object type"); or -2 when fn
+   stopped the walk (err untouched). */
+int type_validate_each (const type_t *self, const cJSON *value, type_each_fn *fn, void *arg, char *err);
+
 /* Checks an RFC 7386 merge patch against an object type, key by key: every
    key the patch sets must be declared (or fall under a "*" map type) and its
    value fit the declared type, where an object under an object type is again

@@ -231,6 +231,41 @@ test_producer_exit_loses_nothing (void **state)
     }
 }
 
+//  Args that do not fit the publisher's model are refused with the
+//  model's words, nothing of them is sent, and the messages around them go
+//  on, in order.
+static void
+test_invalid_args_are_refused (void **state)
+{
+    const char *dir = *state;
+    const int count = 1000;
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+                                     e2e_addr (port), e2e_addr (port));
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
+                                 e2e_fmt ("{\"count\": %d}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses,
+                                 e2e_fmt ("{\"count\": %d, \"bad_at\": 500}", count), "-m", NULL);
+    int status;
+    if (!e2e_wait_exit (pub, E2E_EXIT_MS * 4, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (pub);
+        fail_msg ("the producer did not send its burst and exit 0");
+    }
+    if (!e2e_wait_log (pub, "refused: ticks: invalid args: key 'n': expected int, got string", E2E_LOG_MS)) {
+        e2e_dump (pub);
+        fail_msg ("the bad args were not refused in the model's words");
+    }
+    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d (0 out of order)", count), E2E_LOG_MS * 2)) {
+        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
+        e2e_dump (sub);
+        fail_msg ("the subscriber did not hear the %d good messages in order", count);
+    }
+    assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
+    assert_int_equal (e2e_file_count (e2e_proc_out (sub), "dropped invalid_args"), 0);
+}
+
 //  A subscriber slower than its publisher, with max_queue_bytes 4 MiB: it
 //  takes in only that much ahead of its handler, so the publisher is held
 //  back (on_full block) instead of the subscriber growing by all it was
@@ -340,6 +375,7 @@ main (void)
         T (test_min_subscribers_waits_for_each),
         T (test_min_subscribers_timeout),
         T (test_producer_exit_loses_nothing),
+        T (test_invalid_args_are_refused),
         T (test_slow_subscriber_holds_publisher_back),
         T (test_subscriber_queue_of_one_message),
 #undef T

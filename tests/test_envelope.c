@@ -376,6 +376,51 @@ test_encode (void **state)
     cJSON_Delete (root);
 }
 
+//  The checked writer: the same bytes as the unchecked one, keys escaped
+//  as the writer escapes them; args that do not fit: NULL, invalid, and
+//  type_validate's words.
+static void
+test_encode_checked (void **state)
+{
+    (void) state;
+    cJSON *required = cJSON_Parse ("{\"id\": \"int\", \"na\\\"me\": \"str\"}");
+    cJSON *optional = cJSON_Parse ("{\"list\": [\"any\"], \"*\": \"float\"}");
+    char err [ERR_LEN];
+    type_t *type = type_compile_args (required, optional, "m", err);
+    assert_non_null (type);
+    cJSON *args = cJSON_Parse ("{\"list\": [1, {\"x\": null}], \"id\": 7, \"na\\\"me\": \"caf\xC3\xA9 \\n\","
+                               " \"price\": 2.25}");
+    size_t len, checked_len;
+    char *plain = strdup (envelope_request_text (args, "wf-9", &len));
+    bool invalid = true;
+    const char *checked = envelope_request_text_checked (type, args, "wf-9", &checked_len, &invalid, err);
+    assert_non_null (checked);
+    assert_false (invalid);
+    assert_int_equal (checked_len, len);
+    assert_string_equal (checked, plain);
+    free (plain);
+    //  {} fits a model with nothing required
+    type_t *open = type_compile_args (NULL, optional, "m", err);
+    cJSON *empty = cJSON_CreateObject ();
+    checked = envelope_request_text_checked (open, empty, NULL, &checked_len, &invalid, err);
+    assert_string_equal (checked, "{\"args\":{}}");
+    cJSON_Delete (empty);
+    type_destroy (&open);
+
+    cJSON_ReplaceItemInObject (args, "id", cJSON_CreateString ("7"));
+    strcpy (err, "(untouched)");
+    assert_null (envelope_request_text_checked (type, args, "wf-9", &checked_len, &invalid, err));
+    assert_true (invalid);
+    assert_string_equal (err, "key 'id': expected int, got string");
+    cJSON_DeleteItemFromObject (args, "id");
+    assert_null (envelope_request_text_checked (type, args, "wf-9", &checked_len, &invalid, err));
+    assert_string_equal (err, "missing required key 'id'");
+    type_destroy (&type);
+    cJSON_Delete (args);
+    cJSON_Delete (required);
+    cJSON_Delete (optional);
+}
+
 static void
 test_utf8 (void **state)
 {
@@ -587,6 +632,7 @@ main (void)
         cmocka_unit_test (test_decode_invalid_envelope),
         cmocka_unit_test (test_decode_reply),
         cmocka_unit_test (test_encode),
+        cmocka_unit_test (test_encode_checked),
         cmocka_unit_test (test_utf8),
         cmocka_unit_test (test_fault_names),
         cmocka_unit_test (test_batch),

@@ -41,8 +41,58 @@ s_compile_args (const char *model_text)
     return type;
 }
 
+//  type_each_fn: writes each member as JSON text to `arg` (a char [4096]):
+//  the key as given, or (NULL) the item's own key written by cJSON.
+static int
+s_each_write (void *arg, const cJSON *item, const char *key_text, size_t key_len)
+{
+    char *out = arg;
+    size_t len = strlen (out);
+    if (len > 1)
+        out [len++] = ',';
+    if (key_text) {
+        memcpy (out + len, key_text, key_len);
+        len += key_len;
+    }
+    else {
+        cJSON *key = cJSON_CreateString (item->string);
+        char *text = cJSON_PrintUnformatted (key);
+        len += (size_t) sprintf (out + len, "%s:", text);
+        cJSON_free (text);
+        cJSON_Delete (key);
+    }
+    char *value = cJSON_PrintUnformatted (item);
+    sprintf (out + len, "%s", value);
+    cJSON_free (value);
+    return 0;
+}
+
+//  type_validate_each must judge as type_validate does, with the same
+//  words, and (when it accepts) give every member in order, so that what
+//  its fn writes reads back as the value.
+static void
+s_check_each (const type_t *type, const cJSON *value, int rc, const char *err)
+{
+    char out [4096] = "{";
+    char each_err [ERR_LEN] = "(untouched)";
+    int each_rc = type_validate_each (type, value, s_each_write, out, each_err);
+    if (each_rc == -1 && rc == 0 && strcmp (each_err, "expected an object type") == 0)
+        return;                 //  not an object type: the writers do not use it
+    assert_int_equal (each_rc, rc);
+    if (rc) {
+        assert_string_equal (each_err, err);
+        return;
+    }
+    assert_string_equal (each_err, "(untouched)");
+    strcat (out, "}");
+    cJSON *back = cJSON_Parse (out);
+    if (!back || !cJSON_Compare (back, value, true))
+        fail_msg ("type_validate_each wrote %s", out);
+    cJSON_Delete (back);
+}
+
 //  Validates value_text against type: success when `expected` is NULL,
-//  else that exact error.
+//  else that exact error. type_validate_each must agree.
 static void
 s_check (const type_t *type, const char *value_text, const char *expected)
 {
@@ -51,6 +101,7 @@ s_check (const type_t *type, const char *value_text, const char *expected)
         fail_msg ("bad test value <%s>", value_text);
     char err [ERR_LEN] = "(untouched)";
     int rc = type_validate (type, value, err);
+    s_check_each (type, value, rc, err);
     cJSON_Delete (value);
     char *describe = type_describe (type);
     char message [ERR_LEN * 2] = "";
@@ -337,6 +388,52 @@ test_args_model_open (void **state)
     s_compile_args_fails ("{\"required_arguments\": {\"*\": \"str\"}}",
         "WHERE.required_arguments: key \"*\" cannot be required "
         "(declare it optional to allow any other key)");
+}
+
+//  fn stopping the walk: -2, err untouched, no member after it given.
+static int
+s_each_stop_second (void *arg, const cJSON *item, const char *key_text, size_t key_len)
+{
+    (void) item;
+    (void) key_text;
+    (void) key_len;
+    return ++*(int *) arg == 2;
+}
+
+static void
+test_validate_each (void **state)
+{
+    (void) state;
+    //  keys that need escapes are given escaped
+    type_t *type = s_compile_args (
+        "{\"required_arguments\": {\"a\\\"b\\\\c\\nd\": \"int\", \"plain\": \"str\"},"
+        " \"optional_arguments\": {\"*\": \"float\"}}");
+    s_check (type, "{\"plain\": \"p\", \"a\\\"b\\\\c\\nd\": 1, \"other\": 2.5}", NULL);
+    s_check (type, "{\"plain\": \"p\", \"a\\\"b\\\\c\\nd\": 1.5}",
+             "key 'a\"b\\c?d': expected int, got number 1.5");    //  one line: the control as '?'
+
+    cJSON *value = cJSON_Parse ("{\"plain\": \"p\", \"a\\\"b\\\\c\\nd\": 1, \"other\": 2.5}");
+    int calls = 0;
+    char err [ERR_LEN] = "(untouched)";
+    assert_int_equal (type_validate_each (type, value, s_each_stop_second, &calls, err), -2);
+    assert_int_equal (calls, 2);
+    assert_string_equal (err, "(untouched)");
+    cJSON_Delete (value);
+    //  not an object: the value's fault first, else the type's
+    value = cJSON_Parse ("[1]");
+    calls = 0;
+    assert_int_equal (type_validate_each (type, value, s_each_stop_second, &calls, err), -1);
+    assert_string_equal (err, "expected object, got array");
+    assert_int_equal (calls, 0);
+    cJSON_Delete (value);
+    type_destroy (&type);
+    type = s_compile ("\"int\"");
+    value = cJSON_Parse ("3");
+    assert_int_equal (type_validate_each (type, value, s_each_stop_second, &calls, err), -1);
+    assert_string_equal (err, "expected an object type");
+    assert_int_equal (calls, 0);
+    cJSON_Delete (value);
+    type_destroy (&type);
 }
 
 static void
@@ -694,6 +791,7 @@ main (void)
         cmocka_unit_test (test_nested_error_paths),
         cmocka_unit_test (test_args_model),
         cmocka_unit_test (test_args_model_open),
+        cmocka_unit_test (test_validate_each),
         cmocka_unit_test (test_compile_errors),
         cmocka_unit_test (test_compile_args_errors),
         cmocka_unit_test (test_member),

@@ -235,17 +235,57 @@ s_append_trace (wire_buffer_t *out)
         || wire_append (out, traceparent, TRACE_PARENT_LEN) || wire_append (out, "\"", 1);
 }
 
+//  A writer's state in type_validate_each: where, and whether a member
+//  was written yet (the comma).
+typedef struct {
+    wire_buffer_t *out;
+    bool first;
+} s_members_t;
+
+//  type_each_fn: writes one member found valid, the key as the model has
+//  it written already.
+static int
+s_write_member (void *arg, const cJSON *item, const char *key_text, size_t key_len)
+{
+    s_members_t *members = arg;
+    wire_buffer_t *out = members->out;
+    if (!members->first && wire_append (out, ",", 1))
+        return -1;
+    members->first = false;
+    if (key_text? wire_append (out, key_text, key_len)
+                : wire_write_string (out, item->string? item->string: "") || wire_append (out, ":", 1))
+        return -1;
+    return wire_write (out, item);
+}
+
+//  {"KEY":value,"workflow_id":...,"traceparent":...} into the thread's
+//  buffer. With `type`, value is checked against it as it is written:
+//  then NULL with *invalid and err when it does not fit. NULL (and
+//  *invalid false) when out of memory.
 static const char *
-s_write (const char *key, const cJSON *value, const char *workflow_id, bool traced, size_t *len)
+s_write (const char *key, const cJSON *value, const type_t *type, const char *workflow_id, bool traced,
+         size_t *len, bool *invalid, char *err)
 {
     static const cJSON empty = { .type = cJSON_Object };
     wire_buffer_t *out = wire_thread_buffer ();
+    if (invalid)
+        *invalid = false;
     if (!out)
         return NULL;
     out->len = 0;
-    if (wire_append (out, "{", 1)
-    ||  wire_write_string (out, key) || wire_append (out, ":", 1)
-    ||  wire_write (out, value? value: &empty))
+    //  The key is one of ours ("args", "return_args", "error"): plain.
+    if (wire_append (out, "{\"", 2) || wire_append (out, key, strlen (key)) || wire_append (out, "\":", 2))
+        return NULL;
+    if (type) {
+        s_members_t members = { out, true };
+        int rc = wire_append (out, "{", 1)? -2: type_validate_each (type, value, s_write_member, &members, err);
+        if (rc == -1 && invalid)
+            *invalid = true;
+        if (rc || wire_append (out, "}", 1))
+            return NULL;
+    }
+    else
+    if (wire_write (out, value? value: &empty))
         return NULL;
     if (workflow_id
     &&  (wire_append (out, ",\"workflow_id\":", sizeof ",\"workflow_id\":" - 1)
@@ -264,7 +304,7 @@ static char *
 s_encode (const char *key, const cJSON *value, const char *workflow_id)
 {
     size_t len;
-    const char *text = s_write (key, value, workflow_id, false, &len);
+    const char *text = s_write (key, value, NULL, workflow_id, false, &len, NULL, NULL);
     char *copy = text? malloc (len + 1): NULL;       //  cJSON_free frees it (default hooks)
     if (copy)
         memcpy (copy, text, len + 1);
@@ -274,7 +314,14 @@ s_encode (const char *key, const cJSON *value, const char *workflow_id)
 const char *
 envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len)
 {
-    return s_write ("args", args, workflow_id, true, len);
+    return s_write ("args", args, NULL, workflow_id, true, len, NULL, NULL);
+}
+
+const char *
+envelope_request_text_checked (const type_t *type, const cJSON *args, const char *workflow_id, size_t *len,
+                               bool *invalid, char *err)
+{
+    return s_write ("args", args, type, workflow_id, true, len, invalid, err);
 }
 
 char *

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "err.h"
+#include "types.h"
 #include "wire.h"
 
 /* Why an inbound message could not be used; also the error reply's kind. */
@@ -114,6 +115,15 @@ char *envelope_error (fault_t kind, const char *message, const char *workflow_id
    valid until the next call on this thread) with its length in *len, or
    NULL on allocation failure. */
 const char *envelope_request_text (const cJSON *args, const char *workflow_id, size_t *len);
+
+/* envelope_request_text with args checked against `type` (an argument
+   model, types.h) as they are written: one walk instead of type_validate
+   and then the writer, the keys written as the model has them. Returns
+   the text as envelope_request_text does; or NULL with *invalid and err
+   (type_validate's words: "key 'price': expected float, got string") when
+   the args do not fit; or NULL with *invalid false when out of memory. */
+const char *envelope_request_text_checked (const type_t *type, const cJSON *args, const char *workflow_id,
+                                           size_t *len, bool *invalid, char *err);
 
 /* Writes into `out` (cleared first) the envelope `text` (len bytes, an
    object as the encoders above make it) with "deadline_ms": ms added, and

@@ -764,13 +764,11 @@ wire_parse (wire_arena_t *arena, const void *data, size_t len, char *err)
 //  ---------------------------------------------------------------------------
 //  Writer
 
-static int s_grow (wire_buffer_t *buffer, size_t more);
-
 //  Room for `more` bytes and the NUL after them.
 static inline int
 s_reserve (wire_buffer_t *buffer, size_t more)
 {
-    return buffer->len + more + 1 <= buffer->size? 0: s_grow (buffer, more);
+    return buffer->len + more + 1 <= buffer->size? 0: wire_buffer_grow (buffer, more);
 }
 
 //  One byte (and the NUL after it).
@@ -784,28 +782,19 @@ s_put (wire_buffer_t *buffer, char c)
     return 0;
 }
 
-static int
-s_grow (wire_buffer_t *buffer, size_t more)
+int
+wire_buffer_grow (wire_buffer_t *buffer, size_t more)
 {
     size_t size = buffer->size? buffer->size: 1024;
     while (size < buffer->len + more + 1)
         size *= 2;
+    if (size == buffer->size)
+        return 0;
     char *data = realloc (buffer->data, size);
     if (!data)
         return -1;
     buffer->data = data;
     buffer->size = size;
-    return 0;
-}
-
-int
-wire_append (wire_buffer_t *buffer, const char *bytes, size_t len)
-{
-    if (s_reserve (buffer, len))
-        return -1;
-    memcpy (buffer->data + buffer->len, bytes, len);
-    buffer->len += len;
-    buffer->data [buffer->len] = 0;
     return 0;
 }
 
@@ -930,11 +919,13 @@ s_number (double value, char *out)
             double scaled = magnitude * s_pow10 [k];
             if (scaled >= 9007199254740992.0)
                 break;
-            if (scaled != floor (scaled) || scaled / s_pow10 [k] != magnitude)
+            //  Below 2^53 the conversion truncates exactly: an integral
+            //  value comes back as it was (no call to floor).
+            uint64_t whole = (uint64_t) scaled;
+            if ((double) whole != scaled || (k && scaled / s_pow10 [k] != magnitude))
                 continue;
             //  N / 10^k, exactly: the division is correctly rounded, so the
             //  decimal text reads back as this very double.
-            uint64_t whole = (uint64_t) scaled;
             if (value < 0)
                 out [n++] = '-';
             char digits [24];

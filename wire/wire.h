@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "err.h"
 
@@ -61,8 +62,24 @@ typedef struct {
    print as null, as cJSON does. Returns 0, or -1 on allocation failure. */
 int wire_write (wire_buffer_t *buffer, const cJSON *item);
 
-/* Appends raw bytes / a JSON string literal (quoted, escaped). 0 or -1. */
-int wire_append (wire_buffer_t *buffer, const char *bytes, size_t len);
+/* Makes room in buffer for `more` bytes past its length and the NUL after
+   them. Returns 0, or -1 on allocation failure (buffer unchanged). */
+int wire_buffer_grow (wire_buffer_t *buffer, size_t more);
+
+/* Appends raw bytes (inline: envelopes append a few bytes at a time, a
+   constant `len` becomes a move or two). 0, or -1 on allocation failure. */
+static inline int
+wire_append (wire_buffer_t *buffer, const char *bytes, size_t len)
+{
+    if (buffer->len + len + 1 > buffer->size && wire_buffer_grow (buffer, len))
+        return -1;
+    memcpy (buffer->data + buffer->len, bytes, len);
+    buffer->len += len;
+    buffer->data [buffer->len] = 0;
+    return 0;
+}
+
+/* Appends a JSON string literal (quoted, escaped). 0 or -1. */
 int wire_write_string (wire_buffer_t *buffer, const char *text);
 
 /* The calling thread's own buffer for writing messages (emptied by the

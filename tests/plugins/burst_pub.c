@@ -2,7 +2,9 @@
     can once one subscriber has joined (min_subscribers), then returns, so the process exits right
     after its last send: what its queue still holds must reach the subscriber. With `pad_bytes`
     (config), each message also carries "pad", a string of that many bytes; with `hold_file`, it
-    returns only once that file exists (at most 60 s; 1 if it never comes).
+    returns only once that file exists (at most 60 s; 1 if it never comes). With `bad_at`, before
+    message bad_at it sends {"n": "bad"} too, which must be refused: it logs "refused: ERROR" and
+    goes on (1 if it was sent).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 #include "svcfw.h"
 
 SVCFW_PLUGIN ({
-    "config_model": {"required": {"count": "int"}, "optional": {"pad_bytes": "int", "hold_file": "str"}},
+    "config_model": {"required": {"count": "int"}, "optional": {"pad_bytes": "int", "hold_file": "str", "bad_at": "int"}},
     "connection_models": {
         "in": {},
         "out": {
@@ -43,7 +45,20 @@ svcfw_main (svcfw_ctx *ctx)
         cJSON_AddStringToObject (args, "pad", pad);
         free (pad);
     }
+    const cJSON *bad_at = cJSON_GetObjectItem (svcfw_config (ctx), "bad_at");
     for (int i = 0; i < count; i++) {
+        if (cJSON_IsNumber (bad_at) && i == bad_at->valueint) {
+            cJSON *bad = cJSON_CreateObject ();
+            cJSON_AddStringToObject (bad, "n", "bad");
+            int rc = svcfw_to_send (ctx, "connection", "ticks", bad, NULL);
+            cJSON_Delete (bad);
+            if (rc == 0) {
+                svcfw_log (ctx, SVCFW_LOG_ERROR, "{\"n\": \"bad\"} was sent");
+                cJSON_Delete (args);
+                return 1;
+            }
+            svcfw_log (ctx, SVCFW_LOG_WARNING, "refused: %s", svcfw_error (ctx));
+        }
         cJSON_SetNumberValue (n, i);
         if (svcfw_to_send (ctx, "connection", "ticks", args, NULL)) {
             svcfw_log (ctx, SVCFW_LOG_ERROR, "send %d failed: %s", i, svcfw_error (ctx));
