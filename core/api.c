@@ -82,7 +82,8 @@ s_find (service_t *self, bool is_state, bool outbound, const char *name)
 {
     for (int i = 0; i < self->entry_count; i++) {
         const model_t *model = self->entries [i].model;
-        if (model->is_state == is_state && (!outbound || !model->is_in) && strcmp (model->name, name) == 0)
+        if (model->is_state == is_state && (!outbound || !model->is_in) && model->name [0] == name [0]
+        &&  strcmp (model->name, name) == 0)
             return &self->entries [i];
     }
     return NULL;
@@ -334,12 +335,14 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
         *reply = NULL;
     //  svcfw_set_message_id's id is for this call, whatever becomes of it.
     char message_id [sizeof ctx->msg_id_next];
-    strcpy (message_id, ctx->msg_id_next);         //  same size, always terminated
+    message_id [0] = 0;
+    if (ctx->msg_id_next [0])
+        strcpy (message_id, ctx->msg_id_next);     //  same size, always terminated
     ctx->msg_id_next [0] = 0;
     ctx->msg_id_sent [0] = 0;
     if (!output_type || !output_name)
         return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
-    bool is_state = strcmp (output_type, "state") == 0;
+    bool is_state = output_type [0] == 's' && strcmp (output_type, "state") == 0;
     if (!is_state && strcmp (output_type, "connection") != 0)
         return s_ctx_error (ctx, "output type \"%s\" is neither \"connection\" nor \"state\"", output_type);
     entry_t *conn = s_find (self, is_state, true, output_name);

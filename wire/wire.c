@@ -875,19 +875,16 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
     return 0;
 }
 
-//  Writes an unsigned integer's digits at out; returns their count.
-static size_t
-s_digits (uint64_t value, char *out)
+//  Writes an unsigned integer's digits back from `end`, two at a time;
+//  returns where they begin (at most 20 bytes before end).
+static char *
+s_digits_back (uint64_t value, char *end)
 {
     static const char pairs [] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    size_t n = 1;
-    for (uint64_t rest = value; rest >= 10; rest /= 10)
-        n++;
-    //  From the last digit back, two at a time.
-    char *at = out + n;
+    char *at = end;
     while (value >= 100) {
         at -= 2;
         memcpy (at, pairs + 2 * (value % 100), 2);
@@ -899,12 +896,19 @@ s_digits (uint64_t value, char *out)
     }
     else
         *--at = (char) ('0' + value);
-    return n;
+    return at;
 }
+
+//  What s_number may write at out, at most: its text (≤ 46 bytes) and
+//  what its fixed-size copies carry past it.
+#define S_NUMBER_ROOM 72
+#define S_DIGITS_COPY 24            //  one copy takes every digit (≤ 20) and more
 
 //  A double as the shortest decimal with at most 22 fraction digits that
 //  reads back exactly, found without printf when the value is N / 10^k with
 //  N < 2^53 (most prices and counters are); else printf's %.15g or %.17g.
+//  Digits go out in fixed-size copies (a move or two, no call): out needs
+//  S_NUMBER_ROOM bytes; what lies past the returned length is not text.
 static size_t
 s_number (double value, char *out)
 {
@@ -928,10 +932,12 @@ s_number (double value, char *out)
             //  decimal text reads back as this very double.
             if (value < 0)
                 out [n++] = '-';
-            char digits [24];
-            size_t count = s_digits (whole, digits);
+            char digits [2 * S_DIGITS_COPY];
+            char *end = digits + S_DIGITS_COPY;
+            char *start = s_digits_back (whole, end);
+            size_t count = (size_t) (end - start);
             if (k == 0) {
-                memcpy (out + n, digits, count);
+                memcpy (out + n, start, S_DIGITS_COPY);
                 return n + count;
             }
             if (count <= (size_t) k) {          //  0.00ddd
@@ -939,13 +945,13 @@ s_number (double value, char *out)
                 out [n++] = '.';
                 for (size_t z = count; z < (size_t) k; z++)
                     out [n++] = '0';
-                memcpy (out + n, digits, count);
+                memcpy (out + n, start, S_DIGITS_COPY);
                 return n + count;
             }
-            memcpy (out + n, digits, count - k);
+            memcpy (out + n, start, S_DIGITS_COPY);
             n += count - k;
             out [n++] = '.';
-            memcpy (out + n, digits + count - k, k);
+            memcpy (out + n, start + count - k, S_DIGITS_COPY);
             return n + k;
         }
     }
@@ -968,7 +974,7 @@ wire_write (wire_buffer_t *buffer, const cJSON *item)
                                                    : wire_append (buffer, "null", 4);
         case cJSON_String: return wire_write_string (buffer, item->valuestring? item->valuestring: "");
         case cJSON_Number: {
-            if (s_reserve (buffer, 40))
+            if (s_reserve (buffer, S_NUMBER_ROOM))
                 return -1;
             buffer->len += s_number (item->valuedouble, buffer->data + buffer->len);
             buffer->data [buffer->len] = 0;

@@ -52,11 +52,17 @@ on_tick (svcfw_ctx *ctx, const cJSON *args, cJSON **return_args)
     if (s_received++ == 0)
         s_first = now;
     s_last = now;
-    double seq = cJSON_GetObjectItem (args, "seq")->valuedouble;
+    //  What a handler that counts would do, no more: "seq" looked up as
+    //  its model spells it, the config's count read once.
+    double seq = cJSON_GetObjectItemCaseSensitive (args, "seq")->valuedouble;
     if (seq > s_max_seq)
         s_max_seq = seq;
-    const cJSON *count = cJSON_GetObjectItem (svcfw_config (ctx), "count");
-    if (count && s_received == count->valueint)
+    static long count = -1;
+    if (count == -1) {
+        const cJSON *item = cJSON_GetObjectItem (svcfw_config (ctx), "count");
+        count = item? item->valueint: 0;
+    }
+    if (s_received == count)
         svcfw_log (ctx, SVCFW_LOG_WARNING, "ALL %ld", s_received);
     return 0;
 }
