@@ -3,7 +3,9 @@
     Input: SPEC 0xFF VALUE. The spec is compiled both as a single type and,
     when it is an object, as an argument model (its "required"/"optional"
     members); the value is checked as a value and as a merge patch, and the
-    value's text is converted as command-line text. Every error is one
+    value's text is converted as command-line text. type_validate_each
+    judges as type_validate does, in the same words, and what it hands its
+    writer reads back as the value. Every error is one
     non-empty line. type_accepts (the graph check's rule): every type
     accepts itself; when the value is a type spec too, and one type accepts
     the other, every value the other takes (the value, its conversion) the
@@ -23,6 +25,41 @@ s_check_error (const char *err)
     FUZZ_CHECK (strlen (err) > 0 && !strchr (err, '\n'));
 }
 
+//  type_each_fn: writes a member to a wire buffer, as the envelope does.
+static int
+s_each_write (void *arg, const cJSON *item, const char *key_text, size_t key_len)
+{
+    wire_buffer_t *out = arg;
+    if (out->len > 1 && wire_append (out, ",", 1))
+        return -1;
+    if (key_text? wire_append (out, key_text, key_len)
+                : wire_write_string (out, item->string) || wire_append (out, ":", 1))
+        return -1;
+    return wire_write (out, item);
+}
+
+static void
+s_each (const type_t *type, const cJSON *value)
+{
+    char err [ERR_LEN], each_err [ERR_LEN];
+    int rc = type_validate (type, value, err);
+    wire_buffer_t out = { 0 };
+    FUZZ_CHECK (wire_append (&out, "{", 1) == 0);
+    int each_rc = type_validate_each (type, value, s_each_write, &out, each_err);
+    if (!(each_rc == -1 && rc == 0 && strcmp (each_err, "expected an object type") == 0)) {
+        FUZZ_CHECK (each_rc == rc);
+        if (rc)
+            FUZZ_CHECK (strcmp (each_err, err) == 0);
+        else {
+            FUZZ_CHECK (wire_append (&out, "}", 1) == 0);
+            cJSON *back = wire_parse_copy (out.data, out.len, err);
+            FUZZ_CHECK (back && cJSON_Compare (back, value, true));
+            cJSON_Delete (back);
+        }
+    }
+    wire_buffer_free (&out);
+}
+
 static void
 s_exercise (const type_t *type, const cJSON *value, const char *value_text)
 {
@@ -33,6 +70,7 @@ s_exercise (const type_t *type, const cJSON *value, const char *value_text)
     if (value) {
         if (type_validate (type, value, err))
             s_check_error (err);
+        s_each (type, value);
         if (type_validate_patch (type, value, err))
             s_check_error (err);
         for (const cJSON *member = value->child; member && member->string; member = member->next)
