@@ -255,6 +255,8 @@ s_write_member (void *arg, const cJSON *item, const char *key_text, size_t key_l
     if (key_text? wire_append (out, key_text, key_len)
                 : wire_write_string (out, item->string? item->string: "") || wire_append (out, ":", 1))
         return -1;
+    if ((item->type & 0xFF) == cJSON_String && item->valuestring)
+        return wire_write_string (out, item->valuestring);
     return wire_write (out, item);
 }
 

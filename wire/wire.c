@@ -865,6 +865,16 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
         out += 8;
         p += 8;
     }
+    //  A string of a word or more ends with its last word, read again from
+    //  end - 8 (inside the string): one test for the last bytes.
+    if (p < end && end - p < 8 && len >= 8) {
+        uint64_t w = s_load (end - 8);
+        if (!(S_HAS_LESS (w, 0x20) | S_HAS_BYTE (w, '"') | S_HAS_BYTE (w, '\\'))) {
+            memcpy (out - (8 - (end - p)), end - 8, 8);
+            out += end - p;
+            p = end;
+        }
+    }
     while (p < end && (s_plain [*p] || *p >= 0x80))
         *out++ = (char) *p++;
     if (p < end)
