@@ -288,6 +288,8 @@ s_take_in (subscriber_t *self)
     s_job_t *job = NULL;            //  the job being filled
     size_t room = 0;                //  bytes that may still be read
     bool more = false;
+    zmq_msg_t topic;                //  each message's first frame, read over
+    zmq_msg_init (&topic);
     for (int handled = 0; handled < S_BATCH; handled++) {
         //  The bound is looked at again when the room counted runs out
         //  (the handler threads may have made more meanwhile): it is passed
@@ -298,26 +300,26 @@ s_take_in (subscriber_t *self)
             log_error ("%s: out of memory: messages wait in the socket", self->model->name);
             break;
         }
-        //  Exactly [topic][envelope]; read every frame whatever the count.
-        zmq_msg_t frames [2];
-        zmq_msg_init (&frames [0]);
-        zmq_msg_init (&frames [1]);
-        int count = frames_recv (handle, frames, 2, ZMQ_DONTWAIT);
+        //  Exactly [topic][envelope], the envelope read into the job's
+        //  next slot; every frame is read whatever the count.
+        zmq_msg_t *body = &job->body [job->count];
+        zmq_msg_init (body);
+        int count = frames_recv_pair (handle, &topic, body, ZMQ_DONTWAIT);
         if (count == 2) {
-            zmq_msg_t *body = &job->body [job->count++];
-            zmq_msg_init (body);
-            zmq_msg_move (body, &frames [1]);
+            job->count++;
             size_t size = zmq_msg_size (body) + S_MSG_OVERHEAD;
             job->bytes += size;
             room = size < room? room - size: 0;
         }
-        else if (count > 0) {
-            char why [64];
-            snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count, count == 1? "": "s");
-            s_fault (self, FAULT_BAD_FRAMES, why);
+        else {
+            zmq_msg_close (body);
+            if (count > 0) {
+                char why [64];
+                snprintf (why, sizeof why, "%d frame%s, expected [topic][envelope]", count,
+                          count == 1? "": "s");
+                s_fault (self, FAULT_BAD_FRAMES, why);
+            }
         }
-        zmq_msg_close (&frames [0]);
-        zmq_msg_close (&frames [1]);
         if (count == 0)
             break;
         if (job->count == self->job_msgs) {
@@ -329,6 +331,7 @@ s_take_in (subscriber_t *self)
         if (handled == S_BATCH - 1)
             more = zsock_events (self->sock) & ZMQ_POLLIN;
     }
+    zmq_msg_close (&topic);
     if (job && job->count)
         s_job_submit (self, job);
     else if (job)

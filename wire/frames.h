@@ -17,4 +17,10 @@
    was none to read. */
 int frames_recv (void *socket, zmq_msg_t *msgs, int keep, int flags);
 
+/* frames_recv for the usual [topic][body]: the first frame into `first`,
+   the second into `second` (both initialised by the caller, who closes
+   them; a receive releases what they held), later frames read and dropped.
+   Returns the message's frame count, 0 if there was none to read. */
+int frames_recv_pair (void *socket, zmq_msg_t *first, zmq_msg_t *second, int flags);
+
 #endif
