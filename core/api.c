@@ -68,10 +68,29 @@ api_ctx_reset (svcfw_ctx *ctx, const char *message_id)
 static const char *
 s_next_send_id (svcfw_ctx *ctx)
 {
-    if (ctx->message_id)
-        snprintf (ctx->send_id, sizeof ctx->send_id, "%s_%d", ctx->message_id, ++ctx->sends);
-    else
+    if (!ctx->message_id) {
         uuid_make (ctx->send_id);
+        return ctx->send_id;
+    }
+    //  ID_n, as snprintf "%s_%d" would write it (cut to fit), without
+    //  its format parsing: a handler that sends per message pays this.
+    char digits [16];
+    int n = 0;
+    for (unsigned value = (unsigned) ++ctx->sends; value || n == 0; value /= 10)
+        digits [n++] = (char) ('0' + value % 10);
+    size_t len = strnlen (ctx->message_id, sizeof ctx->send_id - 1);
+    char *out = ctx->send_id;
+    memcpy (out, ctx->message_id, len);
+    size_t room = sizeof ctx->send_id - 1 - len;
+    if (room > 0) {
+        out [len++] = '_';
+        room--;
+    }
+    while (n > 0 && room > 0) {
+        out [len++] = digits [--n];
+        room--;
+    }
+    out [len] = 0;
     return ctx->send_id;
 }
 
