@@ -200,6 +200,34 @@ test_min_subscribers_waits_for_each (void **state)
     assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
+//  A counting_sub, then a burst_pub (main mode) with `config` that must
+//  send its burst and exit 0; then every one of `count` messages must reach
+//  the subscriber in order. Returns the subscriber, still running, and the
+//  producer (exited) in *pub.
+static e2e_proc_t *
+s_burst (const char *dir, int count, const char *config, e2e_proc_t **pub)
+{
+    int port = e2e_tcp_port ();
+    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
+                                     e2e_addr (port), e2e_addr (port));
+    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
+                                 e2e_fmt ("{\"count\": %d}", count), NULL);
+    E2E_ASSERT_READY (sub);
+    *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses, config, "-m", NULL);
+    int status;
+    if (!e2e_wait_exit (*pub, E2E_EXIT_MS * 4, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+        e2e_dump (*pub);
+        fail_msg ("the producer did not send its burst and exit 0");
+    }
+    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d (0 out of order)", count), E2E_LOG_MS * 2)) {
+        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
+        e2e_dump (sub);
+        fail_msg ("the subscriber did not hear all %d messages in order", count);
+    }
+    return sub;
+}
+
 //  A producer that exits right after its last send: every message it
 //  published reaches an svcfw subscriber, in the order sent (the subscriber
 //  hands messages to its handler thread in batches), including what was
@@ -208,27 +236,8 @@ test_min_subscribers_waits_for_each (void **state)
 static void
 test_producer_exit_loses_nothing (void **state)
 {
-    const char *dir = *state;
-    const int count = 200000;
-    int port = e2e_tcp_port ();
-    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
-                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
-                                     e2e_addr (port), e2e_addr (port));
-    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
-                                 e2e_fmt ("{\"count\": %d}", count), NULL);
-    E2E_ASSERT_READY (sub);
-    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses,
-                                 e2e_fmt ("{\"count\": %d}", count), "-m", NULL);
-    int status;
-    if (!e2e_wait_exit (pub, E2E_EXIT_MS * 4, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-        e2e_dump (pub);
-        fail_msg ("the producer did not send its burst and exit 0");
-    }
-    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d (0 out of order)", count), E2E_LOG_MS * 2)) {
-        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
-        e2e_dump (sub);
-        fail_msg ("the subscriber did not hear all %d messages", count);
-    }
+    e2e_proc_t *pub;
+    s_burst (*state, 200000, "{\"count\": 200000}", &pub);
 }
 
 //  Args that do not fit the publisher's model are refused with the
@@ -237,30 +246,11 @@ test_producer_exit_loses_nothing (void **state)
 static void
 test_invalid_args_are_refused (void **state)
 {
-    const char *dir = *state;
-    const int count = 1000;
-    int port = e2e_tcp_port ();
-    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
-                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
-                                     e2e_addr (port), e2e_addr (port));
-    e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
-                                 e2e_fmt ("{\"count\": %d}", count), NULL);
-    E2E_ASSERT_READY (sub);
-    e2e_proc_t *pub = e2e_svcfw (dir, e2e_plugin ("burst_pub"), addresses,
-                                 e2e_fmt ("{\"count\": %d, \"bad_at\": 500}", count), "-m", NULL);
-    int status;
-    if (!e2e_wait_exit (pub, E2E_EXIT_MS * 4, &status) || !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-        e2e_dump (pub);
-        fail_msg ("the producer did not send its burst and exit 0");
-    }
+    e2e_proc_t *pub;
+    e2e_proc_t *sub = s_burst (*state, 1000, "{\"count\": 1000, \"bad_at\": 500}", &pub);
     if (!e2e_wait_log (pub, "refused: ticks: invalid args: key 'n': expected int, got string", E2E_LOG_MS)) {
         e2e_dump (pub);
         fail_msg ("the bad args were not refused in the model's words");
-    }
-    if (!e2e_wait_log (sub, e2e_fmt ("counted ALL %d (0 out of order)", count), E2E_LOG_MS * 2)) {
-        assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
-        e2e_dump (sub);
-        fail_msg ("the subscriber did not hear the %d good messages in order", count);
     }
     assert_true (e2e_stop (sub, SIGTERM, E2E_EXIT_MS, NULL));
     assert_int_equal (e2e_file_count (e2e_proc_out (sub), "dropped invalid_args"), 0);
