@@ -229,7 +229,7 @@ wire_utf8_valid (const void *data, size_t len)
 //  holds it.
 static char *s_parse_string_slow (s_parser_t *self, const unsigned char *p);
 
-static char *
+static inline __attribute__ ((always_inline)) char *
 s_parse_string (s_parser_t *self)
 {
     const unsigned char *p = ++self->p;
@@ -597,7 +597,7 @@ s_set_grow (s_parser_t *self, s_keyset_t *set, const cJSON *first)
 //  `first` on; false if it has that key already (I-JSON, RFC 7493: cJSON
 //  reads the first of two equal keys, most other readers the last) or
 //  memory ran out (then self->error says so).
-static bool
+static inline __attribute__ ((always_inline)) bool
 s_key_is_new (s_parser_t *self, s_keyset_t *set, const cJSON *first, const char *name)
 {
     if (set->count < S_SCAN_KEYS) {
