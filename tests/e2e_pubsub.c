@@ -17,6 +17,15 @@ s_ticker_addresses (int port)
                     "\"ticks_b\": {\"publisher\": \"%s\"}}}}", e2e_addr (port), e2e_addr (port));
 }
 
+//  A subscriber and a publisher named "ticks" on one port: a service of
+//  each plugin (counting_sub, burst_pub) can be given the same file.
+static char *
+s_ticks_addresses (int port)
+{
+    return e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
+                    "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}", e2e_addr (port), e2e_addr (port));
+}
+
 static char *
 s_listener_addresses (int port)
 {
@@ -208,9 +217,7 @@ static e2e_proc_t *
 s_burst (const char *dir, int count, const char *config, e2e_proc_t **pub)
 {
     int port = e2e_tcp_port ();
-    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
-                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
-                                     e2e_addr (port), e2e_addr (port));
+    const char *addresses = s_ticks_addresses (port);
     e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses,
                                  e2e_fmt ("{\"count\": %d}", count), NULL);
     E2E_ASSERT_READY (sub);
@@ -273,9 +280,7 @@ test_slow_subscriber_holds_publisher_back (void **state)
 #else
     const long bound_kib = 32 * 1024;
 #endif
-    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
-                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
-                                     e2e_addr (port), e2e_addr (port));
+    const char *addresses = s_ticks_addresses (port);
     e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses, e2e_fmt (
         "{\"count\": %d, \"handle_us\": 50, \"creation\": {\"max_queue_bytes\": 4194304}}", count), NULL);
     E2E_ASSERT_READY (sub);
@@ -311,9 +316,7 @@ test_subscriber_queue_of_one_message (void **state)
     const char *dir = *state;
     const int count = 5000;
     int port = e2e_tcp_port ();
-    const char *addresses = e2e_fmt ("{\"connections\": {\"in\": {\"ticks\": {\"subscriber\": \"%s\"}}, "
-                                     "\"out\": {\"ticks\": {\"publisher\": \"%s\"}}}}",
-                                     e2e_addr (port), e2e_addr (port));
+    const char *addresses = s_ticks_addresses (port);
     e2e_proc_t *sub = e2e_svcfw (dir, e2e_plugin ("counting_sub"), addresses, e2e_fmt (
         "{\"count\": %d, \"creation\": {\"max_queue_bytes\": 1}}", count), NULL);
     E2E_ASSERT_READY (sub);

@@ -255,8 +255,6 @@ s_write_member (void *arg, const cJSON *item, const char *key_text, size_t key_l
     if (key_text? wire_append (out, key_text, key_len)
                 : wire_write_string (out, item->string? item->string: "") || wire_append (out, ":", 1))
         return -1;
-    if ((item->type & 0xFF) == cJSON_String && item->valuestring)
-        return wire_write_string (out, item->valuestring);
     return wire_write (out, item);
 }
 
@@ -280,7 +278,9 @@ s_write (const char *key, const cJSON *value, const type_t *type, const char *wo
         return NULL;
     if (type) {
         s_members_t members = { out, true };
-        int rc = wire_append (out, "{", 1)? -2: type_validate_each (type, value, s_write_member, &members, err);
+        if (wire_append (out, "{", 1))
+            return NULL;
+        int rc = type_validate_each (type, value, s_write_member, &members, err);
         if (rc == -1 && invalid)
             *invalid = true;
         if (rc || wire_append (out, "}", 1))

@@ -788,8 +788,6 @@ wire_buffer_grow (wire_buffer_t *buffer, size_t more)
     size_t size = buffer->size? buffer->size: 1024;
     while (size < buffer->len + more + 1)
         size *= 2;
-    if (size == buffer->size)
-        return 0;
     char *data = realloc (buffer->data, size);
     if (!data)
         return -1;
@@ -976,13 +974,15 @@ wire_write (wire_buffer_t *buffer, const cJSON *item)
 {
     if (!item)
         return wire_append (buffer, "null", 4);
+    //  Strings first, before the switch: most values are strings.
+    if ((item->type & 0xFF) == cJSON_String)
+        return wire_write_string (buffer, item->valuestring? item->valuestring: "");
     switch (item->type & 0xFF) {
         case cJSON_False:  return wire_append (buffer, "false", 5);
         case cJSON_True:   return wire_append (buffer, "true", 4);
         case cJSON_NULL:   return wire_append (buffer, "null", 4);
         case cJSON_Raw:    return item->valuestring? wire_append (buffer, item->valuestring, strlen (item->valuestring))
                                                    : wire_append (buffer, "null", 4);
-        case cJSON_String: return wire_write_string (buffer, item->valuestring? item->valuestring: "");
         case cJSON_Number: {
             if (s_reserve (buffer, S_NUMBER_ROOM))
                 return -1;
