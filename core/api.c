@@ -15,6 +15,7 @@
 #include <stdarg.h>
 
 #include "runtime.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -101,8 +102,7 @@ s_find (service_t *self, bool is_state, bool outbound, const char *name)
 {
     for (int i = 0; i < self->entry_count; i++) {
         const model_t *model = self->entries [i].model;
-        if (model->is_state == is_state && (!outbound || !model->is_in) && model->name [0] == name [0]
-        &&  strcmp (model->name, name) == 0)
+        if (model->is_state == is_state && (!outbound || !model->is_in) && json_key_is (name, model->name))
             return &self->entries [i];
     }
     return NULL;
@@ -361,8 +361,8 @@ svcfw_to_send (svcfw_ctx *ctx, const char *output_type, const char *output_name,
     ctx->msg_id_sent [0] = 0;
     if (!output_type || !output_name)
         return s_ctx_error (ctx, "svcfw_to_send needs an output type and name");
-    bool is_state = output_type [0] == 's' && strcmp (output_type, "state") == 0;
-    if (!is_state && strcmp (output_type, "connection") != 0)
+    bool is_state = json_key_is (output_type, "state");
+    if (!is_state && !json_key_is (output_type, "connection"))
         return s_ctx_error (ctx, "output type \"%s\" is neither \"connection\" nor \"state\"", output_type);
     entry_t *conn = s_find (self, is_state, true, output_name);
     if (!conn)

@@ -514,16 +514,26 @@ s_matches_basic (const type_t *self, const cJSON *value)
     }
 }
 
-//  The index of the member named `name`, or -1.
+//  The index of the member named `name`, or -1. The member at `hint` is
+//  looked at first: an object's keys mostly come in the model's order, so
+//  a walk that passes the index after the last match finds most at once.
 static inline int
-s_member_index (const type_t *self, const char *name)
+s_member_index_at (const type_t *self, const char *name, size_t hint)
 {
     if (!name)
         return -1;
+    if (hint < self->member_count && json_key_is (name, self->members [hint].name))
+        return (int) hint;
     for (size_t index = 0; index < self->member_count; index++)
-        if (self->members [index].name [0] == name [0] && strcmp (self->members [index].name, name) == 0)
+        if (self->members [index].name [0] == name [0] && json_key_is (name, self->members [index].name))
             return (int) index;
     return -1;
+}
+
+static inline int
+s_member_index (const type_t *self, const char *name)
+{
+    return s_member_index_at (self, name, 0);
 }
 
 static int s_validate (const type_t *self, const cJSON *value, s_path_t *path, char *err);
@@ -583,10 +593,12 @@ s_validate_object (const type_t *self, const cJSON *value, s_path_t *path, char 
     size_t required_met = 0;
     bool fault = false;
     const cJSON *item;
+    size_t hint = 0;                    //  where the next key is looked for first
     cJSON_ArrayForEach (item, value) {
-        int index = s_member_index (self, item->string);
+        int index = s_member_index_at (self, item->string, hint);
         const s_member_t *member = NULL;
         if (index >= 0) {
+            hint = (size_t) index + 1;
             member = &self->members [index];
             //  A basic type needs no path unless it fails.
             if (member->type->kind >= S_OBJECT || !s_matches_basic (member->type, item)) {

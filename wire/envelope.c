@@ -51,15 +51,15 @@ s_read_envelope (const cJSON *root, const char *body, envelope_t *env, char *err
     }
     const cJSON *wf = NULL, *mid = NULL, *deadline = NULL, *traceparent = NULL;
     for (const cJSON *item = root->child; item; item = item->next) {
-        if (body && !env->args && strcmp (item->string, body) == 0)
+        if (body && !env->args && json_key_is (item->string, body))
             env->args = item;
-        else if (!wf && strcmp (item->string, "workflow_id") == 0)
+        else if (!wf && json_key_is (item->string, "workflow_id"))
             wf = item;
-        else if (!mid && strcmp (item->string, "message_id") == 0)
+        else if (!mid && json_key_is (item->string, "message_id"))
             mid = item;
-        else if (body && !deadline && strcmp (item->string, "deadline_ms") == 0)
+        else if (body && !deadline && json_key_is (item->string, "deadline_ms"))
             deadline = item;
-        else if (body && !traceparent && strcmp (item->string, "traceparent") == 0)
+        else if (body && !traceparent && json_key_is (item->string, "traceparent"))
             traceparent = item;
     }
     //  Never a fault: a peer's bad trace must not cost its message (trace.h).
