@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,12 +265,30 @@ test_numbers_read_back_exactly (void **state)
     static const struct { double value; const char *text; } forms [] = {
         { 100.25, "100.25" }, { -3, "-3" }, { 0.1, "0.1" }, { 0.0025, "0.0025" }, { 1e21, "1e+21" },
         { 123456789012345.0, "123456789012345" }, { -0.5, "-0.5" }, { 0, "0" },
+        { 9, "9" }, { 10, "10" }, { 0.025, "0.025" }, { 10.5, "10.5" }, { -0.0625, "-0.0625" },
+        { 9007199254740991.0, "9007199254740991" },
     };
     for (size_t i = 0; i < sizeof forms / sizeof forms [0]; i++) {
         cJSON number = { .type = cJSON_Number, .valuedouble = forms [i].value };
         out.len = 0;
         wire_write (&out, &number);
         assert_string_equal (out.data, forms [i].text);
+    }
+    //  Every digit count: the integers around each power of ten, and
+    //  the same digits as a fraction.
+    for (uint64_t ten = 1; ten <= 1000000000000000ULL; ten *= 10) {
+        for (uint64_t whole = ten - 1; whole <= ten + 1; whole++) {
+            char want [32];
+            cJSON number = { .type = cJSON_Number, .valuedouble = (double) whole };
+            out.len = 0;
+            wire_write (&out, &number);
+            snprintf (want, sizeof want, "%" PRIu64, whole);
+            assert_string_equal (out.data, want);
+            number.valuedouble = (double) whole / 1000;
+            out.len = 0;
+            wire_write (&out, &number);
+            assert_true (strtod (out.data, NULL) == number.valuedouble);
+        }
     }
     cJSON nan_number = { .type = cJSON_Number, .valuedouble = NAN };
     out.len = 0;

@@ -883,40 +883,77 @@ wire_write_string (wire_buffer_t *buffer, const char *text)
     return 0;
 }
 
-//  Writes an unsigned integer's digits back from `end`, two at a time;
-//  returns where they begin (at most 20 bytes before end).
-static char *
-s_digits_back (uint64_t value, char *end)
+static const char s_pairs [] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+//  How many decimal digits `value` has (1 to 20): the bit length gives it
+//  within one, a power of ten settles it.
+static inline size_t
+s_digit_count (uint64_t value)
 {
-    static const char pairs [] =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-        "8081828384858687888990919293949596979899";
-    char *at = end;
-    while (value >= 100) {
-        at -= 2;
-        memcpy (at, pairs + 2 * (value % 100), 2);
-        value /= 100;
-    }
-    if (value >= 10) {
-        at -= 2;
-        memcpy (at, pairs + 2 * value, 2);
-    }
-    else
-        *--at = (char) ('0' + value);
-    return at;
+    static const uint64_t s_tens [20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+        1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+        1000000000000000000ULL, 10000000000000000000ULL
+    };
+    //  value | 1 has as many digits (only an odd value is one short of a
+    //  power of ten) and is never 0, which has one digit too.
+    value |= 1;
+    int bits = 64 - __builtin_clzll (value);
+    size_t guess = (size_t) ((bits * 1233) >> 12);      //  floor (bits * log10 (2))
+    return guess + (guess < 20 && value >= s_tens [guess]);
 }
 
-//  What s_number may write at out, at most: its text (≤ 46 bytes) and
-//  what its fixed-size copies carry past it.
-#define S_NUMBER_ROOM 72
-#define S_DIGITS_COPY 24            //  one copy takes every digit (≤ 20) and more
+//  Writes `whole` / 10^k as decimal text at out: its digits with a point
+//  before the last k (a "0" before the point when no digit is left for
+//  it, so 25 with k 3 is 0.025). The length is worked out first and the
+//  digits stored in place, two at a time, back from the end: never through
+//  a buffer read back at once, which would wait for those stores (a
+//  store-forwarding stall per number). Returns the length.
+static size_t
+s_decimal (uint64_t whole, int k, char *out)
+{
+    size_t count = s_digit_count (whole);
+    size_t len = k? (count > (size_t) k? count: (size_t) k + 1) + 1: count;
+    char *at = out + len;
+    if (k) {
+        int left = k;
+        for (; left >= 2; left -= 2) {
+            at -= 2;
+            memcpy (at, s_pairs + 2 * (whole % 100), 2);
+            whole /= 100;
+        }
+        if (left) {
+            *--at = (char) ('0' + whole % 10);
+            whole /= 10;
+        }
+        *--at = '.';
+    }
+    while (whole >= 100) {
+        at -= 2;
+        memcpy (at, s_pairs + 2 * (whole % 100), 2);
+        whole /= 100;
+    }
+    if (whole >= 10) {
+        at -= 2;
+        memcpy (at, s_pairs + 2 * whole, 2);
+    }
+    else
+        *--at = (char) ('0' + whole);
+    return len;
+}
+
+//  What s_number may write at out, at most: its text (≤ 46 bytes: 20
+//  digits, or "0." and 22 fraction digits, or %.17g's) and a sign.
+#define S_NUMBER_ROOM 48
 
 //  A double as the shortest decimal with at most 22 fraction digits that
 //  reads back exactly, found without printf when the value is N / 10^k with
 //  N < 2^53 (most prices and counters are); else printf's %.15g or %.17g.
-//  Digits go out in fixed-size copies (a move or two, no call): out needs
-//  S_NUMBER_ROOM bytes; what lies past the returned length is not text.
+//  out needs S_NUMBER_ROOM bytes.
 static size_t
 s_number (double value, char *out)
 {
@@ -924,7 +961,6 @@ s_number (double value, char *out)
         memcpy (out, "null", 4);
         return 4;
     }
-    size_t n = 0;
     double magnitude = fabs (value);
     if (magnitude < 9007199254740992.0) {
         for (int k = 0; k <= 22; k++) {
@@ -938,29 +974,10 @@ s_number (double value, char *out)
                 continue;
             //  N / 10^k, exactly: the division is correctly rounded, so the
             //  decimal text reads back as this very double.
+            size_t n = 0;
             if (value < 0)
                 out [n++] = '-';
-            char digits [2 * S_DIGITS_COPY];
-            char *end = digits + S_DIGITS_COPY;
-            char *start = s_digits_back (whole, end);
-            size_t count = (size_t) (end - start);
-            if (k == 0) {
-                memcpy (out + n, start, S_DIGITS_COPY);
-                return n + count;
-            }
-            if (count <= (size_t) k) {          //  0.00ddd
-                out [n++] = '0';
-                out [n++] = '.';
-                for (size_t z = count; z < (size_t) k; z++)
-                    out [n++] = '0';
-                memcpy (out + n, start, S_DIGITS_COPY);
-                return n + count;
-            }
-            memcpy (out + n, start, S_DIGITS_COPY);
-            n += count - k;
-            out [n++] = '.';
-            memcpy (out + n, start + count - k, S_DIGITS_COPY);
-            return n + k;
+            return n + s_decimal (whole, k, out + n);
         }
     }
     int len = snprintf (out, 32, "%1.15g", value);
