@@ -52,9 +52,11 @@ static const char *const s_outcomes [METRICS_OUTCOMES] = {
     "error_reply", "invalid_reply", "error"
 };
 
-//  Upper bounds in seconds: from 0.5 ms (a local hop) to 10 s (a slow call).
-static const double s_bounds [METRICS_BUCKET_COUNT] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+//  Upper bounds in nanoseconds (rendered in seconds): from 0.5 ms (a
+//  local hop) to 10 s (a slow call).
+static const int64_t s_bounds_ns [METRICS_BUCKET_COUNT] = {
+    500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000,
+    250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000
 };
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;      //  the lists' shape, not the counts
@@ -179,16 +181,22 @@ metrics_reset (void)
 
 #define S_ADD(counter, n) atomic_fetch_add_explicit (&(counter), (n), memory_order_relaxed)
 
+//  The bucket a duration falls in (the last: +Inf).
+static int
+s_bucket_ns (int64_t ns)
+{
+    int i = 0;
+    while (i < METRICS_BUCKET_COUNT && ns > s_bounds_ns [i])
+        i++;
+    return i;
+}
+
 static void
 s_observe (s_histogram_t *histogram, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    double seconds = (double) ns / 1e9;
-    int i = 0;
-    while (i < METRICS_BUCKET_COUNT && seconds > s_bounds [i])
-        i++;
-    S_ADD (histogram->buckets [i], 1);
+    S_ADD (histogram->buckets [s_bucket_ns (ns)], 1);
     S_ADD (histogram->sum_ns, (uint_fast64_t) ns);
 }
 
@@ -203,6 +211,63 @@ void
 metrics_fault (const char *name, const char *kind)
 {
     metrics_message (metrics_conn (name, 0), true, metrics_outcome (kind));
+}
+
+
+void
+metrics_tally_begin (metrics_tally_t *self, metrics_conn_t *conn, int64_t now)
+{
+    memset (self, 0, sizeof *self);
+    self->conn = conn;
+    self->since = now;
+    if (conn)
+        S_ADD (conn->running, 1);
+}
+
+//  Adds what the tally holds to its connection's counts and empties it.
+static void
+s_tally_add (metrics_tally_t *self)
+{
+    metrics_conn_t *conn = self->conn;
+    if (!self->calls)
+        return;
+    for (int i = 0; i <= METRICS_BUCKET_COUNT; i++)
+        if (self->buckets [i])
+            S_ADD (conn->handler.buckets [i], self->buckets [i]);
+    S_ADD (conn->handler.sum_ns, self->sum_ns);
+    for (int i = 0; i < METRICS_OUTCOMES; i++)
+        if (self->outcomes [i])
+            S_ADD (conn->messages [0][i], self->outcomes [i]);
+    self->calls = 0;
+    self->sum_ns = 0;
+    memset (self->buckets, 0, sizeof self->buckets);
+    memset (self->outcomes, 0, sizeof self->outcomes);
+}
+
+void
+metrics_tally_call (metrics_tally_t *self, int64_t ns, metrics_outcome_t outcome, int64_t now)
+{
+    if (!self->conn)
+        return;
+    if (ns < 0)
+        ns = 0;
+    self->calls++;
+    self->sum_ns += (uint64_t) ns;
+    self->buckets [s_bucket_ns (ns)]++;
+    self->outcomes [outcome >= 0 && outcome < METRICS_OUTCOMES? outcome: METRICS_ERROR]++;
+    if (now - self->since >= METRICS_TALLY_NS) {
+        s_tally_add (self);
+        self->since = now;
+    }
+}
+
+void
+metrics_tally_end (metrics_tally_t *self)
+{
+    if (!self->conn)
+        return;
+    s_tally_add (self);
+    atomic_fetch_sub_explicit (&self->conn->running, 1, memory_order_relaxed);
 }
 
 int64_t
@@ -386,7 +451,7 @@ s_put_histogram (s_buf_t *buf, const char *name, const char *conn, s_histogram_t
         s_put (buf, "%s_bucket{connection=\"", name);
         s_put_label (buf, conn);
         if (i < METRICS_BUCKET_COUNT)
-            s_put (buf, "\",le=\"%g\"} %" PRIu64 "\n", s_bounds [i], cumulative);
+            s_put (buf, "\",le=\"%g\"} %" PRIu64 "\n", (double) s_bounds_ns [i] / 1e9, cumulative);
         else
             s_put (buf, "\",le=\"+Inf\"} %" PRIu64 "\n", cumulative);
     }

@@ -83,6 +83,30 @@ void metrics_fault (const char *name, const char *kind);
 int64_t metrics_handler_begin (metrics_conn_t *self);
 void metrics_handler_end (metrics_conn_t *self, int64_t start);
 
+/* Handler calls of one inbound connection, tallied by the one thread that
+   makes them and added to the connection's counts in one go: a handler
+   thread that runs a batch of messages back to back then does a few
+   atomic adds per batch, not five per message. What a tally holds is
+   added once it is METRICS_TALLY_NS old, so a scrape trails a batch of
+   slow handlers by that at most. On the caller's stack:
+   metrics_tally_begin starts it (and counts a handler running until
+   metrics_tally_end, which adds the rest). A NULL connection counts
+   nothing. */
+#define METRICS_TALLY_NS 100000000      //  100 ms
+typedef struct {
+    metrics_conn_t *conn;
+    int64_t since;                      //  metrics_now of the last add
+    uint64_t calls;                     //  handler calls held
+    uint64_t sum_ns;
+    uint32_t buckets [METRICS_BUCKET_COUNT + 1];
+    uint32_t outcomes [METRICS_OUTCOMES];   //  inbound messages, by outcome
+} metrics_tally_t;
+void metrics_tally_begin (metrics_tally_t *self, metrics_conn_t *conn, int64_t now);
+/* One handler call of `ns` nanoseconds with `outcome`, ended at `now`
+   (metrics_now). */
+void metrics_tally_call (metrics_tally_t *self, int64_t ns, metrics_outcome_t outcome, int64_t now);
+void metrics_tally_end (metrics_tally_t *self);
+
 /* One svcfw_to_send on requester `self`, whatever its attempts, begun at
    `start` (metrics_now): counts its outcome in svcfw_requests_total and
    svcfw_messages_total{direction="out"}, and its time. Any thread. */

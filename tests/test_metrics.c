@@ -1,4 +1,5 @@
 /*  test_metrics - the metrics registry: exact counts from several threads,
+    a handler thread's tally added in one go,
     cumulative histogram buckets with +Inf, label escaping, HELP/TYPE for
     every family, process metrics, and no id-like labels.
 */
@@ -78,6 +79,59 @@ test_histogram_is_cumulative_with_inf (void **state)
     free (text);
 }
 
+//  s_has: the rendered text holds that line.
+static bool
+s_has (const char *line)
+{
+    char *text = metrics_render ();
+    assert_non_null (text);
+    bool has = strstr (text, line) != NULL;
+    free (text);
+    return has;
+}
+
+//  A tally adds nothing until it ends or has held its calls for
+//  METRICS_TALLY_NS; then the counts are what per-message counting gives,
+//  and the running gauge counted it while it lasted.
+static void
+test_tally_adds_its_calls (void **state)
+{
+    (void) state;
+    metrics_conn_t *conn = metrics_conn ("ticks", METRICS_IN);
+    metrics_tally_t tally;
+    int64_t now = 1000000000;
+    metrics_tally_begin (&tally, conn, now);
+    assert_true (s_has ("svcfw_handlers_running{connection=\"ticks\"} 1\n"));
+    metrics_tally_call (&tally, 100000, METRICS_OK, now);                   //  0.1 ms: le 0.0005
+    metrics_tally_call (&tally, 3000000, METRICS_OK, now);                  //  3 ms: le 0.005
+    metrics_tally_call (&tally, 20000000000LL, METRICS_HANDLER_FAILED, now);   //  20 s: +Inf only
+    assert_true (s_has ("svcfw_handler_seconds_count{connection=\"ticks\"} 0\n"));
+    //  Held for METRICS_TALLY_NS: the next call adds all four.
+    metrics_tally_call (&tally, -5, METRICS_OK, now + METRICS_TALLY_NS);     //  a clock step back: 0
+    assert_true (s_has ("svcfw_handler_seconds_bucket{connection=\"ticks\",le=\"0.0005\"} 2\n"));
+    assert_true (s_has ("svcfw_handler_seconds_bucket{connection=\"ticks\",le=\"0.005\"} 3\n"));
+    assert_true (s_has ("svcfw_handler_seconds_bucket{connection=\"ticks\",le=\"10\"} 3\n"));
+    assert_true (s_has ("svcfw_handler_seconds_count{connection=\"ticks\"} 4\n"));
+    assert_true (s_has ("svcfw_messages_total{connection=\"ticks\",direction=\"in\",outcome=\"ok\"} 3\n"));
+    assert_true (s_has ("svcfw_messages_total{connection=\"ticks\",direction=\"in\",outcome=\"handler_failed\"} 1\n"));
+    metrics_tally_call (&tally, 700000, METRICS_OK, now + METRICS_TALLY_NS + 1);   //  0.7 ms: le 0.001
+    metrics_tally_end (&tally);
+    assert_true (s_has ("svcfw_handler_seconds_bucket{connection=\"ticks\",le=\"0.001\"} 3\n"));
+    assert_true (s_has ("svcfw_handler_seconds_count{connection=\"ticks\"} 5\n"));
+    assert_true (s_has ("svcfw_messages_total{connection=\"ticks\",direction=\"in\",outcome=\"ok\"} 4\n"));
+    assert_true (s_has ("svcfw_handlers_running{connection=\"ticks\"} 0\n"));
+    char *text = metrics_render ();
+    const char *sum = strstr (text, "svcfw_handler_seconds_sum{connection=\"ticks\"} ");
+    assert_non_null (sum);
+    double seconds = strtod (sum + strlen ("svcfw_handler_seconds_sum{connection=\"ticks\"} "), NULL);
+    assert_true (seconds > 20.00379 && seconds < 20.00381);
+    free (text);
+    //  Without a record (metrics off) a tally counts nothing and does not fail.
+    metrics_tally_begin (&tally, NULL, now);
+    metrics_tally_call (&tally, 1000, METRICS_OK, now + METRICS_TALLY_NS);
+    metrics_tally_end (&tally);
+}
+
 static void
 test_every_family_has_help_and_type (void **state)
 {
@@ -144,6 +198,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup (test_counts_from_threads_are_exact, s_reset),
         cmocka_unit_test_setup (test_histogram_is_cumulative_with_inf, s_reset),
+        cmocka_unit_test_setup (test_tally_adds_its_calls, s_reset),
         cmocka_unit_test_setup (test_every_family_has_help_and_type, s_reset),
         cmocka_unit_test_setup (test_states_and_gauges, s_reset),
     };
