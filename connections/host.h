@@ -86,12 +86,6 @@ typedef struct {
     //  the start.
     int (*watch) (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg);
 
-    //  For the loop, which saw the watched fd readable: true if an idle
-    //  handler thread waits on it now and will call fn (core/pool.h,
-    //  pool_defer), so the loop may leave the reading to it; false: the
-    //  loop reads. Loop thread.
-    bool (*defer) (void *arg);
-
     //  The workflow id of the message the calling thread handles, or NULL.
     //  Borrowed; valid until that thread's next call.
     const char *(*workflow_id) (void *arg);
@@ -124,12 +118,6 @@ static inline int
 host_watch (const host_t *host, int fd, void (*fn) (void *fn_arg), void *fn_arg)
 {
     return host->watch (host->arg, fd, fn, fn_arg);
-}
-
-static inline bool
-host_defer (const host_t *host)
-{
-    return host->defer (host->arg);
 }
 
 static inline int

@@ -453,15 +453,16 @@ s_done (host_job_t *host_job)
 
 //  Reads up to S_BATCH requests and hands each to a handler thread; on
 //  the loop (sock's ZMQ_FD or the kick is readable) or on an idle handler
-//  thread that watched the same fd, with read_lock held. The socket's lock
-//  is held only while a request is read, not while it is handed over, so
-//  a handler thread that sends a reply meanwhile does not wait for it.
+//  thread that watched the same fd. The socket's lock is held only while a
+//  request is read, not while it is handed over, so a handler thread that
+//  sends a reply meanwhile does not wait for it.
 static void
-s_take_in_locked (replyer_t *self)
+s_take_in (replyer_t *self)
 {
     void *handle = zsock_resolve (self->sock);
     int served = 0;
     bool more = false;
+    pthread_mutex_lock (&self->read_lock);
     for (; served < S_BATCH; served++) {
         //  Every request with a route is answered once, whatever its frames.
         pthread_mutex_lock (&self->sock_lock);
@@ -503,30 +504,19 @@ s_take_in_locked (replyer_t *self)
         if (host_stopping (self->host))
             break;
     }
+    pthread_mutex_unlock (&self->read_lock);
     if (more)
         s_kick (self);
 }
 
-//  zloop_fn: sock's ZMQ_FD or the kick is readable. The fd's news is left
-//  to an idle handler thread waiting on it (host_defer: it was woken by
-//  the same event, and answers sooner than a hand-off would), and to a
-//  thread reading now (read_lock held: it reads until the socket is empty,
-//  and what comes after that makes the fd readable again, so the loop
-//  looks again). A kick is always read.
+//  zloop_fn: sock's ZMQ_FD or the kick is readable.
 static int
 s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void) loop;
     replyer_t *self = arg;
-    if (item->fd == self->kick) {
-        kick_take (self->kick, item);
-        pthread_mutex_lock (&self->read_lock);
-    }
-    else
-    if (host_defer (self->host) || pthread_mutex_trylock (&self->read_lock))
-        return 0;
-    s_take_in_locked (self);
-    pthread_mutex_unlock (&self->read_lock);
+    kick_take (self->kick, item);
+    s_take_in (self);
     return 0;
 }
 
@@ -534,10 +524,7 @@ s_on_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 static void
 s_on_watched (void *arg)
 {
-    replyer_t *self = arg;
-    pthread_mutex_lock (&self->read_lock);
-    s_take_in_locked (self);
-    pthread_mutex_unlock (&self->read_lock);
+    s_take_in (arg);
 }
 
 int

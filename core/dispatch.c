@@ -139,14 +139,6 @@ s_watch (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg)
     return 0;
 }
 
-static bool
-s_defer (void *arg)
-{
-    entry_t *entry = arg;
-    pool_t *pool = entry->pool? entry->pool: entry->service->pool;
-    return entry->watch_fn && pool && pool_defer (pool);
-}
-
 static int
 s_on_completions (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -323,7 +315,6 @@ dispatch_host (service_t *self, entry_t *entry)
         .arg = entry,
         .submit = s_submit,
         .watch = s_watch,
-        .defer = s_defer,
         .call = s_call,
         .workflow_id = s_workflow_id,
         .store_path = s_store_path,

@@ -64,9 +64,7 @@ struct _pool_t {
     s_watch_t *watch;           //  fds an idle thread waits for (pool_watch); owned
     int watch_count;
     int watch_gen;              //  bumped when watch changes
-    bool watching;              //  a thread waits in poll for them, or runs their functions
-    atomic_bool in_poll;        //  that thread is in its poll now (pool_defer)
-    atomic_bool deferred;       //  a reader left the watched fds to it (pool_defer)
+    bool watching;              //  a thread waits in poll for them
     int watch_fd;               //  eventfd: a job came (or the pool ends) for the watching thread
     int threads;
     s_thread_t *thread;
@@ -180,14 +178,7 @@ s_watch_wait (pool_t *self, s_watch_set_t *set)
     }
     int count = set->count;
     pthread_mutex_unlock (&self->lock);
-    atomic_store (&self->in_poll, true);
     int ready = poll (set->fds, (nfds_t) count + 1, -1);
-    //  A reader that saw a watched fd readable while this thread was in
-    //  poll left it to this thread (pool_defer): seq_cst on both sides,
-    //  so either it saw in_poll cleared (and read itself) or its deferral
-    //  is seen here, and every watch's function runs.
-    atomic_store (&self->in_poll, false);
-    bool deferred = atomic_exchange (&self->deferred, false);
     if (ready > 0 && set->fds [0].revents) {
         uint64_t value;
         ssize_t rc = read (self->watch_fd, &value, sizeof value);
@@ -195,12 +186,12 @@ s_watch_wait (pool_t *self, s_watch_set_t *set)
     }
     pthread_mutex_lock (&self->lock);
     self->watching = false;
-    if ((ready <= 0 && !deferred) || self->closed)
+    if (ready <= 0 || self->closed)
         return true;            //  a closed pool takes nothing more in
     pthread_mutex_unlock (&self->lock);
     s_watcher = self;
     for (int i = 0; i < count; i++)
-        if (deferred || (ready > 0 && set->fds [1 + i].revents))
+        if (set->fds [1 + i].revents)
             set->watch [i].fn (set->watch [i].arg);
     s_watcher = NULL;
     pthread_mutex_lock (&self->lock);
@@ -348,16 +339,6 @@ pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg)
             syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     }
     return 0;
-}
-
-bool
-pool_defer (pool_t *self)
-{
-    atomic_store (&self->deferred, true);
-    if (atomic_load (&self->in_poll))
-        return true;
-    atomic_store (&self->deferred, false);
-    return false;
 }
 
 int

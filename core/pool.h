@@ -25,14 +25,12 @@
     wake-up a raw REP socket costs, not one wake-up for the loop and another
     for the hand-off. The loop still polls the fd too, so requests are
     taken in (and stamped) while every thread is busy; the connection
-    serializes the two readers. When the loop sees the fd readable while
-    the watching thread waits in poll, it leaves the reading to that thread
-    (pool_defer), which was woken by the same event: on a box of few cores
-    the loop then does not take a core from the request's way. An idle
-    thread of a pool with watches does not spin: it could not see them.
+    serializes the two readers. An idle thread of a pool with watches does
+    not spin: it could not see them, and what came there would wait out
+    the spin.
 
-    Threads: pool_submit, pool_watch, pool_defer, pool_busy, pool_idle and
-    pool_running from any thread;
+    Threads: pool_submit, pool_watch, pool_busy, pool_idle and pool_running
+    from any thread;
     pool_complete, pool_close and pool_destroy from the loop thread.
     @end
 */
@@ -67,13 +65,6 @@ typedef void (pool_watch_fn) (void *arg);
    then (see Watches above). fd and arg are borrowed until pool_destroy.
    Any thread. Returns 0, or -1 when out of memory. */
 int pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg);
-
-/* For a reader of a watched fd (the loop) that found it readable: true if
-   a pool thread waits in poll for the watches now and will call every
-   watch's function (it was woken by the same event, or runs them for
-   this deferral); the caller may then leave the fd to it. False: the
-   caller reads itself. Any thread. */
-bool pool_defer (pool_t *self);
 
 /* Readable while completions wait for pool_complete. */
 int pool_fd (pool_t *self);

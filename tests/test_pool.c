@@ -2,8 +2,7 @@
     completed on the caller's (loop) thread, N jobs at once on N threads,
     queued jobs cancelled by a close, a bounded shutdown that reports a
     stuck thread, a bounded spin of idle threads, an idle thread that
-    watches a connection's fd and runs what came itself, and takes over
-    what the loop left to it (pool_defer). */
+    watches a connection's fd and runs what came itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,95 +433,6 @@ test_watching_thread_shares_what_it_takes_in (void **state)
     close (watched.fd);
 }
 
-static int s_calls;              //  s_count_call's
-
-//  A watch function that only counts its calls (reads nothing).
-static void
-s_count_call (void *arg)
-{
-    (void) arg;
-    pthread_mutex_lock (&s_lock);
-    s_calls++;
-    pthread_mutex_unlock (&s_lock);
-}
-
-//  pool_defer while the thread waits in poll for its watches: true, and
-//  the thread calls the watch's function when it wakes, even when what
-//  woke it was a job (the reader saw the fd readable just as the thread's
-//  poll returned for something else: the news must not wait for the next
-//  wake). Without a deferral a job wakes it and no function is called;
-//  while it runs a job, pool_defer is false (the caller reads itself).
-static void
-test_defer_leaves_the_fd_to_the_watching_thread (void **state)
-{
-    (void) state;
-    s_reset ();
-    s_calls = 0;
-    static s_watched_t watched;
-    pool_t *pool = s_watched_pool (&watched, 1, s_count_call);
-    int64_t end = zclock_mono () + S_WAIT_MS;
-    bool deferred = false;
-    while (!(deferred = pool_defer (pool)) && zclock_mono () < end) {
-        struct pollfd none = { .fd = -1 };
-        poll (&none, 1, 1);
-    }
-    assert_true (deferred);
-    s_job_t first = { .index = 0, .job = { .work = s_work_record, .done = s_done_fn } };
-    pool_submit (pool, &first.job);
-    s_complete_until (pool, 1);
-    assert_true (first.done);
-    assert_int_equal (s_calls, 1);
-
-    //  No deferral this time: the job alone.
-    end = zclock_mono () + S_WAIT_MS;
-    while (pool_idle (pool) < 1 && zclock_mono () < end) {
-        struct pollfd none = { .fd = -1 };
-        poll (&none, 1, 1);
-    }
-    s_job_t second = { .index = 1, .job = { .work = s_work_record, .done = s_done_fn } };
-    pool_submit (pool, &second.job);
-    s_complete_until (pool, 2);
-    assert_true (second.done);
-    assert_int_equal (s_calls, 1);
-
-    //  Busy in a job: not watching, so the caller must read.
-    s_gate_want = 2;            //  never met with one thread: held until released
-    s_job_t held = { .index = 2, .job = { .work = s_work_gate, .done = s_done_fn } };
-    pool_submit (pool, &held.job);
-    pthread_mutex_lock (&s_lock);
-    end = zclock_mono () + S_WAIT_MS;
-    while (s_now < 1 && zclock_mono () < end) {
-        struct timespec until;
-        clock_gettime (CLOCK_REALTIME, &until);
-        until.tv_nsec += 10 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
-        pthread_cond_timedwait (&s_changed, &s_lock, &until);
-    }
-    assert_int_equal (s_now, 1);
-    pthread_mutex_unlock (&s_lock);
-    assert_false (pool_defer (pool));
-    pthread_mutex_lock (&s_lock);
-    s_release = true;
-    pthread_cond_broadcast (&s_changed);
-    pthread_mutex_unlock (&s_lock);
-    s_complete_until (pool, 3);
-    assert_true (held.done);
-    //  That refusal left no deferral behind: the next wake (a job, once
-    //  the thread watches again) calls nothing.
-    end = zclock_mono () + S_WAIT_MS;
-    while (pool_idle (pool) < 1 && zclock_mono () < end) {
-        struct pollfd none = { .fd = -1 };
-        poll (&none, 1, 1);
-    }
-    s_job_t last = { .index = 3, .job = { .work = s_work_record, .done = s_done_fn } };
-    pool_submit (pool, &last.job);
-    s_complete_until (pool, 4);
-    assert_true (last.done);
-    assert_int_equal (s_calls, 1);
-    assert_int_equal (pool_destroy (&pool, S_WAIT_MS), 0);
-    close (watched.fd);
-}
-
 int
 main (void)
 {
@@ -534,7 +444,6 @@ main (void)
         cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
         cmocka_unit_test (test_idle_thread_watches_an_fd),
         cmocka_unit_test (test_watching_thread_shares_what_it_takes_in),
-        cmocka_unit_test (test_defer_leaves_the_fd_to_the_watching_thread),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
