@@ -79,12 +79,14 @@ typedef struct {
     //  readable: fn takes messages in and submits them as the loop does, so
     //  a message reaches a waiting handler thread without a hand-off
     //  (core/pool.h, Watches). fn then runs on a handler thread while the
-    //  loop may read the same fd: the connection serializes the two. fd
-    //  and fn_arg must stay valid until the handler threads have ended.
-    //  Loop thread, at attach, once per connection. Returns 0, or -1 (a
-    //  second fd). A failure to watch when the handler threads start fails
-    //  the start.
-    int (*watch) (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg);
+    //  loop may read the same fd: the connection serializes the two.
+    //  `loop_set`: the epoll set (fd in it, EPOLLIN) the loop polls instead
+    //  of fd, which the pool turns fd off in while a thread watches it, or
+    //  -1. fd, loop_set and fn_arg must stay valid until the handler
+    //  threads have ended. Loop thread, at attach, once per connection.
+    //  Returns 0, or -1 (a second fd). A failure to watch when the handler
+    //  threads start fails the start.
+    int (*watch) (void *arg, int fd, int loop_set, void (*fn) (void *fn_arg), void *fn_arg);
 
     //  The workflow id of the message the calling thread handles, or NULL.
     //  Borrowed; valid until that thread's next call.
@@ -115,9 +117,9 @@ host_submit (const host_t *host, host_job_t *job)
 }
 
 static inline int
-host_watch (const host_t *host, int fd, void (*fn) (void *fn_arg), void *fn_arg)
+host_watch (const host_t *host, int fd, int loop_set, void (*fn) (void *fn_arg), void *fn_arg)
 {
-    return host->watch (host->arg, fd, fn, fn_arg);
+    return host->watch (host->arg, fd, loop_set, fn, fn_arg);
 }
 
 static inline int

@@ -41,22 +41,36 @@ kick_take (int kick, const zmq_pollitem_t *item)
     (void) rc;
 }
 
+/* Polls `fd` (a socket's ZMQ_FD, or an epoll set holding it) and the kick
+   on loop, both calling fn (arg). */
+static inline int
+kick_attach_fd (zloop_t *loop, int fd, int kick, zloop_fn *fn, void *arg)
+{
+    zmq_pollitem_t fd_item = { NULL, fd, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t kick_item = { NULL, kick, ZMQ_POLLIN, 0 };
+    return zloop_poller (loop, &fd_item, fn, arg) || zloop_poller (loop, &kick_item, fn, arg)? -1: 0;
+}
+
+static inline void
+kick_detach_fd (zloop_t *loop, int fd, int kick)
+{
+    zmq_pollitem_t fd_item = { NULL, fd, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t kick_item = { NULL, kick, ZMQ_POLLIN, 0 };
+    zloop_poller_end (loop, &fd_item);
+    zloop_poller_end (loop, &kick_item);
+}
+
 /* Polls sock's ZMQ_FD and the kick on loop, both calling fn (arg). */
 static inline int
 kick_attach (zloop_t *loop, zsock_t *sock, int kick, zloop_fn *fn, void *arg)
 {
-    zmq_pollitem_t sock_item = { NULL, zsock_fd (sock), ZMQ_POLLIN, 0 };
-    zmq_pollitem_t kick_item = { NULL, kick, ZMQ_POLLIN, 0 };
-    return zloop_poller (loop, &sock_item, fn, arg) || zloop_poller (loop, &kick_item, fn, arg)? -1: 0;
+    return kick_attach_fd (loop, zsock_fd (sock), kick, fn, arg);
 }
 
 static inline void
 kick_detach (zloop_t *loop, zsock_t *sock, int kick)
 {
-    zmq_pollitem_t sock_item = { NULL, zsock_fd (sock), ZMQ_POLLIN, 0 };
-    zmq_pollitem_t kick_item = { NULL, kick, ZMQ_POLLIN, 0 };
-    zloop_poller_end (loop, &sock_item);
-    zloop_poller_end (loop, &kick_item);
+    kick_detach_fd (loop, zsock_fd (sock), kick);
 }
 
 #endif

@@ -30,6 +30,7 @@
     @end
 */
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 #include "replyer.h"
 #include "kick.h"
@@ -60,10 +61,14 @@ struct _replyer_t {
     //  An idle handler thread reads requests too (host_watch), so that a
     //  request reaches a waiting thread with no hand-off; read_lock makes
     //  reading and submitting one step, so requests reach the queue in the
-    //  order they were read, whoever reads.
+    //  order they were read, whoever reads. The loop polls ZMQ_FD through
+    //  loop_set, an epoll set the handler threads' pool turns it off in
+    //  while a thread waits for it, so the loop does not wake for a request
+    //  that thread takes in.
     pthread_mutex_t read_lock;
     pthread_mutex_t sock_lock;  //  guards sock and spare once attached
     int kick;                   //  eventfd the loop polls beside sock's ZMQ_FD; -1 until attached
+    int loop_set;               //  epoll set holding sock's ZMQ_FD, polled by the loop; -1 until attached
     size_t max_bytes;           //  larger requests get too_large
     pthread_mutex_t lock;       //  guards faults: several handler threads answer
     pthread_mutex_t tx_lock;    //  the inbox and its transaction: one request at a time
@@ -168,7 +173,7 @@ replyer_new (const host_t *host, const model_t *model, const char *endpoint,
     self->handler = handler;
     self->metrics = metrics_conn (model->name, METRICS_IN);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
-    self->kick = -1;
+    self->kick = self->loop_set = -1;
     pthread_mutex_init (&self->lock, NULL);
     pthread_mutex_init (&self->tx_lock, NULL);
     pthread_mutex_init (&self->sock_lock, NULL);
@@ -530,16 +535,19 @@ s_on_watched (void *arg)
 int
 replyer_attach (replyer_t *self, zloop_t *loop)
 {
-    if ((self->kick = kick_new ()) < 0)
+    if ((self->kick = kick_new ()) < 0 || (self->loop_set = epoll_create1 (EPOLL_CLOEXEC)) < 0)
+        return -1;
+    struct epoll_event event = { .events = EPOLLIN, .data.fd = zsock_fd (self->sock) };
+    if (epoll_ctl (self->loop_set, EPOLL_CTL_ADD, zsock_fd (self->sock), &event))
         return -1;
     self->loop = loop;              //  destroy ends what kick_attach began, whatever failed
-    if (kick_attach (loop, self->sock, self->kick, s_on_readable, self))
+    if (kick_attach_fd (loop, self->loop_set, self->kick, s_on_readable, self))
         return -1;
     //  Requests that came before the loop polls the fd may have used up
     //  its edge: read them on the loop's first turn.
     s_kick (self);
     //  The loop reads too: requests are stamped as they come, however busy the threads are.
-    host_watch (self->host, zsock_fd (self->sock), s_on_watched, self);
+    host_watch (self->host, zsock_fd (self->sock), self->loop_set, s_on_watched, self);
     return 0;
 }
 
@@ -551,9 +559,11 @@ replyer_destroy (replyer_t **self_p)
     replyer_t *self = *self_p;
     //  The host has run every job's done before (its threads ended first).
     if (self->loop)
-        kick_detach (self->loop, self->sock, self->kick);
+        kick_detach_fd (self->loop, self->loop_set, self->kick);
     if (self->kick >= 0)
         close (self->kick);
+    if (self->loop_set >= 0)
+        close (self->loop_set);
     zsock_destroy (&self->sock);
     while (self->spare) {
         s_job_t *next = self->spare->next;

@@ -128,12 +128,13 @@ s_submit (void *arg, host_job_t *job)
 //  Kept until the pools start (dispatch_pools_start), after every entry
 //  attached; one fd an entry.
 static int
-s_watch (void *arg, int fd, void (*fn) (void *fn_arg), void *fn_arg)
+s_watch (void *arg, int fd, int loop_set, void (*fn) (void *fn_arg), void *fn_arg)
 {
     entry_t *entry = arg;
     if (entry->watch_fn)
         return -1;
     entry->watch_fd = fd;
+    entry->watch_loop_set = loop_set;
     entry->watch_fn = fn;
     entry->watch_arg = fn_arg;
     return 0;
@@ -173,7 +174,7 @@ dispatch_pools_start (service_t *self, char *err)
         if (workers > 0)
             log_debug ("%s: %d handler threads", entry->model->name, workers);
         if (entry->watch_fn && pool_watch (entry->pool? entry->pool: self->pool, entry->watch_fd,
-                                           entry->watch_fn, entry->watch_arg))
+                                           entry->watch_loop_set, entry->watch_fn, entry->watch_arg))
             return err_set (err, "%s: out of memory", entry->model->name);
     }
     return 0;

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 
 typedef struct {
     int fd;
+    int loop_set;               //  the epoll set the loop polls fd in, or -1
     pool_watch_fn *fn;
     void *arg;
 } s_watch_t;
@@ -65,6 +67,7 @@ struct _pool_t {
     int watch_count;
     int watch_gen;              //  bumped when watch changes
     bool watching;              //  a thread waits in poll for them
+    bool loop_watches;          //  the watched fds are on in their loop sets (false only while a thread watches)
     int watch_fd;               //  eventfd: a job came (or the pool ends) for the watching thread
     int threads;
     s_thread_t *thread;
@@ -140,6 +143,25 @@ s_spin (pool_t *self)
     }
 }
 
+//  Turns the watched fds on (or off) in the loop's epoll sets: on while no
+//  thread of the pool watches them, so what comes there wakes the loop only
+//  when no waiting thread would take it in. An fd turned on while readable
+//  makes its set readable at once (the sets are level-triggered). Called
+//  with the lock held.
+static void
+s_loop_watch_locked (pool_t *self, bool on)
+{
+    if (self->loop_watches == on)
+        return;
+    self->loop_watches = on;
+    for (int i = 0; i < self->watch_count; i++) {
+        s_watch_t *watch = &self->watch [i];
+        struct epoll_event event = { .events = on? EPOLLIN: 0, .data.fd = watch->fd };
+        if (watch->loop_set >= 0)
+            epoll_ctl (watch->loop_set, EPOLL_CTL_MOD, watch->fd, &event);
+    }
+}
+
 //  The watching thread's copy of the watch list and its poll set,
 //  rebuilt when the list changed.
 typedef struct {
@@ -151,7 +173,9 @@ typedef struct {
 
 //  Waits in poll for a job (watch_fd) or a watched fd, and runs the
 //  functions of those that are readable; the one watching thread of the
-//  pool. Called and returns with the lock held. False if it could not
+//  pool. The loop does not see the watched fds meanwhile (their loop sets
+//  have them off): it sees them again once the functions took in what
+//  came, before this thread runs it. Called and returns with the lock held. False if it could not
 //  watch (out of memory for the poll set: the caller sleeps instead, and
 //  tries again next time).
 static bool
@@ -177,6 +201,7 @@ s_watch_wait (pool_t *self, s_watch_set_t *set)
             set->fds [1 + i] = (struct pollfd) { .fd = set->watch [i].fd, .events = POLLIN };
     }
     int count = set->count;
+    s_loop_watch_locked (self, false);
     pthread_mutex_unlock (&self->lock);
     int ready = poll (set->fds, (nfds_t) count + 1, -1);
     if (ready > 0 && set->fds [0].revents) {
@@ -186,15 +211,19 @@ s_watch_wait (pool_t *self, s_watch_set_t *set)
     }
     pthread_mutex_lock (&self->lock);
     self->watching = false;
-    if (ready <= 0 || self->closed)
-        return true;            //  a closed pool takes nothing more in
-    pthread_mutex_unlock (&self->lock);
-    s_watcher = self;
-    for (int i = 0; i < count; i++)
-        if (set->fds [1 + i].revents)
-            set->watch [i].fn (set->watch [i].arg);
-    s_watcher = NULL;
-    pthread_mutex_lock (&self->lock);
+    if (ready > 0 && !self->closed) {   //  a closed pool takes nothing more in
+        pthread_mutex_unlock (&self->lock);
+        s_watcher = self;
+        for (int i = 0; i < count; i++)
+            if (set->fds [1 + i].revents)
+                set->watch [i].fn (set->watch [i].arg);
+        s_watcher = NULL;
+        pthread_mutex_lock (&self->lock);
+    }
+    //  The functions read until nothing was left, so the loop wakes only
+    //  for what comes after; unless another thread watches already.
+    if (!self->watching)
+        s_loop_watch_locked (self, true);
     return true;
 }
 
@@ -287,6 +316,7 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
     self->worker_destroy = worker_destroy;
     self->threads = threads;
     self->fd = self->watch_fd = -1;
+    self->loop_watches = true;
     const char *spin_us = getenv ("SVCFW_SPIN_US");
     long us = spin_us? strtol (spin_us, NULL, 10): S_SPIN_US;
     self->spin_ns = (us < 0? 0: us > S_SPIN_MAX_US? S_SPIN_MAX_US: us) * 1000L;
@@ -317,14 +347,19 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
 }
 
 int
-pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg)
+pool_watch (pool_t *self, int fd, int loop_set, pool_watch_fn *fn, void *arg)
 {
     pthread_mutex_lock (&self->lock);
     s_watch_t *watch = realloc (self->watch, (size_t) (self->watch_count + 1) * sizeof *watch);
     if (watch) {
         self->watch = watch;
-        self->watch [self->watch_count++] = (s_watch_t) { fd, fn, arg };
+        self->watch [self->watch_count++] = (s_watch_t) { fd, loop_set, fn, arg };
         self->watch_gen++;
+        if (!self->loop_watches && loop_set >= 0) {
+            //  A thread watches the others now: it takes this one in with them.
+            struct epoll_event event = { .events = 0, .data.fd = fd };
+            epoll_ctl (loop_set, EPOLL_CTL_MOD, fd, &event);
+        }
     }
     bool watching = self->watching;
     pthread_mutex_unlock (&self->lock);

@@ -23,11 +23,14 @@
     came and submits it, as the loop does with the same fd. The thread then
     runs the job itself: a request reaches a waiting handler thread with the
     wake-up a raw REP socket costs, not one wake-up for the loop and another
-    for the hand-off. The loop still polls the fd too, so requests are
-    taken in (and stamped) while every thread is busy; the connection
-    serializes the two readers. An idle thread of a pool with watches does
-    not spin: it could not see them, and what came there would wait out
-    the spin.
+    for the hand-off. The loop watches the fd too, through an epoll set of
+    its own (pool_watch's loop_set), so requests are taken in (and stamped)
+    while every thread is busy; the pool turns the fd off in that set while
+    a thread watches it, and on again once that thread took in what came
+    (before it runs it), so the loop does not wake for what a waiting
+    thread takes in. The connection serializes the two readers. An idle
+    thread of a pool with watches does not spin: it could not see them,
+    and what came there would wait out the spin.
 
     Threads: pool_submit, pool_watch, pool_busy, pool_idle and pool_running
     from any thread;
@@ -62,9 +65,12 @@ pool_t *pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_n
 typedef void (pool_watch_fn) (void *arg);
 
 /* Lets an idle pool thread wait for `fd` to be readable and call fn (arg)
-   then (see Watches above). fd and arg are borrowed until pool_destroy.
-   Any thread. Returns 0, or -1 when out of memory. */
-int pool_watch (pool_t *self, int fd, pool_watch_fn *fn, void *arg);
+   then (see Watches above). `loop_set`: the epoll set the loop polls
+   instead of fd, with fd in it (EPOLLIN, level-triggered), which the pool
+   turns fd off and on in; or -1 (the loop polls fd itself, or not at all).
+   fd, loop_set and arg are borrowed until pool_destroy. Any thread.
+   Returns 0, or -1 when out of memory. */
+int pool_watch (pool_t *self, int fd, int loop_set, pool_watch_fn *fn, void *arg);
 
 /* Readable while completions wait for pool_complete. */
 int pool_fd (pool_t *self);

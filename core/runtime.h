@@ -87,6 +87,7 @@ typedef struct {
     pool_t *pool;               //  inbound with "workers": its own handler threads; else NULL (the default pool)
     int watch_fd;               //  the fd its connection asked a handler thread to watch (host.h), or -1:
     void (*watch_fn) (void *);  //  given to the pool when the pools start (they start after wiring)
+    int watch_loop_set;         //  the epoll set the loop polls watch_fd in, or -1
     void *watch_arg;
     service_t *service;         //  the service it belongs to
     host_t host;                //  what its connection or state calls (dispatch.c); arg is this entry

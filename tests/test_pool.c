@@ -2,7 +2,8 @@
     completed on the caller's (loop) thread, N jobs at once on N threads,
     queued jobs cancelled by a close, a bounded shutdown that reports a
     stuck thread, a bounded spin of idle threads, an idle thread that
-    watches a connection's fd and runs what came itself. */
+    watches a connection's fd and runs what came itself, and the loop's
+    epoll set that has the fd only while no thread watches it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <czmq.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include "err.h"
@@ -349,7 +351,7 @@ s_watched_pool (s_watched_t *watched, int threads, pool_watch_fn *fn)
     pool_t *pool = pool_new ("test-watch", threads, s_run, NULL, NULL, NULL, err);
     assert_non_null (pool);
     watched->pool = pool;
-    assert_int_equal (pool_watch (pool, watched->fd, fn, watched), 0);
+    assert_int_equal (pool_watch (pool, watched->fd, -1, fn, watched), 0);
     return pool;
 }
 
@@ -433,6 +435,101 @@ test_watching_thread_shares_what_it_takes_in (void **state)
     close (watched.fd);
 }
 
+//  Takes in one "message" as a job that blocks until released (s_work_gate).
+static void
+s_take_in_gated (void *arg)
+{
+    s_watched_t *watched = arg;
+    uint64_t count;
+    if (read (watched->fd, &count, sizeof count) != sizeof count)
+        return;
+    s_job_t *job = &watched->jobs [watched->taken];
+    *job = (s_job_t) { .index = watched->taken, .job = { .work = s_work_gate, .done = s_done_fn } };
+    watched->taken++;
+    pool_submit (watched->pool, &job->job);
+}
+
+//  Whether the loop, polling `set`, would wake within `wait_ms`.
+static bool
+s_loop_wakes (int set, int wait_ms)
+{
+    struct pollfd item = { .fd = set, .events = POLLIN };
+    return poll (&item, 1, wait_ms) == 1;
+}
+
+//  The loop polls the fd through an epoll set: it does not wake for what
+//  the watching thread takes in (every message here is the thread's), and
+//  it does see what comes while the thread is in a job.
+static void
+test_loop_sees_the_fd_only_while_no_thread_watches (void **state)
+{
+    (void) state;
+    s_reset ();
+    char err [ERR_LEN];
+    static s_watched_t watched;
+    memset (&watched, 0, sizeof watched);
+    watched.fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int set = epoll_create1 (EPOLL_CLOEXEC);
+    assert_true (watched.fd >= 0 && set >= 0);
+    struct epoll_event event = { .events = EPOLLIN, .data.fd = watched.fd };
+    assert_int_equal (epoll_ctl (set, EPOLL_CTL_ADD, watched.fd, &event), 0);
+    pool_t *pool = pool_new ("test-loop-set", 1, s_run, NULL, NULL, NULL, err);
+    assert_non_null (pool);
+    watched.pool = pool;
+    assert_int_equal (pool_watch (pool, watched.fd, set, s_take_in_gated, &watched), 0);
+
+    //  Messages one at a time, each to the watching thread: the set is
+    //  never readable, before or after the thread took the message in.
+    s_release = true;               //  the gated jobs return at once here
+    const int count = 50;
+    uint64_t one = 1;
+    for (int i = 0; i < count; i++) {
+        int64_t end = zclock_mono () + S_WAIT_MS;
+        while (pool_idle (pool) < 1 && zclock_mono () < end)
+            s_loop_wakes (-1, 1);
+        assert_int_equal (pool_idle (pool), 1);
+        assert_int_equal (write (watched.fd, &one, sizeof one), sizeof one);
+        assert_false (s_loop_wakes (set, 0));
+        s_complete_until (pool, i + 1);
+        assert_int_equal (s_done, i + 1);
+        assert_false (s_loop_wakes (set, 0));
+    }
+    assert_int_equal (watched.taken, count);
+
+    //  The thread in a job: what comes now wakes the loop, which reads it
+    //  (as a replyer's loop would, stamping the request).
+    pthread_mutex_lock (&s_lock);
+    s_release = false;
+    s_gate_want = 2;                //  never reached with one thread: held until released
+    pthread_mutex_unlock (&s_lock);
+    assert_int_equal (write (watched.fd, &one, sizeof one), sizeof one);
+    pthread_mutex_lock (&s_lock);
+    int64_t end = zclock_mono () + S_WAIT_MS;
+    while (s_now < 1 && zclock_mono () < end) {
+        pthread_mutex_unlock (&s_lock);
+        s_loop_wakes (-1, 1);
+        pthread_mutex_lock (&s_lock);
+    }
+    int in_work = s_now;
+    pthread_mutex_unlock (&s_lock);
+    assert_int_equal (in_work, 1);
+    assert_int_equal (write (watched.fd, &one, sizeof one), sizeof one);
+    assert_true (s_loop_wakes (set, S_WAIT_MS));
+    uint64_t value;
+    assert_int_equal (read (watched.fd, &value, sizeof value), sizeof value);
+    assert_false (s_loop_wakes (set, 0));
+
+    pthread_mutex_lock (&s_lock);
+    s_release = true;
+    pthread_cond_broadcast (&s_changed);
+    pthread_mutex_unlock (&s_lock);
+    s_complete_until (pool, count + 1);
+    assert_int_equal (s_done, count + 1);
+    assert_int_equal (pool_destroy (&pool, S_WAIT_MS), 0);
+    close (set);
+    close (watched.fd);
+}
+
 int
 main (void)
 {
@@ -444,6 +541,7 @@ main (void)
         cmocka_unit_test (test_close_cancels_queued_and_shutdown_is_bounded),
         cmocka_unit_test (test_idle_thread_watches_an_fd),
         cmocka_unit_test (test_watching_thread_shares_what_it_takes_in),
+        cmocka_unit_test (test_loop_sees_the_fd_only_while_no_thread_watches),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
