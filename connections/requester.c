@@ -54,6 +54,7 @@ struct _requester_t {
     wire_buffer_t args_text;    //  durable: the args printed for the outbox
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h)
     metrics_outcome_t outcome;  //  the last request's, for metrics_request
+    wire_buffer_t request_text; //  the request being made, without its deadline_ms
     wire_buffer_t attempt_text; //  the request of one attempt, with its deadline_ms
 };
 
@@ -277,17 +278,23 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
         self->outcome = rc? METRICS_ERROR: METRICS_OK;
         return rc;
     }
-    char *text = NULL;
+    //  The request without its deadline, kept for every attempt (each
+    //  adds the time it waits).
+    int written = -1;
     if (message_id) {
         self->args_text.len = 0;
-        if (wire_write (&self->args_text, args) == 0)
-            text = sender_envelope (self->args_text.data, workflow_id, message_id);
+        char *with_id = wire_write (&self->args_text, args) == 0?
+                        sender_envelope (self->args_text.data, workflow_id, message_id): NULL;
+        self->request_text.len = 0;
+        written = with_id? wire_append (&self->request_text, with_id, strlen (with_id)): -1;
+        cJSON_free (with_id);
     }
     else
-        text = envelope_request (args, workflow_id);
-    if (!text)
+        written = envelope_request_into (&self->request_text, args, workflow_id);
+    if (written)
         return err_set (err, "%s: out of memory", name);
-    size_t len = strlen (text);
+    const char *text = self->request_text.data;
+    size_t len = self->request_text.len;
     char causes [ERR_LEN] = "";
     size_t used = 0;
     int64_t grace_end = 0;              //  set once a stop is seen
@@ -453,7 +460,6 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
     else if (!answered)
         err_set (err, "%s (%s): no reply after %d attempt%s of %d (retries %d): %s", name, self->endpoint,
                  attempt, attempt == 1? "": "s", self->attempts, self->attempts - 1, causes);
-    cJSON_free (text);
     return rc;
 }
 
@@ -485,6 +491,7 @@ requester_destroy (requester_t **self_p)
     backoff_destroy (&self->backoff);
     breaker_destroy (&self->breaker);
     wire_buffer_free (&self->args_text);
+    wire_buffer_free (&self->request_text);
     wire_buffer_free (&self->attempt_text);
     free (self);
     *self_p = NULL;

@@ -122,6 +122,13 @@ test_envelope_carries_it (void **state)
     const char *text = envelope_request_text (args, "w", &len);
     assert_string_equal (text, "{\"args\":{\"n\":1},\"workflow_id\":\"w\",\"traceparent\":\"" S_PARENT "\"}");
     char *plain = envelope_request (args, "w");
+    //  What a requester keeps across attempts carries no trace: each
+    //  attempt adds it once, with its deadline.
+    wire_buffer_t kept = { 0 };
+    assert_int_equal (envelope_request_into (&kept, args, "w"), 0);
+    assert_string_equal (kept.data, plain);
+    assert_int_equal (kept.len, strlen (plain));
+    wire_buffer_free (&kept);
     wire_buffer_t out = { 0 };
     assert_int_equal (envelope_add_deadline (&out, plain, strlen (plain), 250), 0);
     assert_string_equal (out.data, "{\"args\":{\"n\":1},\"workflow_id\":\"w\",\"deadline_ms\":250,"

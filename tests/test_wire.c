@@ -297,6 +297,38 @@ test_numbers_read_back_exactly (void **state)
     wire_buffer_free (&out);
 }
 
+//  Integers as text: every digit count, both signs, both ends of int64_t,
+//  each appended after what the buffer held.
+static void
+test_integers_appended (void **state)
+{
+    (void) state;
+    wire_buffer_t out = { 0 };
+    char want [64];
+    for (int digits = 1; digits <= 19; digits++) {
+        int64_t value = 1;
+        for (int i = 1; i < digits; i++)
+            value *= 10;
+        int64_t tries [] = { value - 1, value, value + 1, -value, -(value - 1) };
+        for (size_t i = 0; i < sizeof tries / sizeof tries [0]; i++) {
+            out.len = 0;
+            assert_int_equal (wire_append (&out, "x=", 2), 0);
+            assert_int_equal (wire_append_int (&out, tries [i]), 0);
+            snprintf (want, sizeof want, "x=%" PRId64, tries [i]);
+            assert_string_equal (out.data, want);
+            assert_int_equal (out.len, strlen (want));
+        }
+    }
+    int64_t ends [] = { INT64_MAX, INT64_MIN, 0 };
+    for (size_t i = 0; i < sizeof ends / sizeof ends [0]; i++) {
+        out.len = 0;
+        assert_int_equal (wire_append_int (&out, ends [i]), 0);
+        snprintf (want, sizeof want, "%" PRId64, ends [i]);
+        assert_string_equal (out.data, want);
+    }
+    wire_buffer_free (&out);
+}
+
 static void
 test_strings_escaped (void **state)
 {
@@ -437,6 +469,7 @@ main (void)
         cmocka_unit_test (test_strict_rejections),
         cmocka_unit_test (test_ijson_rejections),
         cmocka_unit_test (test_numbers_read_back_exactly),
+        cmocka_unit_test (test_integers_appended),
         cmocka_unit_test (test_strings_escaped),
         cmocka_unit_test (test_arena_values_are_cjson),
         cmocka_unit_test (test_mutations_against_cjson),

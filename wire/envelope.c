@@ -263,11 +263,10 @@ s_write_member (void *arg, const cJSON *item, const char *key_text, size_t key_l
 //  then NULL with *invalid and err when it does not fit. NULL (and
 //  *invalid false) when out of memory.
 static const char *
-s_write (const char *key, const cJSON *value, const type_t *type, const char *workflow_id, bool traced,
-         size_t *len, bool *invalid, char *err)
+s_write_to (wire_buffer_t *out, const char *key, const cJSON *value, const type_t *type, const char *workflow_id,
+            bool traced, size_t *len, bool *invalid, char *err)
 {
     static const cJSON empty = { .type = cJSON_Object };
-    wire_buffer_t *out = wire_thread_buffer ();
     if (invalid)
         *invalid = false;
     if (!out)
@@ -301,6 +300,14 @@ s_write (const char *key, const cJSON *value, const type_t *type, const char *wo
     return out->data;
 }
 
+//  s_write_to the thread's buffer.
+static const char *
+s_write (const char *key, const cJSON *value, const type_t *type, const char *workflow_id, bool traced,
+         size_t *len, bool *invalid, char *err)
+{
+    return s_write_to (wire_thread_buffer (), key, value, type, workflow_id, traced, len, invalid, err);
+}
+
 //  A fresh copy of s_write's text, for callers that keep it.
 static char *
 s_encode (const char *key, const cJSON *value, const char *workflow_id)
@@ -326,6 +333,13 @@ envelope_request_text_checked (const type_t *type, const cJSON *args, const char
     return s_write ("args", args, type, workflow_id, true, len, invalid, err);
 }
 
+int
+envelope_request_into (wire_buffer_t *out, const cJSON *args, const char *workflow_id)
+{
+    size_t len;
+    return s_write_to (out, "args", args, NULL, workflow_id, false, &len, NULL, NULL)? 0: -1;
+}
+
 char *
 envelope_request (const cJSON *args, const char *workflow_id)
 {
@@ -335,19 +349,18 @@ envelope_request (const cJSON *args, const char *workflow_id)
 int
 envelope_add_deadline (wire_buffer_t *out, const char *text, size_t len, int64_t ms)
 {
-    char field [48];
-    int field_len = snprintf (field, sizeof field, ",\"deadline_ms\":%" PRId64 "}", ms);
+    static const char field [] = ",\"deadline_ms\":";
     out->len = 0;
     if (len < 2 || text [len - 1] != '}')
         return -1;
     //  {} has no field to follow: then no comma.
     bool empty = len == 2;
     if (wire_append (out, text, len - 1)
-    ||  wire_append (out, field + (empty? 1: 0), (size_t) field_len - 1 - (empty? 1: 0))
+    ||  wire_append (out, field + (empty? 1: 0), sizeof field - 1 - (empty? 1: 0))
+    ||  wire_append_int (out, ms)
     ||  s_append_trace (out)
-    ||  wire_append (out, "}", 2))
+    ||  wire_append (out, "}", 1))
         return -1;
-    out->len--;                 //  the NUL is there, not counted
     return 0;
 }
 

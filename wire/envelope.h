@@ -109,6 +109,12 @@ char *envelope_request (const cJSON *args, const char *workflow_id);
 char *envelope_reply (const cJSON *return_args, const char *workflow_id);
 char *envelope_error (fault_t kind, const char *message, const char *workflow_id);
 
+/* envelope_request's text written into `out` (cleared first), for a
+   caller that keeps it across attempts (envelope_add_deadline then adds
+   each attempt's deadline and the traceparent). 0, or -1 when out of
+   memory. */
+int envelope_request_into (wire_buffer_t *out, const cJSON *args, const char *workflow_id);
+
 /* The request envelope as text in a per-thread buffer, for the hot path:
    no allocation once the buffer has grown to fit. It carries the calling
    thread's "traceparent" (trace_parent_text), if any. Returns the text (borrowed;

@@ -1104,3 +1104,19 @@ wire_buffer_free (wire_buffer_t *buffer)
     free (buffer->data);
     memset (buffer, 0, sizeof *buffer);
 }
+
+int
+wire_append_int (wire_buffer_t *buffer, int64_t value)
+{
+    if (buffer->len + 21 + 1 > buffer->size && wire_buffer_grow (buffer, 21))
+        return -1;
+    char *out = buffer->data + buffer->len;
+    //  The magnitude as unsigned: INT64_MIN has no positive int64_t.
+    uint64_t magnitude = value < 0? 0 - (uint64_t) value: (uint64_t) value;
+    size_t sign = value < 0;
+    if (sign)
+        *out = '-';
+    buffer->len += sign + s_decimal (magnitude, 0, out + sign);
+    buffer->data [buffer->len] = 0;
+    return 0;
+}

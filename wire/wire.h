@@ -82,6 +82,9 @@ wire_append (wire_buffer_t *buffer, const char *bytes, size_t len)
 /* Appends a JSON string literal (quoted, escaped). 0 or -1. */
 int wire_write_string (wire_buffer_t *buffer, const char *text);
 
+/* Appends an integer's decimal digits ('-' first when negative). 0 or -1. */
+int wire_append_int (wire_buffer_t *buffer, int64_t value);
+
 /* The calling thread's own buffer for writing messages (emptied by the
    caller before use). Borrowed; freed when the thread exits. NULL on
    allocation failure. */
