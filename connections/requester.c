@@ -55,6 +55,7 @@ struct _requester_t {
     metrics_conn_t *metrics;    //  this connection's counts (metrics.h)
     metrics_outcome_t outcome;  //  the last request's, for metrics_request
     wire_buffer_t request_text; //  the request being made, without its deadline_ms
+    wire_arena_t *arena;        //  a reply is parsed into it; its return args copied out
     wire_buffer_t attempt_text; //  the request of one attempt, with its deadline_ms
 };
 
@@ -160,6 +161,12 @@ requester_new (const host_t *host, const model_t *model, const char *endpoint, c
     self->timeout_ms = model_int (model, "timeout_ms", 2500);
     self->attempts = 1 + model_int (model, "retries", REQUESTER_RETRIES);
     self->max_bytes = (size_t) model_int (model, "max_message_bytes", 1 << 20);
+    self->arena = wire_arena_new ();
+    if (!self->arena) {
+        err_set (err, "%s: out of memory", model->where);
+        requester_destroy (&self);
+        return NULL;
+    }
     //  Connect now, so the first request does not wait for the handshake
     //  and a bad endpoint is a startup error.
     self->sock = sock_open (model, ZMQ_REQ, endpoint, false, 0, self->max_bytes, err);
@@ -199,16 +206,18 @@ s_receive (requester_t *self, int wait_ms, cJSON **return_args, char *why)
         rc = err_set (why, "reply of %zu bytes is over max_message_bytes %zu",
                       zmq_msg_size (&msg), self->max_bytes);
     else {
+        //  Parsed into the arena (one request at a time: the caller holds
+        //  the entry's lock); only the return args are copied out.
         envelope_t env;
-        rc = envelope_decode_reply (zmq_msg_data (&msg), zmq_msg_size (&msg), &env, why);
+        rc = envelope_decode_reply_wire (self->arena, zmq_msg_data (&msg), zmq_msg_size (&msg), &env, why);
         if (rc == 0) {
             char detail [ERR_LEN];
             if (type_validate (self->model->returns, env.args, detail))
                 rc = err_set (why, "invalid return args: %s", detail);
-            else
-                *return_args = cJSON_DetachItemViaPointer (env.root, (cJSON *) env.args);
-            envelope_clear (&env);
+            else if (!(*return_args = cJSON_Duplicate (env.args, true)))
+                rc = err_set (why, "out of memory for the reply");
         }
+        wire_arena_reset (self->arena);
     }
     zmq_msg_close (&msg);
     return rc;
@@ -492,6 +501,7 @@ requester_destroy (requester_t **self_p)
     breaker_destroy (&self->breaker);
     wire_buffer_free (&self->args_text);
     wire_buffer_free (&self->request_text);
+    wire_arena_destroy (&self->arena);
     wire_buffer_free (&self->attempt_text);
     free (self);
     *self_p = NULL;

@@ -204,6 +204,39 @@ test_decode_invalid_envelope (void **state)
     s_refuses_text ("{\"workflow_id\": 5, \"args\": {\"a\": 1}}", FAULT_INVALID_ENVELOPE, "workflow_id");
 }
 
+//  envelope_decode_reply, and envelope_decode_reply_wire on the same text
+//  beside it: the same outcome, the same words, return args and id, and
+//  an empty env on failure.
+static int
+s_decode_reply (const char *text, envelope_t *env, char *err)
+{
+    wire_arena_t *arena = wire_arena_new ();
+    assert_non_null (arena);
+    envelope_t wire_env;
+    memset (&wire_env, 0x5A, sizeof wire_env);
+    char wire_err [ERR_LEN] = "", wire_args [1024] = "", wire_id [256] = "(none)";
+    int wire_rc = envelope_decode_reply_wire (arena, text, strlen (text), &wire_env, wire_err);
+    if (wire_rc == 0) {
+        assert_true (cJSON_IsObject (wire_env.args));
+        snprintf (wire_args, sizeof wire_args, "%s", s_print (wire_env.args));
+        if (wire_env.workflow_id)
+            snprintf (wire_id, sizeof wire_id, "%s", wire_env.workflow_id);
+    }
+    else
+        s_assert_empty (&wire_env);
+    wire_arena_reset (arena);
+    wire_arena_destroy (&arena);
+    int rc = envelope_decode_reply (text, strlen (text), env, err);
+    assert_int_equal (rc, wire_rc);
+    if (rc)
+        assert_string_equal (err, wire_err);
+    else {
+        assert_string_equal (s_print (env->args), wire_args);
+        assert_string_equal (env->workflow_id? env->workflow_id: "(none)", wire_id);
+    }
+    return rc;
+}
+
 static void
 test_decode_reply (void **state)
 {
@@ -211,7 +244,7 @@ test_decode_reply (void **state)
     envelope_t env;
     char err [ERR_LEN] = "(untouched)";
     const char *text = "{\"return_args\": {\"price\": 2.5}, \"workflow_id\": \"w_1\"}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
+    assert_int_equal (s_decode_reply (text, &env, err), 0);
     assert_string_equal (s_print (env.args), "{\"price\":2.5}");
     assert_string_equal (env.workflow_id, "w_1");
     assert_string_equal (err, "(untouched)");
@@ -219,42 +252,42 @@ test_decode_reply (void **state)
 
     //  null or missing return args: an empty object (a handler that returned nothing)
     text = "{\"return_args\": null, \"workflow_id\": \"w\"}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
+    assert_int_equal (s_decode_reply (text, &env, err), 0);
     assert_true (cJSON_IsObject (env.args));
     assert_null (env.args->child);
     envelope_clear (&env);
     //  neither return_args nor error: an echo of the request is no reply
     text = "{\"workflow_id\": \"w\"}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_non_null (strstr (err, "invalid_reply"));
     s_assert_empty (&env);
     text = "{\"args\": {\"order_id\": 7}, \"workflow_id\": \"w\"}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_string_equal (err, "invalid_reply: neither 'return_args' nor 'error' in the reply");
     s_assert_empty (&env);
     text = "{\"return_args\": {}}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
+    assert_int_equal (s_decode_reply (text, &env, err), 0);
     assert_null (env.workflow_id);
     envelope_clear (&env);
 
     //  error replies
     text = "{\"error\": {\"kind\": \"handler_failed\", \"message\": \"no such order 42\"}, \"workflow_id\": \"w\"}";
     memset (&env, 0x5A, sizeof env);
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_string_equal (err, "error reply (handler_failed): no such order 42");
     s_assert_empty (&env);
     text = "{\"error\": {\"kind\": \"invalid_args\", \"message\": \"missing required key 'id'\"}}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_string_equal (err, "error reply (invalid_args): missing required key 'id'");
     s_assert_empty (&env);
     //  an error wins over return args sent alongside
     text = "{\"return_args\": {}, \"error\": {\"kind\": \"too_large\", \"message\": \"m\"}}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_string_equal (err, "error reply (too_large): m");
     s_assert_empty (&env);
     //  an error with a bad shape is still an error reply
     text = "{\"error\": {\"kind\": 3}}";
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+    assert_int_equal (s_decode_reply (text, &env, err), -1);
     assert_non_null (strstr (err, "error reply ("));
     s_assert_empty (&env);
 
@@ -267,7 +300,7 @@ test_decode_reply (void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         memset (&env, 0x5A, sizeof env);
         strcpy (err, "");
-        if (envelope_decode_reply (bad [i], strlen (bad [i]), &env, err) != -1)
+        if (s_decode_reply (bad [i], &env, err) != -1)
             fail_msg ("reply <%s> accepted", bad [i]);
         assert_true (*err);
         assert_null (strchr (err, '\n'));
@@ -322,7 +355,7 @@ test_encode (void **state)
 
     //  reply
     text = envelope_reply (args, "wf-9_1");
-    assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), 0);
+    assert_int_equal (s_decode_reply (text, &env, err), 0);
     assert_true (cJSON_Compare (env.args, args, true));
     assert_string_equal (env.workflow_id, "wf-9_1");
     envelope_clear (&env);
@@ -360,7 +393,7 @@ test_encode (void **state)
         //  the error line stays one line: its control characters read '?'
         snprintf (expected, sizeof expected, "error reply (%s): bad \"qty\"??caf\xC3\xA9 \\ end",
                   fault_name (kind));
-        assert_int_equal (envelope_decode_reply (text, strlen (text), &env, err), -1);
+        assert_int_equal (s_decode_reply (text, &env, err), -1);
         assert_string_equal (err, expected);
         root = s_parse_output (text);
         const cJSON *error = cJSON_GetObjectItem (root, "error");

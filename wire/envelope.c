@@ -170,6 +170,39 @@ envelope_batch_reply (char *const *replies, int count)
     return out.data;            //  malloc'd, NUL-terminated (wire_append)
 }
 
+//  Reads a parsed reply: 0 with *args its "return_args" (NULL when it is
+//  null, which reads as {}) and env's ids borrowed from root, or -1 with
+//  err (envelope_decode_reply's words).
+static int
+s_read_reply (const cJSON *root, envelope_t *env, const cJSON **args, char *err)
+{
+    char why [ERR_LEN];
+    if (s_read_envelope (root, NULL, env, why))
+        return err_set (err, "invalid_reply: %s", why);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive (root, "error");
+    if (error) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive (error, "kind");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive (error, "message");
+        return err_set (err, "error reply (%s): %s",
+                        cJSON_IsString (kind)? kind->valuestring: "?",
+                        cJSON_IsString (message)? message->valuestring: "");
+    }
+    *args = cJSON_GetObjectItemCaseSensitive (root, "return_args");
+    //  A reply has return_args or error (SPEC §6): anything else, such as an
+    //  echo of the request, is no answer, whatever the return model allows.
+    if (!*args)
+        return err_set (err, "invalid_reply: neither 'return_args' nor 'error' in the reply");
+    //  The seed replies null return args for a handler that returned nothing;
+    //  validation against the return model then decides.
+    if (cJSON_IsNull (*args)) {
+        *args = NULL;
+        return 0;
+    }
+    if (!cJSON_IsObject (*args))
+        return err_set (err, "invalid_reply: 'return_args' must be an object, got %s", json_type_name (*args));
+    return 0;
+}
+
 int
 envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
 {
@@ -178,39 +211,34 @@ envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err)
     env->root = wire_parse_copy (data, len, why);
     if (!env->root)
         return err_set (err, "invalid_reply: not JSON (%s)", why);
-    if (s_read_envelope (env->root, NULL, env, why)) {
-        envelope_clear (env);
-        return err_set (err, "invalid_reply: %s", why);
-    }
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive (env->root, "error");
-    if (error) {
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive (error, "kind");
-        const cJSON *message = cJSON_GetObjectItemCaseSensitive (error, "message");
-        err_set (err, "error reply (%s): %s",
-                 cJSON_IsString (kind)? kind->valuestring: "?",
-                 cJSON_IsString (message)? message->valuestring: "");
+    const cJSON *args;
+    if (s_read_reply (env->root, env, &args, err)) {
         envelope_clear (env);
         return -1;
     }
-    env->args = cJSON_GetObjectItemCaseSensitive (env->root, "return_args");
-    //  A reply has return_args or error (SPEC §6): anything else, such as an
-    //  echo of the request, is no answer, whatever the return model allows.
-    if (!env->args) {
-        err_set (err, "invalid_reply: neither 'return_args' nor 'error' in the reply");
-        envelope_clear (env);
-        return -1;
-    }
-    //  The seed replies null return args for a handler that returned nothing;
-    //  validation against the return model then decides.
-    if (cJSON_IsNull (env->args)) {
+    if (!args) {
         cJSON_DeleteItemFromObjectCaseSensitive (env->root, "return_args");
-        env->args = cJSON_AddObjectToObject (env->root, "return_args");
+        args = cJSON_AddObjectToObject (env->root, "return_args");
     }
-    if (!cJSON_IsObject (env->args)) {
-        err_set (err, "invalid_reply: 'return_args' must be an object, got %s", json_type_name (env->args));
-        envelope_clear (env);
+    env->args = args;
+    return 0;
+}
+
+int
+envelope_decode_reply_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err)
+{
+    static const cJSON empty = { .type = cJSON_Object };
+    memset (env, 0, sizeof *env);
+    char why [ERR_LEN];
+    const cJSON *root = wire_parse (arena, data, len, why);
+    if (!root)
+        return err_set (err, "invalid_reply: not JSON (%s)", why);
+    const cJSON *args;
+    if (s_read_reply (root, env, &args, err)) {
+        memset (env, 0, sizeof *env);
         return -1;
     }
+    env->args = args? args: &empty;
     return 0;
 }
 

@@ -99,6 +99,13 @@ char *envelope_batch_reply (char *const *replies, int count);
    return_args not an object); env is then empty. */
 int envelope_decode_reply (const void *data, size_t len, envelope_t *env, char *err);
 
+/* envelope_decode_reply parsed into `arena` (wire/wire.h), with the same
+   checks and words: env->root stays NULL; env->args (an empty object of
+   the library's for a null "return_args") and the ids are valid until
+   the caller resets the arena. For a caller that keeps only the return
+   args (cJSON_Duplicate them). */
+int envelope_decode_reply_wire (wire_arena_t *arena, const void *data, size_t len, envelope_t *env, char *err);
+
 /* Frees what env owns and empties it. */
 void envelope_clear (envelope_t *env);
 
