@@ -5,11 +5,22 @@
 #include "route.h"
 #include "err.h"
 
+//  Sized to what it holds (a direct client's route is a few bytes), so a
+//  request's route comes from malloc's small, per-thread caches; the
+//  largest a route may be would be a 4 KiB allocation per request.
 struct _route_t {
     int hops;                                   //  routing ids, the peer's first
     unsigned char size [ROUTE_MAX_HOPS];        //  bytes of each
-    unsigned char id [ROUTE_MAX_HOPS][ROUTE_MAX_ID];
+    unsigned char id [];                        //  the ids, one after another
 };
+
+//  A route as it is read, on the stack.
+typedef struct {
+    int hops;
+    unsigned char size [ROUTE_MAX_HOPS];
+    unsigned char id [ROUTE_MAX_HOPS * ROUTE_MAX_ID];
+    size_t used;                                //  bytes of id
+} s_reading_t;
 
 //  Reads and drops the rest of a message whose last frame read was `msg`.
 static void
@@ -30,26 +41,35 @@ route_recv (void *socket, route_t **route_p, zmq_msg_t *body, int keep, int flag
         zmq_msg_close (&frame);
         return 0;
     }
-    route_t *route = malloc (sizeof *route);
-    const char *why = route? NULL: "out of memory";
-    if (route)
-        route->hops = 0;
+    s_reading_t reading;
+    reading.hops = 0;
+    reading.used = 0;
+    const char *why = NULL;
     //  The routing ids, up to the empty delimiter. Once the first frame is
     //  in, the whole message is (libzmq delivers messages whole).
     while (!why) {
         size_t size = zmq_msg_size (&frame);
         if (!zmq_msg_more (&frame))
             why = size? "no empty delimiter frame before the request": "no request after the delimiter frame";
-        else if (size == 0 && route->hops > 0)
+        else if (size == 0 && reading.hops > 0)
             break;                              //  the delimiter
-        else if (size == 0 || size > ROUTE_MAX_ID || route->hops == ROUTE_MAX_HOPS)
+        else if (size == 0 || size > ROUTE_MAX_ID || reading.hops == ROUTE_MAX_HOPS)
             why = "a malformed routing envelope (routing id empty, too long, or too many)";
         else {
-            route->size [route->hops] = (unsigned char) size;
-            memcpy (route->id [route->hops++], zmq_msg_data (&frame), size);
+            reading.size [reading.hops++] = (unsigned char) size;
+            memcpy (reading.id + reading.used, zmq_msg_data (&frame), size);
+            reading.used += size;
             if (zmq_msg_recv (&frame, socket, 0) < 0)
                 why = "a message that ended early";
         }
+    }
+    route_t *route = why? NULL: malloc (sizeof *route + reading.used);
+    if (!why && !route)
+        why = "out of memory";
+    if (route) {
+        route->hops = reading.hops;
+        memcpy (route->size, reading.size, sizeof route->size);
+        memcpy (route->id, reading.id, reading.used);
     }
     if (why) {
         s_drain (socket, &frame);
@@ -78,8 +98,9 @@ route_send (void *socket, route_t **route_p, const void *data, size_t size)
 {
     route_t *route = *route_p;
     int rc = 0;
-    for (int hop = 0; hop < route->hops && rc == 0; hop++)
-        if (zmq_send (socket, route->id [hop], route->size [hop], ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    const unsigned char *id = route->id;
+    for (int hop = 0; hop < route->hops && rc == 0; id += route->size [hop++])
+        if (zmq_send (socket, id, route->size [hop], ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
             rc = -1;
     if (rc == 0 && (zmq_send (socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
                 ||  zmq_send (socket, data, size, ZMQ_DONTWAIT) < 0))
