@@ -157,7 +157,7 @@ s_loop_watch_locked (pool_t *self, bool on)
     for (int i = 0; i < self->watch_count; i++) {
         s_watch_t *watch = &self->watch [i];
         struct epoll_event event = { .events = on? EPOLLIN: 0, .data.fd = watch->fd };
-        if (watch->loop_set >= 0)
+        if (watch->loop_set >= 0)       //  a MOD allocates nothing: it fails only for a bad fd
             epoll_ctl (watch->loop_set, EPOLL_CTL_MOD, watch->fd, &event);
     }
 }
@@ -175,9 +175,9 @@ typedef struct {
 //  functions of those that are readable; the one watching thread of the
 //  pool. The loop does not see the watched fds meanwhile (their loop sets
 //  have them off): it sees them again once the functions took in what
-//  came, before this thread runs it. Called and returns with the lock held. False if it could not
-//  watch (out of memory for the poll set: the caller sleeps instead, and
-//  tries again next time).
+//  came, before this thread runs it. Called and returns with the lock
+//  held. False if it could not watch (out of memory for the poll set: the
+//  caller sleeps instead, and tries again next time).
 static bool
 s_watch_wait (pool_t *self, s_watch_set_t *set)
 {

@@ -4,8 +4,8 @@
     agree on the fault and the fields), the batch reader (a batch is taken
     whole or refused with a reason; each member is read as a replyer reads
     it, a nested batch refused; the batch reply of its members' error
-    replies parses back as a batch of as many), and the reply decoder, on
-    any bytes; a traceparent found is read by the strict parser
+    replies parses back as a batch of as many), and the reply decoder
+    (both forms again, which must agree), on any bytes; a traceparent found is read by the strict parser
     (trace/trace.h), which must take it only in the form it writes back.
 */
 #include "fuzz.h"
@@ -92,12 +92,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     wire_arena_reset (arena);
 
-    envelope_t reply;
-    if (envelope_decode_reply (data, size, &reply, err) == 0) {
-        FUZZ_CHECK (cJSON_IsObject (reply.args));
+    //  The reply decoder, both forms: the same outcome and words, the same
+    //  return args and id.
+    envelope_t reply, wire_reply;
+    int rc = envelope_decode_reply (data, size, &reply, err);
+    int wire_rc = envelope_decode_reply_wire (arena, data, size, &wire_reply, wire_err);
+    FUZZ_CHECK (rc == wire_rc);
+    if (rc == 0) {
+        FUZZ_CHECK (cJSON_IsObject (reply.args) && cJSON_IsObject (wire_reply.args));
+        FUZZ_CHECK (cJSON_Compare (reply.args, wire_reply.args, true));
+        FUZZ_CHECK (s_same_str (reply.workflow_id, wire_reply.workflow_id));
         envelope_clear (&reply);
     }
-    else
+    else {
         FUZZ_CHECK (strlen (err) > 0);
+        FUZZ_CHECK (strcmp (err, wire_err) == 0);
+        FUZZ_CHECK (!wire_reply.args && !wire_reply.workflow_id);
+    }
+    wire_arena_reset (arena);
     return 0;
 }
