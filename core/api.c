@@ -75,10 +75,8 @@ s_next_send_id (svcfw_ctx *ctx)
     }
     //  ID_n, as snprintf "%s_%d" would write it (cut to fit), without
     //  its format parsing: a handler that sends per message pays this.
-    char digits [16];
-    int n = 0;
-    for (unsigned value = (unsigned) ++ctx->sends; value || n == 0; value /= 10)
-        digits [n++] = (char) ('0' + value % 10);
+    char digits [WIRE_DIGITS_MAX];
+    size_t n = wire_digits ((unsigned) ++ctx->sends, digits);
     size_t len = strnlen (ctx->message_id, sizeof ctx->send_id - 1);
     char *out = ctx->send_id;
     memcpy (out, ctx->message_id, len);
@@ -87,11 +85,10 @@ s_next_send_id (svcfw_ctx *ctx)
         out [len++] = '_';
         room--;
     }
-    while (n > 0 && room > 0) {
-        out [len++] = digits [--n];
-        room--;
-    }
-    out [len] = 0;
+    if (n > room)
+        n = room;
+    memcpy (out + len, digits, n);
+    out [len + n] = 0;
     return ctx->send_id;
 }
 

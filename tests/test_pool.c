@@ -324,13 +324,21 @@ typedef struct {
     pthread_t taken_on;         //  the thread that ran the watch function last
 } s_watched_t;
 
+//  Reads the watched eventfd: false when nothing came (the counter was
+//  read already), as a connection finds its socket empty.
+static bool
+s_came (s_watched_t *watched)
+{
+    uint64_t count;
+    return read (watched->fd, &count, sizeof count) == sizeof count;
+}
+
 static void
 s_take_in (void *arg)
 {
     s_watched_t *watched = arg;
-    uint64_t count;
-    if (read (watched->fd, &count, sizeof count) != sizeof count)
-        return;                 //  nothing came (the counter was read already)
+    if (!s_came (watched))
+        return;
     pthread_mutex_lock (&s_lock);
     s_job_t *job = &watched->jobs [watched->taken];
     *job = (s_job_t) { .index = watched->taken, .job = { .work = s_work_record, .done = s_done_fn } };
@@ -397,8 +405,7 @@ static void
 s_take_in_four (void *arg)
 {
     s_watched_t *watched = arg;
-    uint64_t count;
-    if (read (watched->fd, &count, sizeof count) != sizeof count)
+    if (!s_came (watched))
         return;
     for (int i = 0; i < 4; i++) {
         s_job_t *job = &watched->jobs [watched->taken];
@@ -440,8 +447,7 @@ static void
 s_take_in_gated (void *arg)
 {
     s_watched_t *watched = arg;
-    uint64_t count;
-    if (read (watched->fd, &count, sizeof count) != sizeof count)
+    if (!s_came (watched))
         return;
     s_job_t *job = &watched->jobs [watched->taken];
     *job = (s_job_t) { .index = watched->taken, .job = { .work = s_work_gate, .done = s_done_fn } };

@@ -1105,10 +1105,16 @@ wire_buffer_free (wire_buffer_t *buffer)
     memset (buffer, 0, sizeof *buffer);
 }
 
+size_t
+wire_digits (uint64_t value, char *out)
+{
+    return s_decimal (value, 0, out);
+}
+
 int
 wire_append_int (wire_buffer_t *buffer, int64_t value)
 {
-    if (buffer->len + 21 + 1 > buffer->size && wire_buffer_grow (buffer, 21))
+    if (buffer->len + 1 + WIRE_DIGITS_MAX + 1 > buffer->size && wire_buffer_grow (buffer, 1 + WIRE_DIGITS_MAX))
         return -1;
     char *out = buffer->data + buffer->len;
     //  The magnitude as unsigned: INT64_MIN has no positive int64_t.
@@ -1116,7 +1122,7 @@ wire_append_int (wire_buffer_t *buffer, int64_t value)
     size_t sign = value < 0;
     if (sign)
         *out = '-';
-    buffer->len += sign + s_decimal (magnitude, 0, out + sign);
+    buffer->len += sign + wire_digits (magnitude, out + sign);
     buffer->data [buffer->len] = 0;
     return 0;
 }

@@ -85,6 +85,12 @@ int wire_write_string (wire_buffer_t *buffer, const char *text);
 /* Appends an integer's decimal digits ('-' first when negative). 0 or -1. */
 int wire_append_int (wire_buffer_t *buffer, int64_t value);
 
+#define WIRE_DIGITS_MAX 20      //  decimal digits of the largest uint64_t
+
+/* Writes value's decimal digits at out (room for WIRE_DIGITS_MAX; no NUL)
+   and returns how many: the writer numbers and ids share. */
+size_t wire_digits (uint64_t value, char *out);
+
 /* The calling thread's own buffer for writing messages (emptied by the
    caller before use). Borrowed; freed when the thread exits. NULL on
    allocation failure. */
