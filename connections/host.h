@@ -80,9 +80,8 @@ typedef struct {
     //  a message reaches a waiting handler thread without a hand-off
     //  (core/pool.h, Watches). fn then runs on a handler thread while the
     //  loop may read the same fd: the connection serializes the two.
-    //  `loop_set`: the epoll set (fd in it, EPOLLIN) the loop polls instead
-    //  of fd, which the pool turns fd off in while a thread watches it, or
-    //  -1. fd, loop_set and fn_arg must stay valid until the handler
+    //  `loop_set`: the epoll set the loop polls instead of fd (empty: the
+    //  pool adds fd to it, pool_watch), or -1. fd, loop_set and fn_arg must stay valid until the handler
     //  threads have ended. Loop thread, at attach, once per connection.
     //  Returns 0, or -1 (a second fd). A failure to watch when the handler
     //  threads start fails the start.

@@ -62,9 +62,9 @@ struct _replyer_t {
     //  request reaches a waiting thread with no hand-off; read_lock makes
     //  reading and submitting one step, so requests reach the queue in the
     //  order they were read, whoever reads. The loop polls ZMQ_FD through
-    //  loop_set, an epoll set the handler threads' pool turns it off in
-    //  while a thread waits for it, so the loop does not wake for a request
-    //  that thread takes in.
+    //  loop_set, an epoll set the handler threads' pool adds it to
+    //  (pool_watch) after its own, so the loop does not wake for a request
+    //  a waiting thread takes in.
     pthread_mutex_t read_lock;
     pthread_mutex_t sock_lock;  //  guards sock and spare once attached
     int kick;                   //  eventfd the loop polls beside sock's ZMQ_FD; -1 until attached
@@ -537,16 +537,15 @@ replyer_attach (replyer_t *self, zloop_t *loop)
 {
     if ((self->kick = kick_new ()) < 0 || (self->loop_set = epoll_create1 (EPOLL_CLOEXEC)) < 0)
         return -1;
-    struct epoll_event event = { .events = EPOLLIN, .data.fd = zsock_fd (self->sock) };
-    if (epoll_ctl (self->loop_set, EPOLL_CTL_ADD, zsock_fd (self->sock), &event))
-        return -1;
     self->loop = loop;              //  destroy ends what kick_attach began, whatever failed
     if (kick_attach_fd (loop, self->loop_set, self->kick, s_on_readable, self))
         return -1;
     //  Requests that came before the loop polls the fd may have used up
     //  its edge: read them on the loop's first turn.
     s_kick (self);
-    //  The loop reads too: requests are stamped as they come, however busy the threads are.
+    //  The loop reads too: requests are stamped as they come, however busy
+    //  the threads are. The pool puts ZMQ_FD in loop_set when its threads
+    //  start, before the loop's first turn.
     host_watch (self->host, zsock_fd (self->sock), self->loop_set, s_on_watched, self);
     return 0;
 }

@@ -175,7 +175,7 @@ dispatch_pools_start (service_t *self, char *err)
             log_debug ("%s: %d handler threads", entry->model->name, workers);
         if (entry->watch_fn && pool_watch (entry->pool? entry->pool: self->pool, entry->watch_fd,
                                            entry->watch_loop_set, entry->watch_fn, entry->watch_arg))
-            return err_set (err, "%s: out of memory", entry->model->name);
+            return err_set (err, "%s: cannot watch its socket: %s", entry->model->name, strerror (errno));
     }
     return 0;
 }

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -27,12 +26,13 @@
 #define S_SPIN_US 50
 #define S_SPIN_MAX_US 1000
 
-typedef struct {
-    int fd;
-    int loop_set;               //  the epoll set the loop polls fd in, or -1
+typedef struct s_watch {
     pool_watch_fn *fn;
     void *arg;
+    struct s_watch *next;
 } s_watch_t;
+
+#define S_WATCH_EVENTS 8        //  events one epoll_wait of the watching thread takes
 
 typedef struct {
     pool_t *pool;
@@ -63,11 +63,10 @@ struct _pool_t {
     atomic_int pending;         //  jobs queued (or the pool ending): what a spinning thread watches
     atomic_bool spinning;       //  a thread spins now
     int64_t spin_ns;            //  how long an idle thread spins; 0: never
-    s_watch_t *watch;           //  fds an idle thread waits for (pool_watch); owned
+    s_watch_t *watches;         //  fds an idle thread waits for (pool_watch); owned, never changed once added
     int watch_count;
-    int watch_gen;              //  bumped when watch changes
-    bool watching;              //  a thread waits in poll for them
-    bool loop_watches;          //  the watched fds are on in their loop sets (false only while a thread watches)
+    bool watching;              //  a thread waits in epoll_wait for them
+    int watch_set;              //  epoll set of the watched fds and watch_fd; -1 until the first watch
     int watch_fd;               //  eventfd: a job came (or the pool ends) for the watching thread
     int threads;
     s_thread_t *thread;
@@ -143,88 +142,37 @@ s_spin (pool_t *self)
     }
 }
 
-//  Turns the watched fds on (or off) in the loop's epoll sets: on while no
-//  thread of the pool watches them, so what comes there wakes the loop only
-//  when no waiting thread would take it in. An fd turned on while readable
-//  makes its set readable at once (the sets are level-triggered). Called
-//  with the lock held.
-static void
-s_loop_watch_locked (pool_t *self, bool on)
-{
-    if (self->loop_watches == on)
-        return;
-    self->loop_watches = on;
-    for (int i = 0; i < self->watch_count; i++) {
-        s_watch_t *watch = &self->watch [i];
-        struct epoll_event event = { .events = on? EPOLLIN: 0, .data.fd = watch->fd };
-        if (watch->loop_set >= 0)       //  a MOD allocates nothing: it fails only for a bad fd
-            epoll_ctl (watch->loop_set, EPOLL_CTL_MOD, watch->fd, &event);
-    }
-}
-
-//  The watching thread's copy of the watch list and its poll set,
-//  rebuilt when the list changed.
-typedef struct {
-    int gen;
-    int count;
-    s_watch_t *watch;
-    struct pollfd *fds;         //  [0] watch_fd, then one per watch
-} s_watch_set_t;
-
-//  Waits in poll for a job (watch_fd) or a watched fd, and runs the
+//  Waits in epoll_wait for a job (watch_fd) or a watched fd, and runs the
 //  functions of those that are readable; the one watching thread of the
-//  pool. The loop does not see the watched fds meanwhile (their loop sets
-//  have them off): it sees them again once the functions took in what
-//  came, before this thread runs it. Called and returns with the lock
-//  held. False if it could not watch (out of memory for the poll set: the
-//  caller sleeps instead, and tries again next time).
-static bool
-s_watch_wait (pool_t *self, s_watch_set_t *set)
+//  pool. The loop does not wake meanwhile for what comes on a watched fd
+//  (pool_watch: the fd wakes one exclusive waiter, this thread first).
+//  Called and returns with the lock held.
+static void
+s_watch_wait (pool_t *self)
 {
     self->watching = true;
-    if (set->gen != self->watch_gen || !set->fds) {
-        s_watch_t *watch = realloc (set->watch, (size_t) self->watch_count * sizeof *watch);
-        struct pollfd *fds = realloc (set->fds, (size_t) (self->watch_count + 1) * sizeof *fds);
-        if (watch)
-            set->watch = watch;
-        if (fds)
-            set->fds = fds;
-        if (!watch || !fds) {
-            self->watching = false;
-            return false;
-        }
-        set->gen = self->watch_gen;
-        set->count = self->watch_count;
-        memcpy (set->watch, self->watch, (size_t) set->count * sizeof *set->watch);
-        set->fds [0] = (struct pollfd) { .fd = self->watch_fd, .events = POLLIN };
-        for (int i = 0; i < set->count; i++)
-            set->fds [1 + i] = (struct pollfd) { .fd = set->watch [i].fd, .events = POLLIN };
-    }
-    int count = set->count;
-    s_loop_watch_locked (self, false);
     pthread_mutex_unlock (&self->lock);
-    int ready = poll (set->fds, (nfds_t) count + 1, -1);
-    if (ready > 0 && set->fds [0].revents) {
-        uint64_t value;
-        ssize_t rc = read (self->watch_fd, &value, sizeof value);
-        (void) rc;              //  another thread read it: nothing to do
-    }
+    struct epoll_event events [S_WATCH_EVENTS];
+    int ready = epoll_wait (self->watch_set, events, S_WATCH_EVENTS, -1);
+    for (int i = 0; i < ready; i++)
+        if (!events [i].data.ptr) {
+            uint64_t value;
+            ssize_t rc = read (self->watch_fd, &value, sizeof value);
+            (void) rc;          //  another thread read it: nothing to do
+        }
     pthread_mutex_lock (&self->lock);
     self->watching = false;
     if (ready > 0 && !self->closed) {   //  a closed pool takes nothing more in
         pthread_mutex_unlock (&self->lock);
         s_watcher = self;
-        for (int i = 0; i < count; i++)
-            if (set->fds [1 + i].revents)
-                set->watch [i].fn (set->watch [i].arg);
+        for (int i = 0; i < ready; i++) {
+            s_watch_t *watch = events [i].data.ptr;
+            if (watch)
+                watch->fn (watch->arg);
+        }
         s_watcher = NULL;
         pthread_mutex_lock (&self->lock);
     }
-    //  The functions read until nothing was left, so the loop wakes only
-    //  for what comes after; unless another thread watches already.
-    if (!self->watching)
-        s_loop_watch_locked (self, true);
-    return true;
 }
 
 static void *
@@ -238,7 +186,6 @@ s_thread (void *arg)
     //  Whether jobs came close together lately: the gap before the last
     //  job this thread took after finding the queue empty was under spin_ns.
     bool steady = false;
-    s_watch_set_t set = { .gen = -1 };
     pthread_mutex_lock (&self->lock);
     while (true) {
         if (!self->head && !self->ending) {
@@ -255,8 +202,10 @@ s_thread (void *arg)
                 pthread_mutex_lock (&self->lock);
             }
             while (!self->head && !self->ending) {
-                if (self->watch_count && !self->watching && !self->closed && s_watch_wait (self, &set))
+                if (self->watch_count && !self->watching && !self->closed) {
+                    s_watch_wait (self);
                     continue;
+                }
                 //  Counted and the seq read under the lock, after the queue
                 //  was seen empty: a job queued after that bumps the seq
                 //  (the wait then returns at once) and sees the sleeper.
@@ -294,8 +243,6 @@ s_thread (void *arg)
         }
     }
     pthread_mutex_unlock (&self->lock);
-    free (set.watch);
-    free (set.fds);
     return NULL;
 }
 
@@ -315,8 +262,7 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
     self->run = run;
     self->worker_destroy = worker_destroy;
     self->threads = threads;
-    self->fd = self->watch_fd = -1;
-    self->loop_watches = true;
+    self->fd = self->watch_fd = self->watch_set = -1;
     const char *spin_us = getenv ("SVCFW_SPIN_US");
     long us = spin_us? strtol (spin_us, NULL, 10): S_SPIN_US;
     self->spin_ns = (us < 0? 0: us > S_SPIN_MAX_US? S_SPIN_MAX_US: us) * 1000L;
@@ -349,26 +295,58 @@ pool_new (const char *name, int threads, pool_run_fn *run, pool_worker_new_fn *w
 int
 pool_watch (pool_t *self, int fd, int loop_set, pool_watch_fn *fn, void *arg)
 {
+    s_watch_t *watch = malloc (sizeof *watch);
+    if (!watch)
+        return -1;
+    *watch = (s_watch_t) { fn, arg, NULL };
     pthread_mutex_lock (&self->lock);
-    s_watch_t *watch = realloc (self->watch, (size_t) (self->watch_count + 1) * sizeof *watch);
-    if (watch) {
-        self->watch = watch;
-        self->watch [self->watch_count++] = (s_watch_t) { fd, loop_set, fn, arg };
-        self->watch_gen++;
-        if (!self->loop_watches && loop_set >= 0) {
-            //  A thread watches the others now: it takes this one in with them.
-            struct epoll_event event = { .events = 0, .data.fd = fd };
-            epoll_ctl (loop_set, EPOLL_CTL_MOD, fd, &event);
+    int rc = 0;
+    if (self->watch_set < 0) {
+        struct epoll_event event = { .events = EPOLLIN, .data.ptr = NULL };
+        int set = epoll_create1 (EPOLL_CLOEXEC);
+        if (set < 0 || epoll_ctl (set, EPOLL_CTL_ADD, self->watch_fd, &event)) {
+            int error = errno;
+            if (set >= 0)
+                close (set);
+            errno = error;
+            rc = -1;
         }
+        else
+            self->watch_set = set;
+    }
+    //  Both entries exclusive, the pool's first: what comes on fd wakes the
+    //  first of them whose set has a thread in epoll_wait, else marks both
+    //  sets (the loop's poll sees its set). So the loop does not wake for
+    //  what a watching thread takes in, and sees what comes while none
+    //  watches, with no epoll_ctl a message.
+    if (rc == 0) {
+        struct epoll_event event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = watch };
+        rc = epoll_ctl (self->watch_set, EPOLL_CTL_ADD, fd, &event);
+    }
+    if (rc == 0 && loop_set >= 0) {
+        struct epoll_event event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = fd };
+        if ((rc = epoll_ctl (loop_set, EPOLL_CTL_ADD, fd, &event))) {
+            int error = errno;
+            epoll_ctl (self->watch_set, EPOLL_CTL_DEL, fd, NULL);
+            errno = error;
+        }
+    }
+    if (rc == 0) {
+        watch->next = self->watches;
+        self->watches = watch;
+        self->watch_count++;
     }
     bool watching = self->watching;
     pthread_mutex_unlock (&self->lock);
-    if (!watch)
+    if (rc) {
+        int error = errno;
+        free (watch);
+        errno = error;
         return -1;
-    if (watching)
-        s_wake_watcher (self);  //  the watching thread takes the new fd in
-    else {
-        //  A sleeping thread wakes to watch it.
+    }
+    //  A watching thread sees the new fd in its set as it is; else a
+    //  sleeping thread wakes to watch it.
+    if (!watching) {
         atomic_fetch_add (&self->wake_seq, 1);
         if (atomic_load (&self->sleepers))
             syscall (SYS_futex, &self->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -538,10 +516,16 @@ pool_destroy (pool_t **self_p, int wait_ms)
             self->worker_destroy (self->thread [i].data);
     if (self->fd >= 0)
         close (self->fd);
+    if (self->watch_set >= 0)
+        close (self->watch_set);
     if (self->watch_fd >= 0)
         close (self->watch_fd);
     pthread_mutex_destroy (&self->lock);
-    free (self->watch);
+    while (self->watches) {
+        s_watch_t *next = self->watches->next;
+        free (self->watches);
+        self->watches = next;
+    }
     free (self->thread);
     free (self);
     *self_p = NULL;

@@ -18,17 +18,19 @@
 
     Watches. A connection may give the pool a file descriptor to watch
     (pool_watch: a replyer's ZMQ_FD): one idle thread of the pool, instead
-    of sleeping, then waits in poll for that fd as well as for a job, and
+    of sleeping, then waits in epoll_wait for that fd as well as for a job, and
     when the fd is readable calls the watch's function, which takes in what
     came and submits it, as the loop does with the same fd. The thread then
     runs the job itself: a request reaches a waiting handler thread with the
     wake-up a raw REP socket costs, not one wake-up for the loop and another
     for the hand-off. The loop watches the fd too, through an epoll set of
     its own (pool_watch's loop_set), so requests are taken in (and stamped)
-    while every thread is busy; the pool turns the fd off in that set while
-    a thread watches it, and on again once that thread took in what came
-    (before it runs it), so the loop does not wake for what a waiting
-    thread takes in. The connection serializes the two readers. An idle
+    while every thread is busy. Both sets hold the fd EPOLLEXCLUSIVE, the
+    pool's first: the kernel wakes the first exclusive entry whose set has
+    a thread in epoll_wait and stops there, so what comes while a thread
+    watches wakes that thread alone, and what comes while none does marks
+    the loop's set (the loop polls it). No epoll_ctl a message, no spurious
+    wake of the loop. The connection serializes the two readers. An idle
     thread of a pool with watches does not spin: it could not see them,
     and what came there would wait out the spin.
 
@@ -66,10 +68,11 @@ typedef void (pool_watch_fn) (void *arg);
 
 /* Lets an idle pool thread wait for `fd` to be readable and call fn (arg)
    then (see Watches above). `loop_set`: the epoll set the loop polls
-   instead of fd, with fd in it (EPOLLIN, level-triggered), which the pool
-   turns fd off and on in; or -1 (the loop polls fd itself, or not at all).
-   fd, loop_set and arg are borrowed until pool_destroy. Any thread.
-   Returns 0, or -1 when out of memory. */
+   instead of fd, which pool_watch adds fd to (EPOLLIN | EPOLLEXCLUSIVE,
+   level-triggered, after the pool's own set, as the order matters: fd
+   must not be in it already); or -1 (the loop polls fd itself, or not at
+   all). fd, loop_set and arg are borrowed until pool_destroy. Any thread.
+   Returns 0, or -1 with errno (out of memory, or epoll_ctl's). */
 int pool_watch (pool_t *self, int fd, int loop_set, pool_watch_fn *fn, void *arg);
 
 /* Readable while completions wait for pool_complete. */
