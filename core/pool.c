@@ -189,12 +189,13 @@ s_thread (void *arg)
     pthread_mutex_lock (&self->lock);
     while (true) {
         if (!self->head && !self->ending) {
-            int64_t idle_since = s_now_ns ();
             //  A pool with watches does not spin: a spinning thread would
             //  not see a watched fd, and what came there would wait out
             //  the spin (a replyer's next request, in a quick exchange).
-            bool spin = steady && self->spin_ns && !self->watch_count
-                     && !atomic_exchange (&self->spinning, true);
+            //  Nor does it read the clock for it.
+            bool can_spin = self->spin_ns && !self->watch_count;
+            int64_t idle_since = can_spin? s_now_ns (): 0;
+            bool spin = steady && can_spin && !atomic_exchange (&self->spinning, true);
             if (spin) {
                 pthread_mutex_unlock (&self->lock);
                 s_spin (self);
@@ -216,7 +217,7 @@ s_thread (void *arg)
                 atomic_fetch_sub (&self->sleepers, 1);
                 pthread_mutex_lock (&self->lock);
             }
-            steady = s_now_ns () - idle_since < self->spin_ns;
+            steady = can_spin && s_now_ns () - idle_since < self->spin_ns;
         }
         if (!self->head)
             break;
