@@ -1,12 +1,13 @@
 /*  raw_reqrep - the raw libzmq REQ→REP round-trip baseline for bench/run, in two processes.
 
-    usage: raw_reqrep COUNT [SIZE] [curve]
+    usage: raw_reqrep COUNT [SIZE] [curve|plain] [WARMUP]
     As svcfw runs a requester and a replyer: two processes, each with its
     own ZeroMQ context and I/O thread. A forked child's REP binds loopback
     TCP and echoes; the parent's REQ sends COUNT requests of about SIZE
-    bytes (default 110), one at a time, after 1000 warm-up round trips.
-    With `curve`, the link is CurveZMQ (REP a CURVE server, REQ a client;
-    no authenticator): the cost of the encryption alone.
+    bytes (default 110), one at a time, after WARMUP warm-up round trips
+    (default 1000). With `curve`, the link is CurveZMQ (REP a CURVE
+    server, REQ a client; no authenticator): the cost of the encryption
+    alone.
     Prints "p50_us=… p99_us=… rps=…". No ZeroMQ context exists before the
     fork (a context must not cross one).
 */
@@ -73,16 +74,17 @@ int
 main (int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf (stderr, "usage: raw_reqrep COUNT [SIZE]\n");
+        fprintf (stderr, "usage: raw_reqrep COUNT [SIZE] [curve|plain] [WARMUP]\n");
         return 2;
     }
     int count = atoi (argv [1]);
     int size = argc > 2? atoi (argv [2]): 110;
     s_curve = argc > 3 && strcmp (argv [3], "curve") == 0;
+    int warmup = argc > 4? atoi (argv [4]): 1000;
     if (s_curve)
         zmq_curve_keypair (s_server_public, s_server_secret);
     int fds [2];
-    if (count < 1 || pipe (fds))
+    if (count < 1 || warmup < 0 || pipe (fds))
         return 2;
     pid_t child = fork ();
     if (child < 0)
@@ -114,7 +116,7 @@ main (int argc, char **argv)
     double *rtt = malloc (count * sizeof *rtt);
     char reply [1 << 16];
     double start = 0;
-    for (int i = -1000; i < count; i++) {
+    for (int i = -warmup; i < count; i++) {
         if (i == 0)
             start = s_now_us ();
         double t0 = s_now_us ();
