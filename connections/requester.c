@@ -25,6 +25,7 @@
 #include "breaker.h"
 #include "envelope.h"
 #include "frames.h"
+#include "link.h"
 #include "log.h"
 #include "metrics.h"
 #include "sock.h"
@@ -42,7 +43,7 @@ struct _requester_t {
     const model_t *model;       //  borrowed
     char endpoint [256];
     zsock_t *sock;              //  NULL until the first request, and after a timeout
-    zsock_t *monitor;           //  sock's dropped links (sock_monitor), with sock
+    link_watch_t *link;         //  sock's dropped links and refused handshakes, with sock
     int timeout_ms;
     int attempts;               //  in all: 1 + the model's `retries` (re-sends)
     size_t max_bytes;
@@ -65,11 +66,11 @@ struct _requester_t {
 //  Sets up what the resilience options ask for: the backoff, the breaker,
 //  and for a durable requester the outbox and its sender (which then starts
 //  delivering whatever the outbox already holds).
-//  Closes the socket and its monitor (the monitor first).
+//  Closes the socket and its link watch (the watch first).
 static void
 s_close (requester_t *self)
 {
-    zsock_destroy (&self->monitor);
+    link_watch_destroy (&self->link);
     zsock_destroy (&self->sock);
 }
 
@@ -344,14 +345,13 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
         }
         //  A link that drops during the attempt took the request or its
         //  reply with it: as when libzmq refuses a reply frame over the
-        //  cap, which it says to nobody but a socket monitor.
+        //  cap, which it says to nobody but a socket monitor. The watch's
+        //  counts now are the drops before this attempt.
         char why [ERR_LEN];
-        if (!self->monitor && !(self->monitor = sock_monitor (self->model, self->sock, ZMQ_EVENT_DISCONNECTED
-                                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, why)))
+        if (!self->link && !(self->link = link_watch_new (self->model, self->sock, why)))
             log_warning ("%s", why);
-        char peer [256];
-        while (self->monitor && sock_monitor_event (self->monitor, peer, sizeof peer))
-            ;                           //  drops before this attempt
+        uint64_t drops_before = self->link? link_watch_drops (self->link): 0;
+        uint64_t refusals_before = self->link? link_watch_refusals (self->link): 0;
         void *handle = zsock_resolve (self->sock);
         if (envelope_add_deadline (&self->attempt_text, text, len, wait_ms)) {
             used += snprintf (causes + used, sizeof causes - used, "%sattempt %d: out of memory",
@@ -372,7 +372,7 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
         bool replied = false, dropped = false, refused = false;
         //  The quick wait: the socket alone, by a blocking receive of up to
         //  S_QUICK_MS, which costs the few system calls a raw REQ's wait
-        //  does (the poll below, with the link's monitor and the stop,
+        //  does (the poll below, with the link watch and the stop,
         //  costs several more each time round); most replies come within
         //  it. A stop or a drop in that time is seen by the poll after it.
         int quick = s_receive (self, wait_ms < S_QUICK_MS? wait_ms: S_QUICK_MS, return_args, why);
@@ -387,7 +387,7 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                 break;
             zmq_pollitem_t items [] = {
                 { handle, 0, ZMQ_POLLIN, 0 },
-                { self->monitor? zsock_resolve (self->monitor): NULL, -1, self->monitor? ZMQ_POLLIN: 0, 0 },
+                { NULL, self->link? link_watch_fd (self->link): -1, self->link? ZMQ_POLLIN: 0, 0 },
                 { NULL, self->host->stop_fd, ZMQ_POLLIN, 0 },
                 { NULL, self->host->signal_fd, ZMQ_POLLIN, 0 },
             };
@@ -400,9 +400,11 @@ s_request (requester_t *self, const cJSON *args, const char *workflow_id,
                 break;
             }
             if (items [1].revents & ZMQ_POLLIN) {
-                int event = sock_monitor_event (self->monitor, peer, sizeof peer);
-                refused |= event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
-                if (event == ZMQ_EVENT_DISCONNECTED) {
+                //  What the watch counted since the send (it counts a
+                //  refused handshake before the drop that ends it).
+                link_watch_take (self->link);
+                refused |= link_watch_refusals (self->link) != refusals_before;
+                if (link_watch_drops (self->link) != drops_before) {
                     dropped = true;
                     break;
                 }
