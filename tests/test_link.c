@@ -63,27 +63,52 @@ s_round_trip (zsock_t *req, zsock_t *router)
     zstr_free (&reply);
 }
 
+//  A requester's socket and the ROUTER it is connected to.
+typedef struct {
+    models_t *models;
+    zsock_t *router;
+    zsock_t *req;
+} s_pair_t;
+
+static s_pair_t
+s_pair (void)
+{
+    s_pair_t pair = { s_models (), NULL, NULL };
+    char endpoint [64], err [ERR_LEN] = "";
+    pair.router = s_router (endpoint);
+    pair.req = sock_open (models_at (pair.models, 0), ZMQ_REQ, endpoint, false, 0, 1 << 20, err);
+    if (!pair.req)
+        fail_msg ("sock_open: %s", err);
+    return pair;
+}
+
+static void
+s_pair_end (s_pair_t *pair)
+{
+    zsock_destroy (&pair->router);
+    zsock_destroy (&pair->req);
+    models_destroy (&pair->models);
+}
+
 //  A link up and down: nothing counted while it stays up; a drop counted
 //  once, after the count read before it, and the fd wakes a wait for it.
 static void
 test_counts_a_drop_after_the_count_read (void **state)
 {
     (void) state;
-    models_t *models = s_models ();
-    char endpoint [64], err [ERR_LEN] = "";
-    zsock_t *router = s_router (endpoint);
-    zsock_t *req = sock_open (models_at (models, 0), ZMQ_REQ, endpoint, false, 0, 1 << 20, err);
-    assert_non_null (req);
-    link_watch_t *link = link_watch_new (models_at (models, 0), req, err);
+    s_pair_t pair = s_pair ();
+    zsock_t *req = pair.req;
+    char err [ERR_LEN] = "";
+    link_watch_t *link = link_watch_new (models_at (pair.models, 0), req, err);
     assert_non_null (link);
-    s_round_trip (req, router);
+    s_round_trip (req, pair.router);
     assert_false (s_woken (link, 100));
     uint64_t before = link_watch_drops (link);
     assert_int_equal (before, 0);
     assert_int_equal (link_watch_refusals (link), 0);
 
     //  The peer goes: the link drops.
-    zsock_destroy (&router);
+    zsock_destroy (&pair.router);
     assert_true (s_woken (link, S_WAIT_MS));
     link_watch_take (link);
     assert_int_equal (link_watch_drops (link), before + 1);
@@ -93,39 +118,35 @@ test_counts_a_drop_after_the_count_read (void **state)
     link_watch_destroy (&link);
     assert_null (link);
     link_watch_destroy (&link);                         //  twice: nothing
-    zsock_destroy (&req);
-    models_destroy (&models);
+    s_pair_end (&pair);
 }
 
-//  A watch of a socket that never connects ends at once, and a socket
-//  watched, unwatched and watched again (a requester's reopened socket)
-//  counts afresh.
+//  A watch ends at once, each of 20 times on one socket, and the socket
+//  watched once more counts afresh: each watch its own thread and monitor.
 static void
 test_ends_at_once_and_watches_again (void **state)
 {
     (void) state;
-    models_t *models = s_models ();
-    char endpoint [64], err [ERR_LEN] = "";
-    zsock_t *router = s_router (endpoint);
-    zsock_t *req = sock_open (models_at (models, 0), ZMQ_REQ, endpoint, false, 0, 1 << 20, err);
-    assert_non_null (req);
+    s_pair_t pair = s_pair ();
+    zsock_t *req = pair.req;
+    const model_t *model = models_at (pair.models, 0);
+    char err [ERR_LEN] = "";
     for (int i = 0; i < 20; i++) {
         int64_t start = zclock_mono ();
-        link_watch_t *link = link_watch_new (models_at (models, 0), req, err);
+        link_watch_t *link = link_watch_new (model, req, err);
         assert_non_null (link);
         assert_int_equal (link_watch_drops (link), 0);
         link_watch_destroy (&link);
         assert_true (zclock_mono () - start < 1000);
     }
-    link_watch_t *link = link_watch_new (models_at (models, 0), req, err);
+    link_watch_t *link = link_watch_new (model, req, err);
     assert_non_null (link);
-    s_round_trip (req, router);
-    zsock_destroy (&router);
+    s_round_trip (req, pair.router);
+    zsock_destroy (&pair.router);
     assert_true (s_woken (link, S_WAIT_MS));
     assert_int_equal (link_watch_drops (link), 1);
     link_watch_destroy (&link);
-    zsock_destroy (&req);
-    models_destroy (&models);
+    s_pair_end (&pair);
 }
 
 int
