@@ -81,8 +81,8 @@ typedef struct {
     //  (core/pool.h, Watches). fn then runs on a handler thread while the
     //  loop may read the same fd: the connection serializes the two.
     //  `loop_set`: the epoll set the loop polls instead of fd (empty: the
-    //  pool adds fd to it, pool_watch), or -1. fd, loop_set and fn_arg must stay valid until the handler
-    //  threads have ended. Loop thread, at attach, once per connection.
+    //  pool adds fd to it, pool_watch), or -1. fd, loop_set and fn_arg
+    //  must stay valid until the handler threads have ended. Loop thread, at attach, once per connection.
     //  Returns 0, or -1 (a second fd). A failure to watch when the handler
     //  threads start fails the start.
     int (*watch) (void *arg, int fd, int loop_set, void (*fn) (void *fn_arg), void *fn_arg);

@@ -29,16 +29,22 @@ kick_send (int kick)
     (void) rc;                  //  only fails when the counter is full: readable anyway
 }
 
+/* Takes the kick's count: it is not readable again until the next send. */
+static inline void
+kick_drain (int kick)
+{
+    uint64_t count;
+    ssize_t rc = read (kick, &count, sizeof count);
+    (void) rc;                  //  nothing sent since: nothing to take
+}
+
 /* For a zloop_fn called for either fd: takes the kick's count when it was
    the kick that woke it. */
 static inline void
 kick_take (int kick, const zmq_pollitem_t *item)
 {
-    if (item->fd != kick)
-        return;
-    uint64_t count;
-    ssize_t rc = read (kick, &count, sizeof count);
-    (void) rc;
+    if (item->fd == kick)
+        kick_drain (kick);
 }
 
 /* Polls `fd` (a socket's ZMQ_FD, or an epoll set holding it) and the kick

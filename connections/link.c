@@ -2,15 +2,14 @@
     thread of their own. */
 #include <errno.h>
 #include <stdatomic.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include "link.h"
+#include "kick.h"
 #include "sock.h"
 
 struct _link_watch_t {
     zsock_t *monitor;           //  sock_monitor's; the actor's alone once it runs
     zactor_t *actor;            //  reads the monitor
-    int fd;                     //  eventfd: written once an event was counted
+    int fd;                     //  a kick (kick.h): sent once an event was counted
     atomic_uint_fast64_t drops;
     atomic_uint_fast64_t refusals;
 };
@@ -43,11 +42,8 @@ s_actor (zsock_t *pipe, void *arg)
                 atomic_fetch_add (&self->refusals, 1);
             counted = true;
         }
-        if (counted) {
-            uint64_t one = 1;
-            ssize_t rc = write (self->fd, &one, sizeof one);
-            (void) rc;              //  only fails when the counter is full: readable anyway
-        }
+        if (counted)
+            kick_send (self->fd);
     }
 }
 
@@ -61,7 +57,7 @@ link_watch_new (const model_t *model, zsock_t *sock, char *err)
     }
     atomic_init (&self->drops, 0);
     atomic_init (&self->refusals, 0);
-    self->fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self->fd = kick_new ();
     if (self->fd < 0) {
         err_set (err, "%s: cannot watch the socket: %s", model->where, strerror (errno));
         link_watch_destroy (&self);
@@ -119,7 +115,5 @@ link_watch_fd (link_watch_t *self)
 void
 link_watch_take (link_watch_t *self)
 {
-    uint64_t count;
-    ssize_t rc = read (self->fd, &count, sizeof count);
-    (void) rc;                  //  nothing counted since: nothing to take
+    kick_drain (self->fd);
 }
