@@ -293,11 +293,22 @@ scanned:
         s_fail (self, "out of memory");
         return NULL;
     }
-    //  Up to 15 bytes, when 16 can be read: two words, into the allocation's
-    //  16 (it is rounded up to 16), then the NUL.
+    //  Up to 15 bytes, when 16 can be read: two words, the bytes from len
+    //  on zeroed (the NUL among them), stored whole into the allocation's
+    //  16 (it is rounded up to 16). Not a copy and then a NUL byte: a key's
+    //  print reads its first word back at once, and a word load over a
+    //  wider store and a byte store cannot take its bytes from them, but
+    //  waits for both to reach the cache (about 15 cycles a key).
     if (len < 16 && self->end - p >= 16) {
-        memcpy (plain, p, 16);
-        plain [len] = 0;
+        uint64_t low = s_load (p), high = s_load (p + 8);
+        if (len < 8) {
+            low &= (1ULL << (8 * len)) - 1;
+            high = 0;
+        }
+        else
+            high &= (1ULL << (8 * (len - 8))) - 1;
+        memcpy (plain, &low, 8);
+        memcpy (plain + 8, &high, 8);
     }
     else {
         memcpy (plain, p, len);
