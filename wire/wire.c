@@ -298,7 +298,8 @@ scanned:
     //  16 (it is rounded up to 16). Not a copy and then a NUL byte: a key's
     //  print reads its first word back at once, and a word load over a
     //  wider store and a byte store cannot take its bytes from them, but
-    //  waits for both to reach the cache (about 15 cycles a key).
+    //  waits for both to reach the cache (a third of the object parser's
+    //  samples were on that load in a subscriber's profile).
     if (len < 16 && self->end - p >= 16) {
         uint64_t low = s_load (p), high = s_load (p + 8);
         if (len < 8) {
